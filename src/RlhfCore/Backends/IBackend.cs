@@ -1,0 +1,171 @@
+using RlhfCore.Tensors;
+
+namespace RlhfCore.Backends;
+
+/// <summary>
+/// The op set every backend implements: memory, transfers, and one method group per kernel family,
+/// each with its forward and backward. Model, losses and trainers are written once against this.
+/// <para>
+/// Conventions (as llm.c): arguments are outputs, then values saved for backward, then inputs, then
+/// weights, then dimensions. All float data is F32; token ids, positions, masks and indices are I32.
+/// Row-major everywhere. Matmul weights are <c>[OC, C]</c> (out = inp · Wᵀ + b).
+/// Gradient rule: parameter gradients accumulate (<c>+=</c>); activation gradients overwrite (<c>=</c>),
+/// except where a method says it accumulates (the residual stream: LayerNorm's dinp, residual
+/// backward, gather-rows backward, and matmul's dinp when asked).
+/// </para>
+/// <para>Kernels never allocate and never synchronize with the host, except the explicit transfers.</para>
+/// </summary>
+public interface IBackend : IDisposable
+{
+    /// <summary>Short name: "cpu" or "cuda".</summary>
+    string Name { get; }
+
+    /// <summary>One line describing the device (CPU model and threads, GPU name and memory).</summary>
+    string DeviceDescription { get; }
+
+    // ---- memory and transfers -------------------------------------------------------------------
+
+    /// <summary>Allocates <paramref name="bytes"/> of uninitialized device memory, 64-byte aligned.</summary>
+    DeviceBuffer Allocate(long bytes);
+
+    /// <summary>Frees an address returned by <see cref="Allocate"/>. Called by <see cref="DeviceBuffer.Dispose"/>.</summary>
+    void Free(nint address);
+
+    /// <summary>Copies host data into <paramref name="dst"/> (element counts must match).</summary>
+    void Upload<T>(Tensor dst, ReadOnlySpan<T> src) where T : unmanaged;
+
+    /// <summary>Copies <paramref name="src"/> to the host: the only way values reach the host.</summary>
+    void Download<T>(Tensor src, Span<T> dst) where T : unmanaged;
+
+    /// <summary>Waits until all queued work is finished (a no-op on the CPU).</summary>
+    void Synchronize();
+
+    /// <summary>Sets every byte of <paramref name="t"/> to zero.</summary>
+    void Zero(Tensor t);
+
+    /// <summary>dst = src (same length; any dtype).</summary>
+    void Copy(Tensor dst, Tensor src);
+
+    // ---- embedding: token + position --------------------------------------------------------------
+
+    /// <summary>out[n, :] = wte[tokens[n], :] + wpe[positions[n], :] for n in [0, N).</summary>
+    /// <param name="output">[N, C]</param><param name="tokens">[N] I32</param><param name="positions">[N] I32</param>
+    /// <param name="wte">[V, C]</param><param name="wpe">[maxT, C]</param>
+    void EmbeddingForward(Tensor output, Tensor tokens, Tensor positions, Tensor wte, Tensor wpe, int N, int C);
+
+    /// <summary>dwte[tokens[n]] += dout[n]; dwpe[positions[n]] += dout[n]. Deterministic for repeated ids.</summary>
+    void EmbeddingBackward(Tensor dwte, Tensor dwpe, Tensor dout, Tensor tokens, Tensor positions, int N, int C);
+
+    // ---- LayerNorm ---------------------------------------------------------------------------------
+
+    /// <summary>out = (inp − mean) · rstd · weight + bias per row, eps 1e-5; saves mean and rstd.</summary>
+    /// <param name="output">[N, C]</param><param name="mean">[N]</param><param name="rstd">[N]</param>
+    void LayerNormForward(Tensor output, Tensor mean, Tensor rstd, Tensor inp, Tensor weight, Tensor bias, int N, int C);
+
+    /// <summary>dinp += (residual stream), dweight += , dbias += .</summary>
+    void LayerNormBackward(Tensor dinp, Tensor dweight, Tensor dbias, Tensor dout, Tensor inp, Tensor weight, Tensor mean, Tensor rstd, int N, int C);
+
+    // ---- matmul with bias --------------------------------------------------------------------------
+
+    /// <summary>out[N, OC] = inp[N, C] · weight[OC, C]ᵀ + bias[OC] (bias may be <see cref="Tensor.None"/>).</summary>
+    void MatmulForward(Tensor output, Tensor inp, Tensor weight, Tensor bias, int N, int C, int OC);
+
+    /// <summary>
+    /// dinp[N, C] = dout · weight (or += when <paramref name="accumulateDinp"/>; skipped when dinp is None);
+    /// dweight[OC, C] += doutᵀ · inp; dbias[OC] += Σₙ dout (skipped when None).
+    /// </summary>
+    void MatmulBackward(Tensor dinp, Tensor dweight, Tensor dbias, Tensor dout, Tensor inp, Tensor weight, int N, int C, int OC, bool accumulateDinp = false);
+
+    // ---- causal multi-head attention with a padding mask -------------------------------------------
+
+    /// <summary>
+    /// Causal self-attention over qkv[B, T, 3C] (q, k, v each [B, T, NH, C/NH]), scaled by 1/sqrt(C/NH).
+    /// Key position s is visible to query t when s ≤ t and keyMask[b, s] ≠ 0. A query that sees no key
+    /// gets zero output. Saves the probabilities att[B, NH, T, T] (zero where masked) for backward.
+    /// </summary>
+    void AttentionForward(Tensor output, Tensor att, Tensor qkv, Tensor keyMask, int B, int T, int C, int NH);
+
+    /// <summary>dqkv = (overwrites) the gradient through attention; datt [B, NH, T, T] is scratch.</summary>
+    void AttentionBackward(Tensor dqkv, Tensor datt, Tensor dout, Tensor qkv, Tensor att, int B, int T, int C, int NH);
+
+    /// <summary>
+    /// Incremental attention with a KV cache (generation). Writes k and v of the <paramref name="Tq"/> new
+    /// positions from qkv[B, Tq, 3C] into kCache/vCache[B, NH, maxT, C/NH] at [pastLength, pastLength+Tq),
+    /// then attends each new query at absolute position pastLength+i to cached keys s ≤ pastLength+i with
+    /// keyMask[b, s] ≠ 0 (keyMask is [B, maxT]). Output [B, Tq, C]. Same numbers as <see cref="AttentionForward"/>.
+    /// </summary>
+    void AttentionDecodeForward(Tensor output, Tensor kCache, Tensor vCache, Tensor qkv, Tensor keyMask, int pastLength, int B, int Tq, int C, int NH, int maxT);
+
+    // ---- GELU (tanh form, as GPT-2) ----------------------------------------------------------------
+
+    /// <summary>out = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).</summary>
+    void GeluForward(Tensor output, Tensor inp, long n);
+
+    /// <summary>dinp = gelu'(inp) · dout (overwrites).</summary>
+    void GeluBackward(Tensor dinp, Tensor inp, Tensor dout, long n);
+
+    // ---- residual add ------------------------------------------------------------------------------
+
+    /// <summary>out = a + b.</summary>
+    void ResidualForward(Tensor output, Tensor a, Tensor b, long n);
+
+    /// <summary>dinp += dout: the residual branch point sends the same gradient to both of its inputs.</summary>
+    void ResidualBackward(Tensor dinp, Tensor dout, long n);
+
+    // ---- row gather (score at the last real token) -------------------------------------------------
+
+    /// <summary>out[m, :] = inp[rows[m], :] for m in [0, M).</summary>
+    void GatherRowsForward(Tensor output, Tensor inp, Tensor rows, int M, int C);
+
+    /// <summary>dinp[rows[m], :] += dout[m, :] (accumulates; deterministic for repeated rows).</summary>
+    void GatherRowsBackward(Tensor dinp, Tensor dout, Tensor rows, int M, int C);
+
+    // ---- fused softmax + cross-entropy (llm.c's fused classifier) ----------------------------------
+
+    /// <summary>
+    /// For each row n of logits[N, V]: losses[n] = −log softmax(logits[n])[targets[n]]; and, unless
+    /// <paramref name="dlogits"/> is None, dlogits[n, :] = weights[n] · (softmax(logits[n]) − onehot(targets[n]))
+    /// in the same pass. dlogits may alias logits. A target of −1 is ignored: loss 0, dlogits row 0.
+    /// </summary>
+    void CrossEntropyForwardBackward(Tensor losses, Tensor dlogits, Tensor logits, Tensor targets, Tensor weights, int N, int V);
+
+    // ---- per-token log-probabilities and entropy (for the RL losses) --------------------------------
+
+    /// <summary>logp[n] = log softmax(logits[n])[tokens[n]].</summary>
+    void TokenLogProbsForward(Tensor logp, Tensor logits, Tensor tokens, int N, int V);
+
+    /// <summary>dlogits[n, v] += dlogp[n] · (1[v = tokens[n]] − p[n, v]) (accumulates).</summary>
+    void TokenLogProbsBackward(Tensor dlogits, Tensor dlogp, Tensor logits, Tensor tokens, int N, int V);
+
+    /// <summary>entropy[n] = −Σᵥ p[n, v] log p[n, v].</summary>
+    void EntropyForward(Tensor entropy, Tensor logits, int N, int V);
+
+    /// <summary>dlogits[n, v] += dentropy[n] · (−p[n, v] (log p[n, v] + entropy[n])) (accumulates).</summary>
+    void EntropyBackward(Tensor dlogits, Tensor dentropy, Tensor logits, int N, int V);
+
+    // ---- sampling ----------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Draws one token per row of logits[B, V] by inverse-CDF on uniforms[b] ∈ [0, 1), after temperature,
+    /// then top-k (0 = off), then top-p (1 = off) filtering; greedy (argmax, lowest index on ties) when
+    /// temperature is 0. Random numbers come from the caller so every backend draws the same tokens.
+    /// </summary>
+    void SampleTokens(Tensor tokens, Tensor logits, Tensor uniforms, int B, int V, float temperature, int topK, float topP);
+
+    // ---- AdamW -------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// One AdamW step over n elements with bias correction (step counts from 1):
+    /// g = gradScale·grad; m = β1 m + (1−β1) g; v = β2 v + (1−β2) g²;
+    /// param −= lr · (m̂ / (√v̂ + eps) + weightDecay · param).
+    /// </summary>
+    void AdamWUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, long n, float lr, float beta1, float beta2, float eps, float weightDecay, float gradScale, int step);
+
+    // ---- global gradient norm and clipping -----------------------------------------------------------
+
+    /// <summary>result[0] = Σ x² over n elements (result is a 1-element F32 tensor), deterministic.</summary>
+    void SumOfSquares(Tensor result, Tensor x, long n);
+
+    /// <summary>x *= scale (used to clip gradients by their global norm).</summary>
+    void Scale(Tensor x, float scale, long n);
+}
