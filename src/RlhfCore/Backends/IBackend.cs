@@ -106,7 +106,7 @@ public interface IBackend : IDisposable
 
     // ---- residual add ------------------------------------------------------------------------------
 
-    /// <summary>out = a + b.</summary>
+    /// <summary>out = a + b (out may alias a or b).</summary>
     void ResidualForward(Tensor output, Tensor a, Tensor b, long n);
 
     /// <summary>dinp += dout: the residual branch point sends the same gradient to both of its inputs.</summary>
@@ -168,4 +168,31 @@ public interface IBackend : IDisposable
 
     /// <summary>x *= scale (used to clip gradients by their global norm).</summary>
     void Scale(Tensor x, float scale, long n);
+
+    // ---- PPO clipped loss, fused over the vocabulary ----------------------------------------------
+
+    /// <summary>
+    /// For each token n (logits[N, V], action a = actions[n]): logp = log softmax(logits[n])[a];
+    /// ratio = exp(logp − oldLogp[n]); pg = max(−A·ratio, −A·clamp(ratio, 1−clipEps, 1+clipEps)) with
+    /// A = advantages[n]; H = entropy of softmax(logits[n]); losses[n] = pg − entropyCoef·H.
+    /// Writes logp[n], entropy[n], clipped[n] (1 when the clipped branch is the larger, else 0) and, in the
+    /// same pass, dlogits[n, :] = weights[n]·(∂pg/∂logp·(onehot(a) − p) − entropyCoef·∂H/∂logits), where
+    /// ∂pg/∂logp = −A·ratio when the unclipped branch is active and 0 otherwise. dlogits may alias logits.
+    /// A weight of 0 (padding) gives a zero dlogits row; its outputs are still written.
+    /// </summary>
+    void PpoLossForwardBackward(Tensor dlogits, Tensor losses, Tensor logp, Tensor entropy, Tensor clipped,
+        Tensor logits, Tensor actions, Tensor oldLogp, Tensor advantages, Tensor weights, int N, int V, float clipEps, float entropyCoef);
+
+    // ---- generalized advantage estimation -----------------------------------------------------------
+
+    /// <summary>
+    /// GAE per row of [B, T] as a reverse scan: positions with mask = 0 get advantage 0 and return 0 and
+    /// are skipped (the next value after a row's last real position is 0). For real positions, from the
+    /// end: δ = rewards[t] + γ·V(next real) − values[t]; A[t] = δ + γλ·A(next real); returns = A + values.
+    /// Also writes moments[0..3) = (Σ mask, Σ mask·A, Σ mask·A²) over the whole batch, for whitening.
+    /// </summary>
+    void GaeForward(Tensor advantages, Tensor returns, Tensor moments, Tensor rewards, Tensor values, Tensor mask, int B, int T, float gamma, float lambda);
+
+    /// <summary>x[i] = mask[i] ≠ 0 ? (x[i] − mean)·scale : 0 (advantage whitening).</summary>
+    void MaskedNormalize(Tensor x, Tensor mask, float mean, float scale, long n);
 }

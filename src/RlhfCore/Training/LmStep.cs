@@ -1,0 +1,60 @@
+using RlhfCore.Backends;
+using RlhfCore.Model;
+using RlhfCore.Tensors;
+
+namespace RlhfCore.Training;
+
+/// <summary>
+/// The language-modelling step shared by SFT, evaluation and benchmarks: upload a host batch, run the
+/// model, the fused softmax + cross-entropy (which writes dlogits in place), and optionally backward.
+/// The per-token loss weights are mask / (counted tokens × micro-batches), so gradient accumulation over
+/// micro-batches gives the mean over micro-batches of each one's token-mean loss.
+/// </summary>
+public sealed class LmStep
+{
+    private readonly GptModel _model;
+    private readonly IBackend _be;
+    private readonly float[] _weights;
+    private readonly float[] _losses;
+
+    /// <summary>Activations for this step's [B, T].</summary>
+    public GptActivations Activations { get; }
+
+    /// <summary>A step for batches of [B, T] on <paramref name="model"/>; allocates once.</summary>
+    public LmStep(GptModel model, int B, int T)
+    {
+        _model = model;
+        _be = model.Backend;
+        Activations = new GptActivations(_be, model.Config, B, T);
+        _weights = new float[B * T];
+        _losses = new float[B * T];
+    }
+
+    /// <summary>
+    /// Runs forward (and backward when <paramref name="backward"/>) on <paramref name="batch"/>, and
+    /// returns its mean loss over counted tokens (NaN when no token counts).
+    /// </summary>
+    public double Run(TokenBatch batch, bool backward, int microBatches = 1)
+    {
+        var a = Activations;
+        int B = batch.B, T = batch.T, N = B * T, V = _model.Config.VocabSize;
+        int counted = batch.CountedTokens();
+        for (int i = 0; i < N; i++) _weights[i] = counted == 0 ? 0f : batch.LossMask[i] / ((float)counted * microBatches);
+        _be.Upload<int>(Head(a.Tokens, N), batch.Tokens);
+        _be.Upload<int>(Head(a.Positions, N), batch.Positions);
+        _be.Upload<int>(Head(a.KeyMask, N), batch.KeyMask);
+        _be.Upload<int>(Head(a.Targets, N), batch.Targets);
+        _be.Upload<float>(Head(a.LossWeights, N), _weights);
+        _model.Forward(a, B, T);
+        Tensor logits = GptModel.Rows(a.Logits, N, V);
+        _be.CrossEntropyForwardBackward(Head(a.Losses, N), backward ? logits : Tensor.None, logits, Head(a.Targets, N), Head(a.LossWeights, N), N, V);
+        _be.Download<float>(Head(a.Losses, N), _losses);
+        if (backward) _model.Backward(a, B, T, new BackwardSources(Logits: true));
+        if (counted == 0) return double.NaN;
+        double sum = 0;
+        for (int i = 0; i < N; i++) if (batch.LossMask[i] != 0) sum += _losses[i];
+        return sum / counted;
+    }
+
+    private static Tensor Head(Tensor t, int n) => t.Slice(0, n);
+}
