@@ -178,7 +178,7 @@ public interface IBackend : IDisposable
     /// Writes logp[n], entropy[n], clipped[n] (1 when the clipped branch is the larger, else 0) and, in the
     /// same pass, dlogits[n, :] = weights[n]·(∂pg/∂logp·(onehot(a) − p) − entropyCoef·∂H/∂logits), where
     /// ∂pg/∂logp = −A·ratio when the unclipped branch is active and 0 otherwise. dlogits may alias logits.
-    /// A weight of 0 (padding) gives a zero dlogits row; its outputs are still written.
+    /// A weight of 0 (padding) gives a zero dlogits row; its outputs are still written. actions are I32.
     /// </summary>
     void PpoLossForwardBackward(Tensor dlogits, Tensor losses, Tensor logp, Tensor entropy, Tensor clipped,
         Tensor logits, Tensor actions, Tensor oldLogp, Tensor advantages, Tensor weights, int N, int V, float clipEps, float entropyCoef);
@@ -186,13 +186,13 @@ public interface IBackend : IDisposable
     // ---- generalized advantage estimation -----------------------------------------------------------
 
     /// <summary>
-    /// GAE per row of [B, T] as a reverse scan: positions with mask = 0 get advantage 0 and return 0 and
+    /// GAE per row of [B, T] as a reverse scan (mask is F32, 0 or 1): positions with mask = 0 get advantage 0 and return 0 and
     /// are skipped (the next value after a row's last real position is 0). For real positions, from the
     /// end: δ = rewards[t] + γ·V(next real) − values[t]; A[t] = δ + γλ·A(next real); returns = A + values.
     /// Also writes moments[0..3) = (Σ mask, Σ mask·A, Σ mask·A²) over the whole batch, for whitening.
     /// </summary>
     void GaeForward(Tensor advantages, Tensor returns, Tensor moments, Tensor rewards, Tensor values, Tensor mask, int B, int T, float gamma, float lambda);
 
-    /// <summary>x[i] = mask[i] ≠ 0 ? (x[i] − mean)·scale : 0 (advantage whitening).</summary>
+    /// <summary>x[i] = mask[i] ≠ 0 ? (x[i] − mean)·scale : 0 (advantage whitening; mask is F32).</summary>
     void MaskedNormalize(Tensor x, Tensor mask, float mean, float scale, long n);
 }
