@@ -1,1 +1,10 @@
-return 0;
+using System.CommandLine;
+using RlhfCore.Cli.Commands;
+
+var root = new RootCommand("rlhf — RlhfCore, an RLHF training engine with explicit kernels on CPU and CUDA");
+root.Add(SftCommand.Create());
+root.Add(GenerateCommand.Create());
+root.Add(EvalCommand.Create());
+root.Add(InfoCommand.Create());
+root.Add(BenchCommand.Create());
+return await root.Parse(args).InvokeAsync();

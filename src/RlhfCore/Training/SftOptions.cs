@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using RlhfCore.Optim;
 
 namespace RlhfCore.Training;
@@ -8,61 +9,61 @@ namespace RlhfCore.Training;
 /// </summary>
 public sealed record SftOptions
 {
-    /// <summary>Training data: a JSONL file (<c>{"text"}</c> or <c>{"prompt","completion"}</c>), a plain .txt, or <c>builtin:arithmetic</c>.</summary>
+    [Description("Training data: a JSONL file ({\"text\"} or {\"prompt\",\"completion\"}), a plain .txt, or builtin:arithmetic.")]
     public string Data { get; init; } = "builtin:arithmetic";
-    /// <summary>Held-out data; when empty, a fraction of the training examples is held out.</summary>
+    [Description("Held-out data; when empty, a fraction of the training examples is held out.")]
     public string? EvalData { get; init; }
-    /// <summary>Fraction of examples held out for evaluation when <see cref="EvalData"/> is empty.</summary>
+    [Description("Fraction of examples held out for evaluation when EvalData is empty.")]
     public double EvalFraction { get; init; } = 0.05;
-    /// <summary>Model preset for a fresh model (ignored when <see cref="InitFrom"/> is set).</summary>
+    [Description("Model preset for a fresh model (ignored when InitFrom is set).")]
     public string Model { get; init; } = "byte-small";
-    /// <summary>Checkpoint to start from (safetensors, HF GPT-2 layout, or llm.c .bin).</summary>
+    [Description("Checkpoint to start from (safetensors, HF GPT-2 layout, or llm.c .bin).")]
     public string? InitFrom { get; init; }
-    /// <summary>Tokenizer: <c>byte</c>, or <c>gpt2</c> with <see cref="TokenizerDir"/> holding vocab.json and merges.txt.</summary>
+    [Description("Tokenizer: byte, or gpt2 with TokenizerDir holding vocab.json and merges.txt.")]
     public string Tokenizer { get; init; } = "byte";
-    /// <summary>Folder of the GPT-2 tokenizer files.</summary>
+    [Description("Folder of the GPT-2 tokenizer files.")]
     public string? TokenizerDir { get; init; }
-    /// <summary>Rows per micro-batch.</summary>
+    [Description("Rows per micro-batch.")]
     public int Batch { get; init; } = 16;
-    /// <summary>Tokens per row.</summary>
+    [Description("Tokens per row.")]
     public int SeqLen { get; init; } = 32;
-    /// <summary>Optimizer steps.</summary>
+    [Description("Optimizer steps.")]
     public int Steps { get; init; } = 300;
-    /// <summary>Micro-batches per optimizer step.</summary>
+    [Description("Micro-batches per optimizer step.")]
     public int GradAccum { get; init; } = 1;
-    /// <summary>Peak learning rate.</summary>
+    [Description("Peak learning rate.")]
     public float Lr { get; init; } = 2e-3f;
-    /// <summary>Linear warmup steps.</summary>
+    [Description("Linear warmup steps.")]
     public int Warmup { get; init; } = 20;
-    /// <summary>Schedule after warmup.</summary>
+    [Description("Schedule after warmup.")]
     public ScheduleKind Schedule { get; init; } = ScheduleKind.Cosine;
-    /// <summary>Cosine floor as a fraction of the peak rate.</summary>
+    [Description("Cosine floor as a fraction of the peak rate.")]
     public float MinLrFraction { get; init; } = 0.1f;
-    /// <summary>AdamW β1.</summary>
+    [Description("AdamW β1.")]
     public float Beta1 { get; init; } = 0.9f;
-    /// <summary>AdamW β2.</summary>
+    [Description("AdamW β2.")]
     public float Beta2 { get; init; } = 0.95f;
-    /// <summary>AdamW ε.</summary>
+    [Description("AdamW ε.")]
     public float Eps { get; init; } = 1e-8f;
-    /// <summary>Decoupled weight decay on 2-D weights.</summary>
+    [Description("Decoupled weight decay on 2-D weights.")]
     public float WeightDecay { get; init; } = 0.1f;
-    /// <summary>Clip the global gradient norm to this; 0 turns clipping off.</summary>
+    [Description("Clip the global gradient norm to this; 0 turns clipping off.")]
     public float GradClip { get; init; } = 1f;
-    /// <summary>Evaluate every this many steps (0 = only at the end).</summary>
+    [Description("Evaluate every this many steps (0 = only at the end).")]
     public int EvalEvery { get; init; } = 50;
-    /// <summary>Batches per evaluation.</summary>
+    [Description("Batches per evaluation.")]
     public int EvalBatches { get; init; } = 4;
-    /// <summary>Save a resumable checkpoint every this many steps (0 = only at the end).</summary>
+    [Description("Save a resumable checkpoint every this many steps (0 = only at the end).")]
     public int CheckpointEvery { get; init; } = 100;
-    /// <summary>Seed of everything random (initialization, shuffling).</summary>
+    [Description("Seed of everything random (initialization, shuffling).")]
     public ulong Seed { get; init; } = 1337;
-    /// <summary>Output folder.</summary>
+    [Description("Output folder.")]
     public string OutDir { get; init; } = "runs/sft";
-    /// <summary>CPU threads (0 = all).</summary>
+    [Description("CPU threads (0 = all).")]
     public int Threads { get; init; }
-    /// <summary>Backend: <c>cpu</c> or <c>cuda</c>.</summary>
+    [Description("Backend: cpu or cuda.")]
     public string Device { get; init; } = "cpu";
-    /// <summary>Continue from the latest checkpoint in <see cref="OutDir"/>.</summary>
+    [Description("Continue from the latest checkpoint in OutDir.")]
     public bool Resume { get; init; }
 
     /// <summary>Throws naming the field when a value is out of range.</summary>

@@ -1,0 +1,58 @@
+using System.CommandLine;
+using System.ComponentModel;
+using System.Reflection;
+using System.Text;
+
+namespace RlhfCore.Cli;
+
+/// <summary>
+/// Maps an options record onto command-line flags one to one: each public init property becomes
+/// <c>--kebab-case-name</c> with the record's default and the property's [Description]. Binding reads
+/// every flag back into a new record, so the record stays the single source of truth.
+/// </summary>
+internal sealed class RecordBinder<TRecord> where TRecord : new()
+{
+    private readonly List<(PropertyInfo Property, Option Option)> _options = [];
+
+    /// <summary>Adds one flag per property of <typeparamref name="TRecord"/> to <paramref name="command"/>.</summary>
+    public RecordBinder(Command command)
+    {
+        var defaults = new TRecord();
+        foreach (var p in typeof(TRecord).GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (p.SetMethod == null || p.GetIndexParameters().Length > 0) continue;
+            var option = (Option)typeof(RecordBinder<TRecord>).GetMethod(nameof(MakeOption), BindingFlags.NonPublic | BindingFlags.Static)!
+                .MakeGenericMethod(p.PropertyType)
+                .Invoke(null, [FlagName(p.Name), p.GetCustomAttribute<DescriptionAttribute>()?.Description ?? "", p.GetValue(defaults)])!;
+            command.Add(option);
+            _options.Add((p, option));
+        }
+    }
+
+    private static Option<T> MakeOption<T>(string name, string description, T defaultValue) =>
+        new(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+
+    /// <summary>The record with every flag's value.</summary>
+    public TRecord Bind(ParseResult result)
+    {
+        var record = new TRecord();
+        foreach (var (p, o) in _options)
+            p.SetValue(record, typeof(ParseResult).GetMethods()
+                .First(m => m.Name == nameof(ParseResult.GetValue) && m.IsGenericMethod && m.GetParameters()[0].ParameterType.IsGenericType
+                    && m.GetParameters()[0].ParameterType.GetGenericTypeDefinition() == typeof(Option<>))
+                .MakeGenericMethod(p.PropertyType).Invoke(result, [o]));
+        return record;
+    }
+
+    /// <summary><c>GradAccum</c> → <c>--grad-accum</c>.</summary>
+    public static string FlagName(string property)
+    {
+        var sb = new StringBuilder("--");
+        for (int i = 0; i < property.Length; i++)
+        {
+            if (char.IsUpper(property[i]) && i > 0) sb.Append('-');
+            sb.Append(char.ToLowerInvariant(property[i]));
+        }
+        return sb.ToString();
+    }
+}
