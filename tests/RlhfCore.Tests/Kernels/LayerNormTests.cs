@@ -26,6 +26,23 @@ public class LayerNormTests
         KernelTestUtil.AssertClose(k.Read(rstd), expRstd, 0, 1e-5, "rstd");
     }
 
+    // Rows with variance ~3e-5, where eps = 1e-5 changes rstd by ~15%: catches a missing or misplaced eps,
+    // which the O(1)-variance cases above cannot see. Outputs are still O(1): same tolerances.
+    [Test]
+    public void Forward_SmallVarianceRows_UseEps()
+    {
+        const int N = 7, C = 97;
+        using var backend = new CpuBackend(2);
+        using var k = new KernelTestUtil(backend, seed: 11);
+        float[] inp = k.RandomFloats(N * C, 0.99f, 1.01f), weight = k.RandomFloats(C, 0.5f, 1.5f), bias = k.RandomFloats(C);
+        var output = k.Poisoned(N, C);
+        var rstd = k.Poisoned(N);
+        backend.LayerNormForward(output, k.Poisoned(N), rstd, k.Upload(inp, N, C), k.Upload(weight), k.Upload(bias), N, C);
+        var (expOut, _, expRstd) = LayerNormReference.Forward(D(inp), D(weight), D(bias), N, C);
+        KernelTestUtil.AssertClose(k.Read(output), expOut, 1e-5, 1e-5, "out");
+        KernelTestUtil.AssertClose(k.Read(rstd), expRstd, 0, 1e-5, "rstd");
+    }
+
     // dinp: rstd·(…) of O(1) terms with row means over C in float, ~1e-6 error: atol 1e-5, rtol 1e-5.
     // dweight, dbias: sums over N ≤ 1025 rows of O(1) terms in float: atol 1e-4, rtol 1e-5.
     // All three start random, so the test also checks that they accumulate.
