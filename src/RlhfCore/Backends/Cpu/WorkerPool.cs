@@ -96,7 +96,7 @@ public sealed unsafe class WorkerPool : IDisposable
     public void Dispose()
     {
         _stopping = true;
-        _start.Release(_threads.Length);
+        if (_threads.Length > 0) _start.Release(_threads.Length); // Release(0) throws: a 1-thread pool has no workers
         foreach (var t in _threads) t.Join();
         _start.Dispose();
         _done.Dispose();
