@@ -55,17 +55,24 @@ public class SamplingTests
         Assert.That(got, Is.EqualTo(greedy));
     }
 
-    [TestCase(1f, 0, 1f)]
-    [TestCase(0.7f, 50, 1f)]
-    [TestCase(1.3f, 0, 0.9f)]
-    [TestCase(1f, 10, 0.5f)]
-    [TestCase(0.5f, 1025, 0.95f)]
-    public void FixedUniformsPickTheReferenceToken(float temperature, int topK, float topP)
+    [TestCase(97, 1025, 1f, 0, 1f, 0)]
+    [TestCase(97, 1025, 0.7f, 50, 1f, 0)]
+    [TestCase(97, 1025, 1.3f, 0, 0.9f, 0)]
+    [TestCase(97, 1025, 1f, 10, 0.5f, 0)]
+    [TestCase(97, 1025, 0.5f, 1025, 0.95f, 0)]
+    [TestCase(97, 1025, 1f, 0, 1f, 3)]
+    [TestCase(97, 1025, 2f, 300, 0.8f, 5)]
+    [TestCase(7, 97, 1f, 0, 1f, 1)]
+    [TestCase(5, 50257, 1f, 0, 1f, 0)]
+    [TestCase(5, 50257, 0.8f, 40, 0.9f, 0)]
+    public void FixedUniformsPickTheReferenceToken(int B, int V, float temperature, int topK, float topP, int levels)
     {
-        const int B = 97, V = 1025;
         using var backend = new CpuBackend();
-        using var u = new KernelTestUtil(backend, seed: 300 + topK);
-        var logits = u.RandomFloats((long)B * V, -6f, 6f);
+        using var u = new KernelTestUtil(backend, seed: 300 + topK + V);
+        // levels > 0: only that many distinct logit values, so long runs of ties are walked in index order.
+        var logits = levels > 0
+            ? u.RandomInts((long)B * V, 0, levels).Select(i => 0.75f * i).ToArray()
+            : u.RandomFloats((long)B * V, -6f, 6f);
         var uniforms = u.RandomFloats(B, 0f, 1f);
         uniforms[0] = 0f;
         uniforms[1] = 0.99999994f; // the largest float below 1

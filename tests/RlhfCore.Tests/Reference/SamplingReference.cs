@@ -2,9 +2,10 @@ namespace RlhfCore.Tests.Reference;
 
 /// <summary>
 /// Naive float64 statement of the sampling rule (see the CPU backend's Sampling.cs): rank by logit
-/// descending then index ascending; p ∝ exp((x − max)/T); keep the top-k (0 &lt; k &lt; V), then the shortest
-/// prefix with mass ≥ topP of the candidates' mass; pick the first kept token whose cumulative mass
-/// reaches u·(kept mass). Temperature 0 is the argmax, lowest index on ties.
+/// descending then index ascending; integer weights w = floor(exp((x − max)/T)·2^32) (here with a float64
+/// exp); keep the top-k (0 &lt; k &lt; V), then the shortest prefix with weight ≥ topP of the candidates'
+/// weight; pick the first kept token whose cumulative weight reaches u·(kept weight). Temperature 0 is the
+/// argmax, lowest index on ties.
 /// </summary>
 public static class SamplingReference
 {
@@ -15,7 +16,7 @@ public static class SamplingReference
         double max = x.Max();
         var order = Enumerable.Range(0, V).OrderByDescending(v => x[v]).ThenBy(v => v).ToArray();
         int k = topK > 0 && topK < V ? topK : V;
-        var e = order.Take(k).Select(v => Math.Exp((x[v] - max) / temperature)).ToArray();
+        var e = order.Take(k).Select(v => Math.Floor(Math.Exp((x[v] - max) / temperature) * 4294967296.0)).ToArray();
         double s = e.Sum();
         int kept = k;
         if (topP < 1)
@@ -24,7 +25,7 @@ public static class SamplingReference
             for (kept = 0; kept < k;)
             {
                 c += e[kept++];
-                if (c >= topP * s) break;
+                if (c >= (double)topP * s) break;
             }
         }
         double total = e.Take(kept).Sum();
@@ -42,7 +43,8 @@ public static class SamplingReference
             c += probs[j];
             if (c >= u) return tokens[j];
         }
-        return tokens[^1];
+        for (int j = tokens.Length - 1; j > 0; j--) if (probs[j] > 0) return tokens[j];
+        return tokens[0];
     }
 
     /// <summary>Index of the largest logit of the row, lowest on ties.</summary>

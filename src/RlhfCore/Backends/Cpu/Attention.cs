@@ -100,17 +100,16 @@ public sealed unsafe partial class CpuBackend
             p[s] = score;
             if (score > max) max = score;
         }
-        new Span<float>(o, hs).Clear();
         var row = new Span<float>(p, len);
         if (max == float.NegativeInfinity)
         {
             row.Clear();
+            new Span<float>(o, hs).Clear();
             return;
         }
         float sum = SoftmaxRow.SumExp(p, len, max, p);
         TensorPrimitives.Multiply(row, 1f / sum, row);
-        for (int s = 0; s < len; s++)
-            if (p[s] != 0f) SoftmaxRow.Axpy(o, p[s], v + s * kvStride, hs);
+        SoftmaxRow.WeightedRowSum(o, p, 1, v, kvStride, len, hs);
     }
 
     private struct AttentionForwardJob : IParallelJob
@@ -164,25 +163,17 @@ public sealed unsafe partial class CpuBackend
                     TensorPrimitives.Multiply(dr, new ReadOnlySpan<float>(p, t + 1), dr);
                     TensorPrimitives.Multiply(dr, Scale, dr);
                     new Span<float>(d + t + 1, T - t - 1).Clear();
-                    float* dq = DQkv + head + t * c3;
-                    new Span<float>(dq, Hs).Clear();
-                    for (int s = 0; s <= t; s++)
-                        if (p[s] != 0f) SoftmaxRow.Axpy(dq, d[s], k + s * c3, Hs);
+                    SoftmaxRow.WeightedRowSum(DQkv + head + t * c3, d, 1, k, c3, t + 1, Hs);
                 }
                 return;
             }
             for (int s = r0; s < r1; s++)
             {
-                float* dk = DQkv + head + s * c3 + C, dv = dk + C;
-                new Span<float>(dk, Hs).Clear();
-                new Span<float>(dv, Hs).Clear();
-                for (int t = s; t < T; t++)
-                {
-                    float p = att[(long)t * T + s];
-                    if (p == 0f) continue;
-                    SoftmaxRow.Axpy(dv, p, dout + (long)t * C, Hs);
-                    SoftmaxRow.Axpy(dk, dpre[(long)t * T + s], q + t * c3, Hs);
-                }
+                // Column s of att and dpre, rows t ≥ s (the entries above the diagonal are zero).
+                long at = (long)s * T + s;
+                float* dk = DQkv + head + s * c3 + C;
+                SoftmaxRow.WeightedRowSum(dk, dpre + at, T, q + s * c3, c3, T - s, Hs);
+                SoftmaxRow.WeightedRowSum(dk + C, att + at, T, dout + (long)s * C, C, T - s, Hs);
             }
         }
     }

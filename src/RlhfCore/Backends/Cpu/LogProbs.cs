@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using Tensor = RlhfCore.Tensors.Tensor;
 
 namespace RlhfCore.Backends.Cpu;
@@ -56,6 +57,7 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>Forward when <see cref="Out"/> is set, backward (accumulating) when <see cref="DLogits"/> is.</summary>
+    [SkipLocalsInit]
     private struct LogProbsJob : IParallelJob
     {
         public float* Out, DLogits, Grad, Logits;
@@ -92,6 +94,7 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>Forward when <see cref="Out"/> is set, backward (accumulating) when <see cref="DLogits"/> is.</summary>
+    [SkipLocalsInit]
     private struct EntropyJob : IParallelJob
     {
         public float* Out, DLogits, Grad, Logits;

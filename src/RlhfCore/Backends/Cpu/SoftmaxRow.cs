@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace RlhfCore.Backends.Cpu;
@@ -9,7 +10,9 @@ namespace RlhfCore.Backends.Cpu;
 /// address, the alignment or the thread — so results are bit-reproducible, and two kernels reducing
 /// the same row (full attention and KV-cache decode) get the same bits. TensorPrimitives is used only
 /// for elementwise work, where each element's result does not depend on its neighbours.
+/// Stack buffers are not zeroed (SkipLocalsInit): every element is written before it is read.
 /// </summary>
+[SkipLocalsInit]
 internal static unsafe class SoftmaxRow
 {
     /// <summary>Long rows are processed in chunks of this many elements through a stack buffer.</summary>
@@ -72,21 +75,66 @@ internal static unsafe class SoftmaxRow
         return s;
     }
 
-    /// <summary>y[i] += alpha·x[i] over [0, n) (fused multiply-add, so vector and tail round alike).</summary>
-    internal static void Axpy(float* y, float alpha, float* x, int n)
+    /// <summary>
+    /// o[c] = Σ_s w[s·wStride]·x[s·xStride + c] for c in [0, n), over s in [0, len) with w ≠ 0. Each channel
+    /// is its own chain of fused multiply-adds in s order, starting from 0, whether it sits in a vector lane
+    /// or the scalar tail; accumulators stay in registers across s (four vectors = 64 channels at a time).
+    /// </summary>
+    internal static void WeightedRowSum(float* o, float* w, long wStride, float* x, long xStride, int len, int n)
     {
-        int i = 0;
+        int c = 0;
         if (Vector512.IsHardwareAccelerated)
         {
-            var va = Vector512.Create(alpha);
-            for (; i <= n - 16; i += 16) Vector512.FusedMultiplyAdd(va, Vector512.Load(x + i), Vector512.Load(y + i)).Store(y + i);
+            for (; c <= n - 64; c += 64)
+            {
+                Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                for (int s = 0; s < len; s++)
+                {
+                    float ws = w[s * wStride];
+                    if (ws == 0f) continue;
+                    var vw = Vector512.Create(ws);
+                    float* xs = x + s * xStride + c;
+                    a0 = Vector512.FusedMultiplyAdd(vw, Vector512.Load(xs), a0);
+                    a1 = Vector512.FusedMultiplyAdd(vw, Vector512.Load(xs + 16), a1);
+                    a2 = Vector512.FusedMultiplyAdd(vw, Vector512.Load(xs + 32), a2);
+                    a3 = Vector512.FusedMultiplyAdd(vw, Vector512.Load(xs + 48), a3);
+                }
+                a0.Store(o + c); a1.Store(o + c + 16); a2.Store(o + c + 32); a3.Store(o + c + 48);
+            }
+            for (; c <= n - 16; c += 16)
+            {
+                Vector512<float> a = default;
+                for (int s = 0; s < len; s++)
+                {
+                    float ws = w[s * wStride];
+                    if (ws != 0f) a = Vector512.FusedMultiplyAdd(Vector512.Create(ws), Vector512.Load(x + s * xStride + c), a);
+                }
+                a.Store(o + c);
+            }
         }
         else if (Vector256.IsHardwareAccelerated)
         {
-            var va = Vector256.Create(alpha);
-            for (; i <= n - 8; i += 8) Vector256.FusedMultiplyAdd(va, Vector256.Load(x + i), Vector256.Load(y + i)).Store(y + i);
+            for (; c <= n - 8; c += 8)
+            {
+                Vector256<float> a = default;
+                for (int s = 0; s < len; s++)
+                {
+                    float ws = w[s * wStride];
+                    if (ws != 0f) a = Vector256.FusedMultiplyAdd(Vector256.Create(ws), Vector256.Load(x + s * xStride + c), a);
+                }
+                a.Store(o + c);
+            }
         }
-        for (; i < n; i++) y[i] = MathF.FusedMultiplyAdd(alpha, x[i], y[i]);
+        for (; c < n; c++)
+        {
+            float a = 0f;
+            for (int s = 0; s < len; s++)
+            {
+                float ws = w[s * wStride];
+                if (ws != 0f) a = MathF.FusedMultiplyAdd(ws, x[s * xStride + c], a);
+            }
+            o[c] = a;
+        }
     }
 
     /// <summary>
