@@ -24,7 +24,8 @@ internal static class SafetensorsHeader
         string path, ReadOnlyMemory<byte> header, long bufferBytes)
     {
         if (!Utf8.IsValid(header.Span)) throw new SafetensorsException(path, null, "header is not valid UTF-8");
-        // The reference reader insists on '{' first; only trailing spaces (the writer's padding) may follow the object.
+        // The reference reader insists on '{' first (so the root is an object); trailing spaces (the writer's
+        // padding) may follow the object.
         if (header.Length == 0 || header.Span[0] != (byte)'{')
             throw new SafetensorsException(path, null, "header must start with '{'");
 
@@ -39,8 +40,6 @@ internal static class SafetensorsHeader
         }
         using (doc)
         {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                throw new SafetensorsException(path, null, "header must be a JSON object");
             var entries = new List<SafetensorsEntry>();
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
             var seen = new HashSet<string>(StringComparer.Ordinal);
