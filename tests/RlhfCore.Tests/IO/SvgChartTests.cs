@@ -34,6 +34,16 @@ public class SvgChartTests
     }
 
     [Test]
+    public void Ticks_AreOneTwoOrFiveTimesAPowerOfTen()
+    {
+        var doc = SvgChart.Render("t", "x", "y", [new ChartSeries("s", [(0, 0.03), (10, 0.7)])]);
+        var texts = doc.Root!.Elements(Svg + "text").Select(t => t.Value).ToList();
+        Assert.That(texts, Is.SupersetOf(new[] { "0", "2", "4", "6", "8", "10" }));
+        Assert.That(texts, Is.SupersetOf(new[] { "0.1", "0.2", "0.3", "0.7" }));
+        Assert.That(texts, Has.None.EqualTo("2.5").And.None.EqualTo("0.30000000000000004"));
+    }
+
+    [Test]
     public void EmptyAndFlatSeries_StillRender()
     {
         var doc = SvgChart.Render("t", "x", "y", [new ChartSeries("flat", [(1, 5), (2, 5)]), new ChartSeries("empty", [])]);
