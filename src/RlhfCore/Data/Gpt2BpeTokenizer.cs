@@ -25,6 +25,7 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
     private readonly SpecialTokens _specials;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
+    private int _cacheCount;
 
     private Gpt2BpeTokenizer(string[] tokens, List<(int Left, int Right, int Merged)> merges, int endOfText, int[] byteToId)
     {
@@ -127,8 +128,9 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
 
         if (piece.Length <= MaxCachedPieceChars)
         {
-            if (_cache.Count >= MaxCacheEntries) _cache.Clear();
-            _cacheBySpan.TryAdd(piece, merged.ToArray());
+            // ConcurrentDictionary.Count takes every lock, so the size is tracked here instead (approximately under races).
+            if (_cacheCount >= MaxCacheEntries) { _cache.Clear(); _cacheCount = 0; }
+            if (_cacheBySpan.TryAdd(piece, merged.ToArray())) Interlocked.Increment(ref _cacheCount);
         }
         if (rentedBytes != null) ArrayPool<byte>.Shared.Return(rentedBytes);
         if (rentedIds != null) ArrayPool<int>.Shared.Return(rentedIds);
