@@ -39,8 +39,8 @@ public sealed class PackedStreamBatcher
     }
 
     /// <summary>
-    /// Joins the examples' tokens (each already ends in EOS) into one stream. Only plain-text examples
-    /// qualify: packing trains on every token, which would silently drop a prompt's mask.
+    /// Joins the examples' tokens (each already ends in EOS) into one stream. Only examples without a
+    /// prompt qualify: packing trains on every token, prompt tokens included.
     /// </summary>
     /// <exception cref="DataFormatException">An example has untrained (prompt) targets; names its file and line.</exception>
     public static int[] BuildStream(IEnumerable<SftExample> examples)
@@ -48,7 +48,7 @@ public sealed class PackedStreamBatcher
         var stream = new List<int>();
         foreach (var ex in examples)
         {
-            if (Array.IndexOf(ex.LossMask, false) >= 0)
+            if (ex.PromptLength > 0)
                 throw new DataFormatException(ex.FilePath, ex.Line, "prompt",
                     "is set, but packed batches train on every token; use one example per row for prompt/completion data");
             stream.AddRange(ex.Tokens);

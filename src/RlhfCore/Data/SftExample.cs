@@ -15,6 +15,9 @@ public sealed class SftExample
     /// </summary>
     public bool[] LossMask { get; }
 
+    /// <summary>Number of leading tokens that come from the prompt (0 for plain text).</summary>
+    public int PromptLength { get; }
+
     /// <summary>Source file, for error messages.</summary>
     public string FilePath { get; }
 
@@ -24,10 +27,11 @@ public sealed class SftExample
     /// <summary>Number of model inputs (<c>Tokens.Length - 1</c>): the row length it needs in a batch.</summary>
     public int InputLength => Tokens.Length - 1;
 
-    private SftExample(int[] tokens, bool[] lossMask, string filePath, int line)
+    private SftExample(int[] tokens, bool[] lossMask, int promptLength, string filePath, int line)
     {
         Tokens = tokens;
         LossMask = lossMask;
+        PromptLength = promptLength;
         FilePath = filePath;
         Line = line;
     }
@@ -58,7 +62,7 @@ public sealed class SftExample
         {
             if (overlong == OverlongPolicy.Error)
                 throw new DataFormatException(record.FilePath, record.Line, null,
-                    $"is {length} tokens, longer than the context of {contextLength} + 1 (use {nameof(OverlongPolicy)}.{nameof(OverlongPolicy.Truncate)} to cut it)");
+                    $"the example is {length} tokens, longer than the context of {contextLength} + 1 (use {nameof(OverlongPolicy)}.{nameof(OverlongPolicy.Truncate)} to cut it)");
             length = contextLength + 1;
         }
 
@@ -66,7 +70,7 @@ public sealed class SftExample
         var mask = new bool[length - 1];
         // Target i is Tokens[i+1]: it is trained on when it lies in the completion (index ≥ promptLength).
         for (int i = Math.Max(promptLength - 1, 0); i < mask.Length; i++) mask[i] = true;
-        return new SftExample(tokens, mask, record.FilePath, record.Line);
+        return new SftExample(tokens, mask, Math.Min(promptLength, length), record.FilePath, record.Line);
     }
 
     private static void CheckVocabulary(List<int> ids, int from, SftRecord record, string field, int vocabSize)

@@ -27,7 +27,7 @@ public sealed class SftRowBatcher
         if (examples.Count == 0) throw new ArgumentException("no SFT examples to batch", nameof(examples));
         foreach (var ex in examples)
             if (ex.InputLength > seqLen)
-                throw new DataFormatException(ex.FilePath, ex.Line, null, $"needs {ex.InputLength} positions, more than the batch's {seqLen}");
+                throw new DataFormatException(ex.FilePath, ex.Line, null, $"the example needs {ex.InputLength} positions, more than the batch's {seqLen}");
         _examples = examples;
         _sampler = new ShuffleSampler(examples.Count, seed, shuffle);
         _padId = padId;
