@@ -46,6 +46,8 @@ public class Gpt2BpeTokenizerTests
         yield return Case("🤗", 8582, 97, 245);
         // Supplementary-plane letters and digits (surrogate pairs) are letters/numbers, not "other".
         yield return Case("x 𝐀b 𠀀𠀁 𝟙𝟚!", 87, 220, 47728, 238, 222, 65, 220, 172, 254, 222, 222, 172, 254, 222, 223, 220, 47728, 253, 247, 47728, 253, 248, 0);
+        yield return Case("𝐀's", 47728, 238, 222, 338);       // a letter, so the contraction starts a new piece
+        yield return Case("x𠀀'll", 87, 172, 254, 222, 222, 1183);
         yield return Case("a\u00A0b", 64, 1849, 65);          // NO-BREAK SPACE is \s but not ' ': it never joins a word
         yield return Case("a \u00A0 b\u3000", 64, 5624, 275, 5099, 222);
         yield return Case("a  b", 64, 220, 275);
