@@ -1,0 +1,72 @@
+namespace RlhfCore.Data;
+
+/// <summary>
+/// An endless stream of item indices 0..count-1, epoch after epoch, each epoch in its own seeded
+/// permutation. The permutation is a Fisher–Yates shuffle driven by SplitMix64 seeded from
+/// (seed, epoch), so it is fixed across .NET versions and machines and can be recomputed from the
+/// cursor alone.
+/// </summary>
+public sealed class ShuffleSampler
+{
+    private readonly int _count;
+    private readonly ulong _seed;
+    private readonly bool _shuffle;
+    private int[] _order = [];
+    private int _orderEpoch = -1;
+    private DataCursor _cursor;
+
+    /// <summary>Creates a sampler over <paramref name="count"/> items; with <paramref name="shuffle"/> false every epoch is in order.</summary>
+    public ShuffleSampler(int count, ulong seed, bool shuffle = true)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        _count = count;
+        _seed = seed;
+        _shuffle = shuffle;
+    }
+
+    /// <summary>The position of the next item; set it to resume.</summary>
+    public DataCursor Cursor
+    {
+        get => _cursor;
+        set
+        {
+            if (value.Epoch < 0 || value.Index < 0 || value.Index > _count)
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"cursor must have Epoch ≥ 0 and Index in [0, {_count}]");
+            _cursor = value;
+        }
+    }
+
+    /// <summary>The next item index; moves to the next epoch after the last item of one.</summary>
+    public int Next()
+    {
+        if (_cursor.Index == _count) _cursor = new DataCursor(_cursor.Epoch + 1, 0);
+        if (_orderEpoch != _cursor.Epoch) { _order = Permutation(_cursor.Epoch); _orderEpoch = _cursor.Epoch; }
+        int item = _order[_cursor.Index];
+        _cursor = _cursor with { Index = _cursor.Index + 1 };
+        return item;
+    }
+
+    /// <summary>The order of items in <paramref name="epoch"/>.</summary>
+    public int[] Permutation(int epoch)
+    {
+        var order = new int[_count];
+        for (int i = 0; i < _count; i++) order[i] = i;
+        if (!_shuffle) return order;
+        ulong state = _seed ^ (0x9E3779B97F4A7C15UL * (ulong)(epoch + 1));
+        for (int i = _count - 1; i > 0; i--)
+        {
+            // Multiply-shift maps 32 random bits onto [0, i]; its bias (< 2^-32 · count) is immaterial here.
+            int j = (int)(((SplitMix64(ref state) >> 32) * (ulong)(i + 1)) >> 32);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        return order;
+    }
+
+    private static ulong SplitMix64(ref ulong state)
+    {
+        ulong z = state += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+}
