@@ -3,10 +3,6 @@ using RlhfCore.Tensors;
 
 namespace RlhfCore.Model;
 
-/// <summary>What a forward pass computes besides the trunk.</summary>
-/// <param name="Logits">Run the tied LM head (a [B·T, V] matmul; reward models skip it).</param>
-public readonly record struct ForwardOptions(bool Logits = true);
-
 /// <summary>Which head gradients a backward pass starts from (each written by the loss beforehand).</summary>
 /// <param name="Logits">dlogits, in place in <see cref="GptActivations.Logits"/>.</param>
 /// <param name="Values">dvalues in <see cref="GptActivations.DValues"/>.</param>
@@ -87,9 +83,10 @@ public sealed class GptModel : IDisposable
 
     /// <summary>
     /// Runs the trunk and heads over the <c>[B, T]</c> batch already uploaded into <paramref name="a"/>
-    /// (tokens, positions, key mask; last rows when there is a reward head).
+    /// (tokens, positions, key mask; last rows when there is a reward head). <paramref name="computeLogits"/>
+    /// runs the tied LM head, a [B·T, V] matmul that reward models skip.
     /// </summary>
-    public void Forward(GptActivations a, int B, int T, ForwardOptions options = default)
+    public void Forward(GptActivations a, int B, int T, bool computeLogits = true)
     {
         CheckShape(a, B, T);
         var be = Backend;
@@ -113,7 +110,7 @@ public sealed class GptModel : IDisposable
             residual = s.Residual3;
         }
         be.LayerNormForward(a.Lnf, a.LnfMean, a.LnfRstd, residual, Parameters["ln_f.weight"], Parameters["ln_f.bias"], N, C);
-        if (options.Logits)
+        if (computeLogits)
             be.MatmulForward(Rows(a.Logits, N, Config.VocabSize), a.Lnf, Parameters["wte.weight"], Tensor.None, N, C, Config.VocabSize);
         if (Heads.HasFlag(ModelHeads.Value))
             be.MatmulForward(Rows(a.Values, N, 1), a.Lnf, Parameters[GptParameters.ValueWeight], Parameters[GptParameters.ValueBias], N, C, 1);

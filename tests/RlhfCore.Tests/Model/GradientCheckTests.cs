@@ -57,7 +57,7 @@ public class GradientCheckTests
 
         double Loss(bool backward)
         {
-            model.Forward(acts, B, T, new ForwardOptions(Logits: lm));
+            model.Forward(acts, B, T, computeLogits: lm);
             double total = 0;
             if (lm)
             {
