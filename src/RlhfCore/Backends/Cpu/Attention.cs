@@ -11,7 +11,7 @@ namespace RlhfCore.Backends.Cpu;
 //   att[t, s]  = softmax over visible s of scale·(q_t · k_s), 0 for the others (future or masked)
 //   out_t      = Σ_s att[t, s] v_s
 //   A query that sees no key (left padding) gets an all-zero att row and out_t = 0.
-// Backward, with dpre the gradient of the pre-softmax scores times the scale:
+// Backward, with dpre[t, s] = ∂L/∂(q_t · k_s) (the gradient of the scaled score, times the scale):
 //   dv_s       = Σ_t att[t, s] dout_t
 //   dp[t, s]   = dout_t · v_s
 //   dpre[t, s] = scale · att[t, s] · (dp[t, s] − Σ_s' att[t, s'] dp[t, s'])
@@ -21,7 +21,7 @@ namespace RlhfCore.Backends.Cpu;
 //
 // Parallel over (b, h, block of rows). Backward runs in two passes so that each dk_s, dv_s is summed by a
 // single task in a fixed order (t ascending): pass 1 computes dpre and dq per query row, pass 2 dk and
-// dv per key row. Decode with a KV cache runs the same row routine (AttendRow) on cached keys with the
+// dv per key row, reading columns of att and dpre. Weighted sums keep their accumulators in registers. Decode with a KV cache runs the same row routine (AttendRow) on cached keys with the
 // same row length, so it reproduces the full forward bit for bit.
 public sealed unsafe partial class CpuBackend
 {
