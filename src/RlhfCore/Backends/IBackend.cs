@@ -80,7 +80,7 @@ public interface IBackend : IDisposable
 
     /// <summary>
     /// Causal self-attention over qkv[B, T, 3C] (q, k, v each [B, T, NH, C/NH]), scaled by 1/sqrt(C/NH).
-    /// Key position s is visible to query t when s ≤ t and keyMask[b, s] ≠ 0. A query that sees no key
+    /// Key position s is visible to query t when s ≤ t and keyMask[b, s] ≠ 0 (keyMask is required: all ones when there is no padding). A query that sees no key
     /// gets zero output. Saves the probabilities att[B, NH, T, T] (zero where masked) for backward.
     /// </summary>
     void AttentionForward(Tensor output, Tensor att, Tensor qkv, Tensor keyMask, int B, int T, int C, int NH);
@@ -125,13 +125,13 @@ public interface IBackend : IDisposable
     /// <summary>
     /// For each row n of logits[N, V]: losses[n] = −log softmax(logits[n])[targets[n]]; and, unless
     /// <paramref name="dlogits"/> is None, dlogits[n, :] = weights[n] · (softmax(logits[n]) − onehot(targets[n]))
-    /// in the same pass. dlogits may alias logits. A target of −1 is ignored: loss 0, dlogits row 0.
+    /// in the same pass. dlogits may alias logits; weights may be None (1 for every row). A target of −1 is ignored: loss 0, dlogits row 0.
     /// </summary>
     void CrossEntropyForwardBackward(Tensor losses, Tensor dlogits, Tensor logits, Tensor targets, Tensor weights, int N, int V);
 
     // ---- per-token log-probabilities and entropy (for the RL losses) --------------------------------
 
-    /// <summary>logp[n] = log softmax(logits[n])[tokens[n]].</summary>
+    /// <summary>logp[n] = log softmax(logits[n])[tokens[n]] (tokens must be in [0, V)).</summary>
     void TokenLogProbsForward(Tensor logp, Tensor logits, Tensor tokens, int N, int V);
 
     /// <summary>dlogits[n, v] += dlogp[n] · (1[v = tokens[n]] − p[n, v]) (accumulates).</summary>
