@@ -6,7 +6,7 @@ namespace RlhfCore.Data;
 /// <c>[w·T, w·T + T]</c>), each row is one window, and every position is real and trained on. Windows
 /// are visited in a seeded shuffled order; the tail that does not fill a window is not used.
 /// </summary>
-public sealed class PackedStreamBatcher
+public sealed class PackedStreamBatcher : ISftBatchSource
 {
     private readonly int[] _stream;
     private readonly ShuffleSampler _sampler;

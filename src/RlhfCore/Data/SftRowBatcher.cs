@@ -5,7 +5,7 @@ namespace RlhfCore.Data;
 /// target <c>Tokens[t+1]</c> where the loss mask allows it, and padding after the example's inputs.
 /// Examples come from a seeded <see cref="ShuffleSampler"/>; a batch may span an epoch boundary.
 /// </summary>
-public sealed class SftRowBatcher
+public sealed class SftRowBatcher : ISftBatchSource
 {
     private readonly IReadOnlyList<SftExample> _examples;
     private readonly ShuffleSampler _sampler;

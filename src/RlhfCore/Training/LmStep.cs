@@ -1,4 +1,5 @@
 using RlhfCore.Backends;
+using RlhfCore.Data;
 using RlhfCore.Model;
 using RlhfCore.Tensors;
 
@@ -34,15 +35,15 @@ public sealed class LmStep
     /// Runs forward (and backward when <paramref name="backward"/>) on <paramref name="batch"/>, and
     /// returns its mean loss over counted tokens (NaN when no token counts).
     /// </summary>
-    public double Run(TokenBatch batch, bool backward, int microBatches = 1)
+    public double Run(SftBatch batch, bool backward, int microBatches = 1)
     {
         var a = Activations;
-        int B = batch.B, T = batch.T, N = B * T, V = _model.Config.VocabSize;
-        int counted = batch.CountedTokens();
+        int B = batch.BatchSize, T = batch.SeqLen, N = B * T, V = _model.Config.VocabSize;
+        int counted = batch.LossTokenCount;
         for (int i = 0; i < N; i++) _weights[i] = counted == 0 ? 0f : batch.LossMask[i] / ((float)counted * microBatches);
         _be.Upload<int>(Head(a.Tokens, N), batch.Tokens);
         _be.Upload<int>(Head(a.Positions, N), batch.Positions);
-        _be.Upload<int>(Head(a.KeyMask, N), batch.KeyMask);
+        _be.Upload<int>(Head(a.KeyMask, N), batch.AttentionMask);
         _be.Upload<int>(Head(a.Targets, N), batch.Targets);
         _be.Upload<float>(Head(a.LossWeights, N), _weights);
         _model.Forward(a, B, T);

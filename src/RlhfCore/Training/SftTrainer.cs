@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using RlhfCore.Data;
 using RlhfCore.Model;
 using RlhfCore.Optim;
 
@@ -17,12 +18,12 @@ public sealed record SftStepReport(int Step, double Loss, float Lr, float GradNo
 public sealed class SftTrainer : IDisposable
 {
     private readonly GptModel _model;
-    private readonly ITokenBatchSource _train;
-    private readonly ITokenBatchSource? _eval;
-    private readonly long[]? _evalStart;
+    private readonly ISftBatchSource _train;
+    private readonly ISftBatchSource? _eval;
+    private readonly DataCursor _evalStart;
     private readonly SftOptions _o;
     private readonly LmStep _step;
-    private readonly TokenBatch _batch;
+    private readonly SftBatch _batch;
     private readonly GradientClipper _clipper;
     private readonly LearningRateSchedule _schedule;
 
@@ -36,17 +37,17 @@ public sealed class SftTrainer : IDisposable
     public int StepsSkipped { get; private set; }
 
     /// <summary>Prepares a run of <paramref name="options"/> over <paramref name="train"/>.</summary>
-    public SftTrainer(GptModel model, ITokenBatchSource train, ITokenBatchSource? eval, SftOptions options)
+    public SftTrainer(GptModel model, ISftBatchSource train, ISftBatchSource? eval, SftOptions options)
     {
         _model = model;
         _train = train;
         _eval = eval;
-        _evalStart = eval?.Cursor;
+        _evalStart = eval?.Cursor ?? default;
         _o = options.Validate();
         if (options.SeqLen > model.Config.MaxSeqLen)
             throw new ArgumentException($"--seq {options.SeqLen} is longer than the model's context of {model.Config.MaxSeqLen} tokens");
         _step = new LmStep(model, options.Batch, options.SeqLen);
-        _batch = new TokenBatch(options.Batch, options.SeqLen);
+        _batch = new SftBatch(options.Batch, options.SeqLen);
         _clipper = new GradientClipper(model.Backend);
         _schedule = new LearningRateSchedule(options.Lr, options.Warmup, options.Steps, options.Schedule, options.MinLrFraction);
         Optimizer = new AdamW(model.Parameters, model.Gradients, new AdamWOptions(options.Beta1, options.Beta2, options.Eps, options.WeightDecay));
@@ -80,7 +81,7 @@ public sealed class SftTrainer : IDisposable
             double loss = 0;
             for (int micro = 0; micro < _o.GradAccum; micro++)
             {
-                _train.NextBatch(_batch);
+                _train.Next(_batch);
                 loss += _step.Run(_batch, backward: true, _o.GradAccum) / _o.GradAccum;
             }
             float norm = _clipper.GlobalNorm(_model.Gradients.All);
@@ -101,12 +102,12 @@ public sealed class SftTrainer : IDisposable
     public double Evaluate()
     {
         if (_eval == null) throw new InvalidOperationException("no evaluation data");
-        _eval.Cursor = _evalStart!;
+        _eval.Cursor = _evalStart;
         double sum = 0;
         int n = 0;
         for (int i = 0; i < _o.EvalBatches; i++)
         {
-            _eval.NextBatch(_batch);
+            _eval.Next(_batch);
             double l = _step.Run(_batch, backward: false);
             if (double.IsNaN(l)) continue;
             sum += l;
@@ -130,4 +131,4 @@ public sealed class SftTrainer : IDisposable
 /// <param name="DataCursor">The training stream's position.</param>
 /// <param name="RngState">The trainer's random stream, where it has one.</param>
 /// <param name="SkippedSteps">Steps skipped for non-finite values.</param>
-public sealed record TrainerState(int Step, int OptimizerStep, long[] DataCursor, ulong[]? RngState, int SkippedSteps);
+public sealed record TrainerState(int Step, int OptimizerStep, DataCursor DataCursor, ulong[]? RngState, int SkippedSteps);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using RlhfCore.Backends;
+using RlhfCore.Data;
 using RlhfCore.Model;
 using RlhfCore.Optim;
 
@@ -39,7 +40,7 @@ public static class StepBenchmark
         using var acts = step.Activations;
         using var adam = new AdamW(model.Parameters, model.Gradients, new AdamWOptions());
         using var clipper = new GradientClipper(backend);
-        var batch = new TokenBatch(B, T);
+        var batch = new SftBatch(B, T);
         var rng = new Rng(seed);
         for (int b = 0; b < B; b++)
             for (int t = 0; t < T; t++)
@@ -47,11 +48,12 @@ public static class StepBenchmark
                 int n = b * T + t;
                 batch.Tokens[n] = rng.NextInt(config.VocabSize);
                 batch.Positions[n] = t;
-                batch.KeyMask[n] = 1;
+                batch.AttentionMask[n] = 1;
                 batch.LossMask[n] = 1;
             }
         for (int n = 0; n < B * T; n++) batch.Targets[n] = (n + 1) % T == 0 ? -1 : batch.Tokens[n + 1];
         for (int n = 0; n < B * T; n++) if (batch.Targets[n] < 0) batch.LossMask[n] = 0;
+        batch.LossTokenCount = B * (T - 1);
 
         var times = new double[steps];
         for (int i = 0; i < warmup + steps; i++)

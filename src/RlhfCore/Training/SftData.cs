@@ -1,0 +1,84 @@
+using RlhfCore.Data;
+using RlhfCore.Data.Tasks;
+
+namespace RlhfCore.Training;
+
+/// <summary>The training and held-out batch streams of an SFT run.</summary>
+/// <param name="Train">Shuffled, endless training batches.</param>
+/// <param name="Eval">Held-out batches in a fixed order, or null when there is nothing held out.</param>
+/// <param name="TrainExamples">Number of training examples (or packed windows).</param>
+public sealed record SftData(ISftBatchSource Train, ISftBatchSource? Eval, int TrainExamples)
+{
+    /// <summary>Examples the built-in arithmetic task generates for training.</summary>
+    public const int ArithmeticExamples = 20000;
+
+    /// <summary>
+    /// Builds the streams for <paramref name="o"/>: <c>builtin:arithmetic</c> generates addition problems;
+    /// a <c>.jsonl</c> (or <c>.jsonl.gz</c>) file is read as TRL-style SFT data — rows of prompt/completion
+    /// pairs are padded one example per row, plain <c>{"text"}</c> documents are packed into a token
+    /// stream; any other file is plain text, packed.
+    /// </summary>
+    public static SftData Build(SftOptions o, ITokenizer tokenizer, int contextLength, int vocabSize)
+    {
+        var records = LoadRecords(o.Data, o.Seed);
+        List<SftRecord> train, eval;
+        if (o.EvalData is { Length: > 0 })
+        {
+            train = records;
+            eval = LoadRecords(o.EvalData, o.Seed + 1);
+        }
+        else
+        {
+            int held = (int)Math.Round(records.Count * o.EvalFraction);
+            if (held == 0 && o.EvalFraction > 0 && records.Count > 1) held = 1;
+            eval = records.GetRange(records.Count - held, held);
+            train = records.GetRange(0, records.Count - held);
+        }
+        if (train.Count == 0) throw new ArgumentException($"{o.Data}: no training examples");
+        bool packed = train.All(r => r.IsPlainText);
+        var trainSource = MakeSource(train, packed, o, tokenizer, contextLength, vocabSize, shuffle: true, o.Seed, out int count);
+        var evalSource = eval.Count == 0 ? null : MakeSource(eval, packed, o, tokenizer, contextLength, vocabSize, shuffle: false, o.Seed, out _);
+        return new SftData(trainSource, evalSource, count);
+    }
+
+    private static List<SftRecord> LoadRecords(string data, ulong seed)
+    {
+        if (data == "builtin:arithmetic")
+        {
+            var task = new ArithmeticTask();
+            var rng = new Rng(seed ^ 0xA217);
+            var list = new List<SftRecord>(ArithmeticExamples);
+            for (int i = 0; i < ArithmeticExamples; i++)
+            {
+                var d = task.SampleDemonstration(rng);
+                list.Add(new SftRecord(d.Prompt, d.Completion, IsPlainText: false, data, i + 1));
+            }
+            return list;
+        }
+        if (data.StartsWith("builtin:", StringComparison.Ordinal))
+            throw new ArgumentException($"unknown built-in data '{data}' (builtin:arithmetic)");
+        if (!File.Exists(data)) throw new FileNotFoundException($"training data not found: {data}", data);
+        if (data.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || data.EndsWith(".jsonl.gz", StringComparison.OrdinalIgnoreCase))
+            return SftDataset.Load(data);
+        return [new SftRecord("", File.ReadAllText(data), IsPlainText: true, data, 1)];
+    }
+
+    private static ISftBatchSource MakeSource(List<SftRecord> records, bool packed, SftOptions o, ITokenizer tokenizer,
+        int contextLength, int vocabSize, bool shuffle, ulong seed, out int count)
+    {
+        // Packed text may be any length (it is cut into windows); padded rows must fit the batch length.
+        var overlong = packed ? OverlongPolicy.Truncate : OverlongPolicy.Error;
+        int limit = packed ? int.MaxValue - 1 : o.SeqLen;
+        var examples = records.Select(r => SftExample.FromRecord(r, tokenizer, limit, overlong, vocabSize)).ToList();
+        if (packed)
+        {
+            var stream = PackedStreamBatcher.BuildStream(examples);
+            var batcher = new PackedStreamBatcher(stream, o.Batch, o.SeqLen, vocabSize, seed, shuffle);
+            count = batcher.WindowCount;
+            return batcher;
+        }
+        count = examples.Count;
+        int pad = tokenizer.EndOfText;
+        return new SftRowBatcher(examples, o.Batch, o.SeqLen, seed, pad, shuffle);
+    }
+}
