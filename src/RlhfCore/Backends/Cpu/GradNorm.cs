@@ -7,7 +7,8 @@ namespace RlhfCore.Backends.Cpu;
 // Global gradient norm and clipping.
 //   SumOfSquares: result[0] = Σ x², accumulated in double. The array is cut into fixed chunks (independent
 //   of the thread count); each chunk sums its squares in double vector lanes, combined in lane order, and
-//   the chunk partials are added in chunk order, so the result is bit-identical for any thread count.
+//   the chunk partials are added in chunk order in double, so the result is bit-identical for any thread
+//   count.
 //   Scale: x *= scale, elementwise in place (clipping by the global norm).
 // Neither is a gradient kernel: result overwrites, Scale updates x in place.
 
@@ -44,31 +45,38 @@ public sealed unsafe partial class CpuBackend
             Partials[index] = SumSquares(X + start, Math.Min(SumOfSquaresChunk, N - start));
         }
 
+        /// <summary>
+        /// Σ x² over one chunk. Each lane first adds 4 squares in float (one FMA chain, relative error ≤ 3
+        /// ulp of a positive sum), then accumulates in double: widening every element instead costs
+        /// more than the memory traffic, and the float step adds no bias (all terms are positive).
+        /// </summary>
         private static double SumSquares(float* x, long n)
         {
             long i = 0;
             double sum = 0;
             if (Vector512.IsHardwareAccelerated)
             {
+                const int W = 16;
                 Vector512<double> lo = Vector512<double>.Zero, hi = Vector512<double>.Zero;
-                for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
+                for (; i <= n - 4 * W; i += 4 * W)
                 {
-                    Vector512<float> v = Vector512.Load(x + i);
-                    Vector512<double> a = Vector512.WidenLower(v), b = Vector512.WidenUpper(v);
-                    lo = Vector512.FusedMultiplyAdd(a, a, lo);
-                    hi = Vector512.FusedMultiplyAdd(b, b, hi);
+                    Vector512<float> v0 = Vector512.Load(x + i), v1 = Vector512.Load(x + i + W), v2 = Vector512.Load(x + i + 2 * W), v3 = Vector512.Load(x + i + 3 * W);
+                    Vector512<float> s = Vector512.FusedMultiplyAdd(v3, v3, Vector512.FusedMultiplyAdd(v2, v2, Vector512.FusedMultiplyAdd(v1, v1, v0 * v0)));
+                    lo += Vector512.WidenLower(s);
+                    hi += Vector512.WidenUpper(s);
                 }
                 sum = Vector512.Sum(lo + hi);
             }
             else if (Vector256.IsHardwareAccelerated)
             {
+                const int W = 8;
                 Vector256<double> lo = Vector256<double>.Zero, hi = Vector256<double>.Zero;
-                for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
+                for (; i <= n - 4 * W; i += 4 * W)
                 {
-                    Vector256<float> v = Vector256.Load(x + i);
-                    Vector256<double> a = Vector256.WidenLower(v), b = Vector256.WidenUpper(v);
-                    lo = Vector256.FusedMultiplyAdd(a, a, lo);
-                    hi = Vector256.FusedMultiplyAdd(b, b, hi);
+                    Vector256<float> v0 = Vector256.Load(x + i), v1 = Vector256.Load(x + i + W), v2 = Vector256.Load(x + i + 2 * W), v3 = Vector256.Load(x + i + 3 * W);
+                    Vector256<float> s = Vector256.FusedMultiplyAdd(v3, v3, Vector256.FusedMultiplyAdd(v2, v2, Vector256.FusedMultiplyAdd(v1, v1, v0 * v0)));
+                    lo += Vector256.WidenLower(s);
+                    hi += Vector256.WidenUpper(s);
                 }
                 sum = Vector256.Sum(lo + hi);
             }
