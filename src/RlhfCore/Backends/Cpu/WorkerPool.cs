@@ -49,6 +49,8 @@ public sealed unsafe class WorkerPool : IDisposable
             for (int i = 0; i < count; i++) job.Execute(i);
             return;
         }
+        // A job that calls For again would overwrite the running job (caller) or deadlock on the lock (worker).
+        if (_job != null) throw new InvalidOperationException("WorkerPool.For is not reentrant: a job must not start another parallel loop");
         lock (_runLock)
         {
             _invoke = &Invoker<TJob>.Invoke;
