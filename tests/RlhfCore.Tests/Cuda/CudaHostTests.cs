@@ -108,3 +108,33 @@ public sealed class CudaHostTests
         Assert.That(e!.Message, Does.Contain("--device cuda").And.Contain("--device cpu"));
     }
 }
+
+/// <summary>The self-test harness itself, CPU against CPU: every compared op must agree exactly.</summary>
+[TestFixture]
+public sealed class BackendSelfTestHarnessTests
+{
+    [Test]
+    public void CpuAgainstItselfPassesOrReportsNotImplemented([Values("residual", "gelu", "sum_of_squares", "sampling")] string op)
+    {
+        using var a = new Backends.Cpu.CpuBackend(2);
+        using var b = new Backends.Cpu.CpuBackend(2);
+        var rows = new BackendSelfTest(a, b, seed: 3).Run(op);
+        Assert.That(rows, Is.Not.Empty);
+        if (rows.All(r => r.Note.StartsWith("not implemented"))) Assert.Ignore($"CPU {op} not implemented on this branch");
+        Assert.That(rows.Where(r => !r.Pass || r.MaxRelError != 0).Select(r => r.ToString()), Is.Empty);
+    }
+
+    [Test]
+    public void RelativeErrorFlagsNaN()
+    {
+        Assert.That(double.IsNaN(BackendSelfTest.RelativeError([float.NaN], [1f])));
+        Assert.That(BackendSelfTest.RelativeError([1.5f, 2f], [1f, 2f]), Is.EqualTo(0.25).Within(1e-12));
+    }
+
+    [Test]
+    public void FormatSummarisesFailures()
+    {
+        string text = BackendSelfTest.Format([new SelfTestRow("k", "n=1", 0, 1e-5, true), new SelfTestRow("k2", "n=7", double.NaN, 1e-5, false, "not implemented on cuda")]);
+        Assert.That(text, Does.Contain("1 of 2 checks FAILED").And.Contain("not implemented on cuda"));
+    }
+}
