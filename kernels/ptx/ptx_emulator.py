@@ -207,7 +207,7 @@ class Cta:
             else:
                 self.set(ops[0], V(ops[1], 64 if t in ("u64", "b64") else 32), mask)
         elif name in ("add", "sub", "mul", "mad", "max", "min", "neg", "fma", "shl", "shr", "and", "or", "xor",
-                      "ex2", "lg2", "rcp", "bfe", "cvta"):
+                      "ex2", "lg2", "rcp", "bfe", "cvta", "div", "rem"):
             self.alu(op, ops, mask)
         elif name == "setp":
             self.setp(op, ops, mask)
@@ -289,6 +289,10 @@ class Cta:
             r = a[0] | a[1]
         elif name == "xor":
             r = a[0] ^ a[1]
+        elif name == "div":
+            r = a[0] // a[1]
+        elif name == "rem":
+            r = a[0] % a[1]
         elif name == "bfe":
             r = (a[0] >> a[1]) & ((1 << a[2]) - 1)
         elif name in ("max", "min"):
