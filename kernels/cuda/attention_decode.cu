@@ -33,6 +33,7 @@ struct AttentionDecodeParams
     int maxT;            // +56 cache capacity
     float scale;         // +60 1/sqrt(64)
 };
+static_assert(sizeof(AttentionDecodeParams) == 64, "mirrored by AttentionDecodeParams in Cuda/Attention.cs");
 
 extern "C" __global__ void __launch_bounds__(128) attention_decode(const AttentionDecodeParams p)
 {

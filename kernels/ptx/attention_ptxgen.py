@@ -227,7 +227,7 @@ FWD_HEADER = f"""\
 //           8 distinct 16-byte bank groups): 3 x 9216 = 27648 B static.
 // Registers (per thread): Q A-fragments 16, O accumulator 32, S/P 32 (+16 bf16 P fragments),
 //           register prefetch of the next K and V tile 64 (fp32), softmax state 4, addressing ~20.
-//           ptxas numbers are in docs/attention-ptx.md.
+//           ptxas 11.8 -v: 202 (sm_80) / 206 (sm_90), no spills -> 2 CTAs (8 warps) per SM.
 // Pipeline: while tile j is multiplied, the global loads of tile j+1 (K, V and the key-mask
 //           words) are in flight into registers; after the P.V product the CTA converts them to
 //           bf16 and overwrites the single K/V buffer (cp.async cannot convert fp32 -> bf16).
@@ -552,7 +552,13 @@ BWD_HEADER = f"""\
 //                            rows (Q and dO A-fragments in registers); loops over key tiles up to
 //                            the diagonal with the next K/V tile prefetched into registers, as in
 //                            the forward. Per key tile: S, P, dP = dO V^T, dZ, dQ += dZ K (3 products).
-//   Both: grid = (ceil(T/64), NH, B), block = 128, static shared memory only.
+// Launch:  _dkdv and _dq: grid = (ceil(T/64), NH, B), block = (128,1,1), static shared memory only.
+// Shared:  _dkdv: Q and dO tiles (bf16, 64 x 144 B) 2 x 9216 + log2-LSE and D of the tile 512 = 18944 B
+//          (K and V pass through the same buffers once, into registers). _dq: K and V tiles 18432 B.
+// Registers (ptxas 11.8 -v, no spills): _dkdv 182 (sm_80) / 179 (sm_90): K,V fragments 32, dK,dV 64,
+//          S/P/dZ 32, dP 32, bf16 fragments 16, fp32 tile staging (not live across the products).
+//          _dq 240 / 240: Q,dO fragments 32, dQ 32, S 32, dP 32, fragments 16, K/V prefetch 64.
+//          _dot 17 / 16. Occupancy: 2 CTAs (8 warps) per SM for _dkdv and _dq.
 // dQ is computed by its own kernel rather than with fp32 atomics from the dK/dV kernel (FA-2's
 // choice): the result is deterministic (principle 8: same inputs, same bits) at the price of
 // recomputing S and dP once more (7 tensor-core products per tile pair instead of 5).
