@@ -7,4 +7,5 @@ root.Add(GenerateCommand.Create());
 root.Add(EvalCommand.Create());
 root.Add(InfoCommand.Create());
 root.Add(BenchCommand.Create());
+root.Add(SelfTestCommand.Create());
 return await root.Parse(args).InvokeAsync();

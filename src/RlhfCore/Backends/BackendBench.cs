@@ -1,9 +1,6 @@
 using System.Diagnostics;
 using RlhfCore.Backends.Cuda;
-using RlhfCore.Model;
-using RlhfCore.Optim;
 using RlhfCore.Tensors;
-using RlhfCore.Training;
 
 namespace RlhfCore.Backends;
 
@@ -17,18 +14,10 @@ namespace RlhfCore.Backends;
 /// <param name="Note">Why it did not run, or empty.</param>
 public sealed record BenchRow(string Kernel, string Shape, double MedianMs, double GBps, double Tflops, double FractionOfCopyBandwidth, string Note = "");
 
-/// <summary>A whole training step's speed.</summary>
-/// <param name="Model">Preset name.</param>
-/// <param name="B">Batch rows.</param><param name="T">Sequence length.</param>
-/// <param name="MedianMs">Median step time (forward, backward, AdamW), milliseconds.</param>
-/// <param name="TokensPerSecond">B·T / median step time.</param>
-/// <param name="Note">Why it did not run, or empty.</param>
-public sealed record TrainStepResult(string Model, int B, int T, double MedianMs, double TokensPerSecond, string Note = "");
-
 /// <summary>
 /// Timing for <c>rlhf bench</c>: per-kernel medians (CUDA events on the GPU, a stopwatch around a
 /// synchronize on the CPU) after warm-up, throughput from counted bytes or FLOPs, the device's
-/// copy-bandwidth ceiling, and a full gpt2-124m training step in tokens/s.
+/// copy-bandwidth ceiling,; whole training steps are timed by Training.StepBenchmark.
 /// </summary>
 public static class BackendBench
 {
@@ -119,43 +108,6 @@ public static class BackendBench
         catch (Exception e) when (e is NotImplementedException or InvalidOperationException or ArgumentException)
         {
             return new BenchRow(name, shape, double.NaN, double.NaN, double.NaN, double.NaN, $"{e.GetType().Name}: {e.Message.Split('\n')[0]}");
-        }
-    }
-
-    /// <summary>
-    /// Median time of a full training step (forward, fused cross-entropy, backward, AdamW) of
-    /// <paramref name="preset"/> at [<paramref name="B"/>, <paramref name="T"/>] on random tokens.
-    /// </summary>
-    public static TrainStepResult TrainStep(IBackend be, string preset = "gpt2-124m", int B = 8, int T = 1024, int steps = 10)
-    {
-        var config = GptConfig.Preset(preset);
-        try
-        {
-            using var model = new GptModel(be, config);
-            model.InitializeWeights(1);
-            var step = new LmStep(model, B, T);
-            using var opt = new AdamW(model.Parameters, model.Gradients, new AdamWOptions());
-            var batch = new TokenBatch(B, T);
-            var rng = new Random(2);
-            for (int i = 0; i < B * T; i++)
-            {
-                batch.Tokens[i] = rng.Next(config.VocabSize);
-                batch.Targets[i] = rng.Next(config.VocabSize);
-                batch.Positions[i] = i % T;
-                batch.KeyMask[i] = 1;
-                batch.LossMask[i] = 1f;
-            }
-            double ms = MedianMs(be, () =>
-            {
-                model.ZeroGradients();
-                step.Run(batch, backward: true);
-                opt.Update(1e-4f);
-            }, 2, steps);
-            return new TrainStepResult(preset, B, T, ms, B * T / (ms / 1000.0));
-        }
-        catch (NotImplementedException e)
-        {
-            return new TrainStepResult(preset, B, T, double.NaN, double.NaN, "not implemented: " + e.Message.Split('\n')[0]);
         }
     }
 }
