@@ -175,10 +175,14 @@ public interface IBackend : IDisposable
     /// For each token n (logits[N, V], action a = actions[n]): logp = log softmax(logits[n])[a];
     /// ratio = exp(logp − oldLogp[n]); pg = max(−A·ratio, −A·clamp(ratio, 1−clipEps, 1+clipEps)) with
     /// A = advantages[n]; H = entropy of softmax(logits[n]); losses[n] = pg − entropyCoef·H.
-    /// Writes logp[n], entropy[n], clipped[n] (1 when the clipped branch is the larger, else 0) and, in the
-    /// same pass, dlogits[n, :] = weights[n]·(∂pg/∂logp·(onehot(a) − p) − entropyCoef·∂H/∂logits), where
-    /// ∂pg/∂logp = −A·ratio when the unclipped branch is active and 0 otherwise. dlogits may alias logits.
-    /// A weight of 0 (padding) gives a zero dlogits row; its outputs are still written. actions are I32.
+    /// Writes logp[n], entropy[n], clipped[n] (F32: 1 when the clipped branch is strictly the larger, else 0,
+    /// as TRL's clipfrac) and, in the same pass, dlogits[n, :] = weights[n]·(∂pg/∂logp·(onehot(a) − p) −
+    /// entropyCoef·∂H/∂logits), where ∂pg/∂logp = −A·ratio when clipped[n] = 0 and 0 otherwise (a tie, as
+    /// when the ratio is inside the clip range, takes the unclipped branch's gradient, as PyTorch's max and
+    /// clamp do). dlogits is the gradient of Σₙ weights[n]·losses[n] and may alias logits. With entropyCoef 0
+    /// this is TRL's per-token policy loss. A weight of 0 (padding) gives an exactly zero dlogits row; its
+    /// outputs are still written. actions are I32 in [0, V) (give padding rows any valid token): the CPU
+    /// backend throws on others, the CUDA kernel writes NaN to that row's loss and logp. Logits must be finite.
     /// </summary>
     void PpoLossForwardBackward(Tensor dlogits, Tensor losses, Tensor logp, Tensor entropy, Tensor clipped,
         Tensor logits, Tensor actions, Tensor oldLogp, Tensor advantages, Tensor weights, int N, int V, float clipEps, float entropyCoef);
@@ -189,7 +193,8 @@ public interface IBackend : IDisposable
     /// GAE per row of [B, T] as a reverse scan (mask is F32, 0 or 1): positions with mask = 0 get advantage 0 and return 0 and
     /// are skipped (the next value after a row's last real position is 0). For real positions, from the
     /// end: δ = rewards[t] + γ·V(next real) − values[t]; A[t] = δ + γλ·A(next real); returns = A + values.
-    /// Also writes moments[0..3) = (Σ mask, Σ mask·A, Σ mask·A²) over the whole batch, for whitening.
+    /// Also writes moments[0..3) = (Σ mask, Σ mask·A, Σ mask·A²) over the whole batch, for whitening (summed
+    /// in double in a fixed order, stored as F32). Masked positions may sit anywhere: left, right or mid-row.
     /// </summary>
     void GaeForward(Tensor advantages, Tensor returns, Tensor moments, Tensor rewards, Tensor values, Tensor mask, int B, int T, float gamma, float lambda);
 
