@@ -23,7 +23,8 @@ internal static class CommonOptions
             return body();
         }
         catch (Exception e) when (e is ArgumentException or IOException or FormatException or InvalidDataException
-                                      or InvalidOperationException or UnauthorizedAccessException or KeyNotFoundException)
+                                      or InvalidOperationException or UnauthorizedAccessException or KeyNotFoundException
+                                      or Backends.Cuda.Native.CudaUnavailableException)
         {
             AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return 1;
