@@ -161,7 +161,7 @@ static void gaeCase(CUmodule m, int B, int T, bool timeIt) {
 
 int main(int argc, char** argv) {
     std::string dir = argc > 1 ? argv[1] : "kernels/ptx";
-    CK(cuInit(0)); CUdevice dev; CK(cuDeviceGet(&dev, 0)); CUcontext ctx; CK(cuCtxCreate(&ctx, 0, dev));
+    CK(cuInit(0)); CUdevice dev; CK(cuDeviceGet(&dev, 0)); CUcontext ctx; CK(cuDevicePrimaryCtxRetain(&ctx, dev)); CK(cuCtxSetCurrent(ctx));
     char name[256]; CK(cuDeviceGetName(name, sizeof(name), dev)); std::printf("device: %s\n", name);
 
     size_t bytes = size_t(1) << 30; CUdeviceptr a, b; CK(cuMemAlloc(&a, bytes)); CK(cuMemAlloc(&b, bytes));

@@ -56,13 +56,24 @@ public sealed class TensorArena : IDisposable
             offset = checked(offset + (bytes + Alignment - 1) / Alignment * Alignment);
         }
         _buffer = backend.Allocate(Math.Max(offset, Alignment));
-        backend.Zero(_buffer.AsTensor(DType.F32, checked((int)(_buffer.Bytes / 4))));
+        All = WholeBuffer(_buffer);
+        backend.Zero(All);
         var tensors = new Tensor[specs.Count];
         for (int i = 0; i < specs.Count; i++)
             tensors[i] = new Tensor(_buffer.Address + (nint)offsets[i], specs[i].DType, specs[i].Shape);
         Tensors = tensors;
         Offsets = offsets;
-        All = new Tensor(_buffer.Address, DType.F32, [checked((int)(_buffer.Bytes / 4))]);
+    }
+
+    /// <summary>
+    /// The buffer as F32: one dimension when its element count fits an int, else rows of 16 (every arena
+    /// is a whole number of 64-byte blocks), so arenas over 8 GiB still have a whole-buffer view.
+    /// </summary>
+    private static Tensor WholeBuffer(DeviceBuffer buffer)
+    {
+        long floats = buffer.Bytes / 4;
+        int[] shape = floats <= int.MaxValue ? [(int)floats] : [checked((int)(floats / 16)), 16];
+        return new Tensor(buffer.Address, DType.F32, shape);
     }
 
     /// <summary>The tensor named <paramref name="name"/>.</summary>
