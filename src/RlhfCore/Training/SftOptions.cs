@@ -24,17 +24,17 @@ public sealed record SftOptions
     [Description("Folder of the GPT-2 tokenizer files.")]
     public string? TokenizerDir { get; init; }
     [Description("Rows per micro-batch.")]
-    public int Batch { get; init; } = 16;
+    public int Batch { get; init; } = 32;
     [Description("Tokens per row.")]
-    public int SeqLen { get; init; } = 32;
+    public int SeqLen { get; init; } = 16;
     [Description("Optimizer steps.")]
-    public int Steps { get; init; } = 300;
+    public int Steps { get; init; } = 4000;
     [Description("Micro-batches per optimizer step.")]
     public int GradAccum { get; init; } = 1;
     [Description("Peak learning rate.")]
-    public float Lr { get; init; } = 2e-3f;
+    public float Lr { get; init; } = 3e-3f;
     [Description("Linear warmup steps.")]
-    public int Warmup { get; init; } = 20;
+    public int Warmup { get; init; } = 100;
     [Description("Schedule after warmup.")]
     public ScheduleKind Schedule { get; init; } = ScheduleKind.Cosine;
     [Description("Cosine floor as a fraction of the peak rate.")]
@@ -50,11 +50,11 @@ public sealed record SftOptions
     [Description("Clip the global gradient norm to this; 0 turns clipping off.")]
     public float GradClip { get; init; } = 1f;
     [Description("Evaluate every this many steps (0 = only at the end).")]
-    public int EvalEvery { get; init; } = 50;
+    public int EvalEvery { get; init; } = 500;
     [Description("Batches per evaluation.")]
     public int EvalBatches { get; init; } = 4;
     [Description("Save a resumable checkpoint every this many steps (0 = only at the end).")]
-    public int CheckpointEvery { get; init; } = 100;
+    public int CheckpointEvery { get; init; } = 1000;
     [Description("Seed of everything random (initialization, shuffling).")]
     public ulong Seed { get; init; } = 1337;
     [Description("Output folder.")]
