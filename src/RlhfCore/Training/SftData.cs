@@ -16,10 +16,11 @@ public sealed record SftData(ISftBatchSource Train, ISftBatchSource? Eval, int T
     /// Builds the streams for <paramref name="o"/>: <c>builtin:arithmetic</c> generates addition problems;
     /// a <c>.jsonl</c> (or <c>.jsonl.gz</c>) file is read as TRL-style SFT data — rows of prompt/completion
     /// pairs are padded one example per row, plain <c>{"text"}</c> documents are packed into a token
-    /// stream; any other file is plain text, packed.
+    /// stream; an llm.c token shard (<c>.bin</c>) is already a token stream; any other file is plain text, packed.
     /// </summary>
     public static SftData Build(SftOptions o, ITokenizer tokenizer, int contextLength, int vocabSize)
     {
+        if (IsTokenShard(o.Data)) return FromTokenShards(o, vocabSize);
         var records = LoadRecords(o.Data, o.Seed);
         List<SftRecord> train, eval;
         if (o.EvalData is { Length: > 0 })
@@ -39,6 +40,31 @@ public sealed record SftData(ISftBatchSource Train, ISftBatchSource? Eval, int T
         var trainSource = MakeSource(train, packed, o, tokenizer, contextLength, vocabSize, shuffle: true, o.Seed, out int count);
         var evalSource = eval.Count == 0 ? null : MakeSource(eval, packed, o, tokenizer, contextLength, vocabSize, shuffle: false, o.Seed, out _);
         return new SftData(trainSource, evalSource, count);
+    }
+
+    private static bool IsTokenShard(string path) => path.EndsWith(".bin", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// llm.c token shards, already tokenized: the training shard is packed as is; evaluation uses
+    /// <see cref="SftOptions.EvalData"/> (another shard) or the last <see cref="SftOptions.EvalFraction"/> of the tokens.
+    /// </summary>
+    private static SftData FromTokenShards(SftOptions o, int vocabSize)
+    {
+        int[] tokens = IO.LlmcTokenShard.Read(o.Data);
+        int[] train = tokens, eval = [];
+        if (o.EvalData is { Length: > 0 }) eval = IO.LlmcTokenShard.Read(o.EvalData);
+        else if (o.EvalFraction > 0)
+        {
+            int held = Math.Max(o.SeqLen + 1, (int)(tokens.Length * o.EvalFraction));
+            if (held < tokens.Length - o.SeqLen)
+            {
+                train = tokens[..^held];
+                eval = tokens[^held..];
+            }
+        }
+        var trainSource = new PackedStreamBatcher(train, o.Batch, o.SeqLen, vocabSize, o.Seed);
+        var evalSource = eval.Length > o.SeqLen ? new PackedStreamBatcher(eval, o.Batch, o.SeqLen, vocabSize, o.Seed, shuffle: false) : null;
+        return new SftData(trainSource, evalSource, trainSource.WindowCount);
     }
 
     private static List<SftRecord> LoadRecords(string data, ulong seed)
