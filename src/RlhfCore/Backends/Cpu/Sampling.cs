@@ -39,11 +39,7 @@ public sealed unsafe partial class CpuBackend
     /// <inheritdoc/>
     public void SampleTokens(Tensor tokens, Tensor logits, Tensor uniforms, int B, int V, float temperature, int topK, float topP)
     {
-        if (V < 1) throw new ArgumentOutOfRangeException(nameof(V), V, "vocabulary size must be positive");
-        if (!(temperature >= 0f) || float.IsPositiveInfinity(temperature))
-            throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "temperature must be finite and ≥ 0 (0 = greedy)");
-        if (topK < 0) throw new ArgumentOutOfRangeException(nameof(topK), topK, "top-k must be ≥ 0 (0 = off)");
-        if (!(topP > 0f && topP <= 1f)) throw new ArgumentOutOfRangeException(nameof(topP), topP, "top-p must be in (0, 1] (1 = off)");
+        SamplingArguments.Validate(V, temperature, topK, topP);
         int tasks = Math.Min(B, Pool.ThreadCount);
         long scratch = (long)tasks * V;
         if (temperature > 0f && _sampleWeights.Length < scratch)
