@@ -81,11 +81,21 @@ public interface IBackend : IDisposable
     /// <summary>
     /// Causal self-attention over qkv[B, T, 3C] (q, k, v each [B, T, NH, C/NH]), scaled by 1/sqrt(C/NH).
     /// Key position s is visible to query t when s ≤ t and keyMask[b, s] ≠ 0 (keyMask is required: all ones when there is no padding). A query that sees no key
-    /// gets zero output. Saves the probabilities att[B, NH, T, T] (zero where masked) for backward.
+    /// gets zero output. Saves what backward needs in att (<see cref="AttentionSavedFloats"/> floats).
     /// </summary>
     void AttentionForward(Tensor output, Tensor att, Tensor qkv, Tensor keyMask, int B, int T, int C, int NH);
 
-    /// <summary>dqkv = (overwrites) the gradient through attention; datt [B, NH, T, T] is scratch.</summary>
+    /// <summary>
+    /// Floats <see cref="AttentionForward"/> saves in <c>att</c> for the backward pass: the probabilities
+    /// B·NH·T·T on the CPU; a fused kernel keeps far less (the CUDA backend: per-row log-sum-exp and copies
+    /// of the mask and output). Activation tables size <c>att</c> from this.
+    /// </summary>
+    long AttentionSavedFloats(int B, int T, int C, int NH);
+
+    /// <summary>Floats of the <c>datt</c> scratch <see cref="AttentionBackward"/> needs.</summary>
+    long AttentionScratchFloats(int B, int T, int C, int NH);
+
+    /// <summary>dqkv = (overwrites) the gradient through attention; datt is scratch of <see cref="AttentionScratchFloats"/>.</summary>
     void AttentionBackward(Tensor dqkv, Tensor datt, Tensor dout, Tensor qkv, Tensor att, int B, int T, int C, int NH);
 
     /// <summary>

@@ -73,7 +73,7 @@ public sealed class GptActivations : IDisposable
             throw new ArgumentOutOfRangeException(nameof(T), T, $"sequence length must be in [1, {config.MaxSeqLen}] (the model's context)");
         this.B = B;
         this.T = T;
-        _arena = new TensorArena(backend, Table(config, B, T));
+        _arena = new TensorArena(backend, Table(backend, config, B, T));
         var layers = new Layer[config.NumLayers];
         for (int l = 0; l < layers.Length; l++)
         {
@@ -87,9 +87,11 @@ public sealed class GptActivations : IDisposable
     }
 
     /// <summary>The single layout table of inputs, activations and activation gradients.</summary>
-    public static IReadOnlyList<TensorSpec> Table(GptConfig config, int B, int T)
+    public static IReadOnlyList<TensorSpec> Table(IBackend backend, GptConfig config, int B, int T)
     {
         int C = config.Channels, NH = config.NumHeads, V = config.VocabSize, N = B * T;
+        // What attention keeps between passes depends on the backend (probabilities on the CPU, far less fused).
+        int saved = checked((int)backend.AttentionSavedFloats(B, T, C, NH)), scratch = checked((int)backend.AttentionScratchFloats(B, T, C, NH));
         var f = DType.F32;
         var specs = new List<TensorSpec>
         {
@@ -106,7 +108,7 @@ public sealed class GptActivations : IDisposable
             string p = $"h.{l}.";
             specs.AddRange([
                 new(p + "ln1", f, [N, C]), new(p + "ln1.mean", f, [N]), new(p + "ln1.rstd", f, [N]),
-                new(p + "qkv", f, [N, 3 * C]), new(p + "atty", f, [N, C]), new(p + "att", f, [B, NH, T, T]),
+                new(p + "qkv", f, [N, 3 * C]), new(p + "atty", f, [N, C]), new(p + "att", f, [saved]),
                 new(p + "attproj", f, [N, C]), new(p + "residual2", f, [N, C]),
                 new(p + "ln2", f, [N, C]), new(p + "ln2.mean", f, [N]), new(p + "ln2.rstd", f, [N]),
                 new(p + "fch", f, [N, 4 * C]), new(p + "fch_gelu", f, [N, 4 * C]), new(p + "fcproj", f, [N, C]),
@@ -119,7 +121,7 @@ public sealed class GptActivations : IDisposable
             new("values", f, [N, 1]), new("values.grad", f, [N, 1]),
             new("reward.hidden", f, [B, C]), new("rewards", f, [B, 1]), new("rewards.grad", f, [B, 1]),
             new("grad.residual", f, [N, C]), new("grad.ln", f, [N, C]), new("grad.atty", f, [N, C]),
-            new("grad.qkv", f, [N, 3 * C]), new("grad.att", f, [B, NH, T, T]),
+            new("grad.qkv", f, [N, 3 * C]), new("grad.att", f, [scratch]),
             new("grad.fch", f, [N, 4 * C]), new("grad.fch_gelu", f, [N, 4 * C]),
             new("grad.reward.hidden", f, [B, C]),
         ]);

@@ -32,6 +32,12 @@ public sealed unsafe partial class CpuBackend
     private float[] _decodeScores = [];
 
     /// <inheritdoc/>
+    public long AttentionSavedFloats(int B, int T, int C, int NH) => (long)B * NH * T * T;
+
+    /// <inheritdoc/>
+    public long AttentionScratchFloats(int B, int T, int C, int NH) => (long)B * NH * T * T;
+
+    /// <inheritdoc/>
     public void AttentionForward(Tensor output, Tensor att, Tensor qkv, Tensor keyMask, int B, int T, int C, int NH)
     {
         int hs = HeadSize(C, NH, keyMask);

@@ -76,12 +76,21 @@ public sealed partial class CudaBackend
         return true;
     }
 
+    /// <inheritdoc/>
+    public long AttentionSavedFloats(int B, int T, int C, int NH) => AttentionOutOffset(B, T, NH) + (long)B * T * C;
+
+    /// <inheritdoc/>
+    public long AttentionScratchFloats(int B, int T, int C, int NH) => (long)B * NH * T;
+
+    /// <summary>LSE [B·NH·T], then the mask copy [B·T], then (16-byte aligned) the output copy [B·T·C].</summary>
+    private static long AttentionOutOffset(int B, int T, int NH) => ((long)B * NH * T + (long)B * T + 3) & ~3L;
+
     private readonly record struct AttentionLayout(long MaskOffset, long OutOffset, bool HasMask, bool HasOut);
 
     /// <summary>Where the forward's saved values sit in the <c>att</c> scratch (see the comment above).</summary>
     private static AttentionLayout AttentionScratchLayout(Tensor att, int B, int T, int C, int NH)
     {
-        long lse = (long)B * NH * T, maskOff = lse, outOff = (lse + (long)B * T + 3) & ~3L;
+        long lse = (long)B * NH * T, maskOff = lse, outOff = AttentionOutOffset(B, T, NH);
         if (att.Length < lse)
             throw new ArgumentException($"attention: att has {att.Length} floats, needs at least B*NH*T = {lse} for the log-sum-exp");
         return new AttentionLayout(maskOff, outOff, att.Length >= maskOff + (long)B * T && T >= 2, att.Length >= outOff + (long)B * T * C);
