@@ -2,8 +2,10 @@
 // Loads the PTX with the driver API (JIT), runs on random data, compares with a float64 host reference
 // (the same math as tests/RlhfCore.Tests/Reference), and times with events (median of 20), printing GB/s
 // against a device-to-device copy measured in the same run. Exits non-zero on any mismatch.
+// gae_scan is also timed with the L2 flushed before each launch (cold), and, when
+// benchmarks/gpu/gae_scan_v1.ptx is found next to the kernel dir, the previous design on the same inputs.
 //   nvcc -O2 -std=c++17 -o ppo_gae_check benchmarks/gpu/ppo_gae_check.cu -lcuda
-//   ./ppo_gae_check kernels/ptx
+//   ./ppo_gae_check kernels/ptx            (from the repository root)
 #include <cuda.h>
 #include <algorithm>
 #include <cmath>
@@ -59,10 +61,15 @@ static void compare(const char* what, const std::vector<float>& got, const std::
     if (bad) { std::printf("    %zu bad, first at %zu: got %.9g want %.9g\n", bad, at, got[at], want[at]); failures++; }
 }
 
-static float medianMs(CUfunction f, unsigned grid, unsigned block, void* p, int reps = 20) {
+// flush: overwrite a 256 MB buffer before each launch (outside the timed region), so the inputs are not
+// left in the 50 MB L2 by the launch before: a cold-cache time.
+static float medianMs(CUfunction f, unsigned grid, unsigned block, void* p, int reps = 20, bool flush = false) {
+    static CUdeviceptr junk = 0; const size_t junkWords = (size_t(256) << 20) / 4;
+    if (flush && !junk) CK(cuMemAlloc(&junk, junkWords * 4));
     CUevent a, b; CK(cuEventCreate(&a, 0)); CK(cuEventCreate(&b, 0)); std::vector<float> ms;
     for (int i = 0; i < reps + 2; i++) {
         void* args[] = {p};
+        if (flush) CK(cuMemsetD32Async(junk, (unsigned)i, junkWords, 0));
         CK(cuEventRecord(a, 0)); CK(cuLaunchKernel(f, grid, 1, 1, block, 1, 1, 0, 0, args, nullptr)); CK(cuEventRecord(b, 0));
         CK(cuEventSynchronize(b)); float t; CK(cuEventElapsedTime(&t, a, b)); if (i >= 2) ms.push_back(t);
     }
@@ -115,7 +122,7 @@ static void ppoCase(CUfunction f, int N, int V, bool inPlace, bool timeIt, int r
 }
 
 // ---- GAE -------------------------------------------------------------------------------------------
-static void gaeCase(CUmodule m, int B, int T, bool timeIt) {
+static void gaeCase(CUmodule m, int B, int T, bool timeIt, CUmodule old = nullptr) {
     CUfunction scan, mom, norm; CK(cuModuleGetFunction(&scan, m, "gae_scan")); CK(cuModuleGetFunction(&mom, m, "gae_moments"));
     CK(cuModuleGetFunction(&norm, m, "masked_normalize"));
     const float gamma = 0.99f, lambda = 0.95f; size_t n = size_t(B) * T;
@@ -152,8 +159,17 @@ static void gaeCase(CUmodule m, int B, int T, bool timeIt) {
     for (size_t i = 0; i < n; i++) rx[i] = mk[i] != 0 ? ((double)xs[i] - 0.25) * 1.7 : 0;
     compare("masked_normalize", download<float>(dx, n), rx, 1e-6, 1e-6);
     if (timeIt) {
+        const double gb = 5.0 * n * 4 / 1e9;
         float ms = medianMs(scan, grid, 256, &p);
-        std::printf("  gae_scan %.3f ms, %.1f GB/s (3 reads + 2 writes)\n", ms, 5.0 * n * 4 / 1e9 / (ms / 1e3));
+        std::printf("  gae_scan %.3f ms, %.1f GB/s (3 reads + 2 writes)\n", ms, gb / (ms / 1e3));
+        ms = medianMs(scan, grid, 256, &p, 20, true);
+        std::printf("  gae_scan cold L2 %.3f ms, %.1f GB/s\n", ms, gb / (ms / 1e3));
+        if (old) {  // the previous design (benchmarks/gpu/gae_scan_v1.ptx), same inputs, same launch
+            CUfunction s1; CK(cuModuleGetFunction(&s1, old, "gae_scan"));
+            float m1 = medianMs(s1, grid, 256, &p), m1c = medianMs(s1, grid, 256, &p, 20, true);
+            std::printf("  gae_scan v1 (old design) %.3f ms, %.1f GB/s; cold L2 %.3f ms, %.1f GB/s\n",
+                        m1, gb / (m1 / 1e3), m1c, gb / (m1c / 1e3));
+        }
         ms = medianMs(norm, ng, 256, &mp);
         std::printf("  masked_normalize %.3f ms, %.1f GB/s (2 reads + 1 write)\n", ms, 3.0 * n * 4 / 1e9 / (ms / 1e3));
     }
@@ -180,7 +196,10 @@ int main(int argc, char** argv) {
 
     CUmodule gm = load(dir + "/gae.ptx");
     for (int B : {1, 7, 97}) for (int T : {1, 7, 31, 32, 33, 97, 1025}) gaeCase(gm, B, T, false);
-    gaeCase(gm, 4096, 1024, true);
+    for (int B : {3, 7}) for (int T : {4, 128, 132, 1024}) gaeCase(gm, B, T, false);  // the vector path
+    CUmodule gm1 = nullptr;  // the old gae_scan, timed beside the new one when the file is there
+    { std::ifstream f(dir + "/../../benchmarks/gpu/gae_scan_v1.ptx"); if (f) gm1 = load(dir + "/../../benchmarks/gpu/gae_scan_v1.ptx"); }
+    gaeCase(gm, 4096, 1024, true, gm1);
 
     std::printf(failures ? "FAILED: %d checks\n" : "all checks passed\n", failures);
     return failures ? 1 : 0;

@@ -8,6 +8,13 @@ cvt.rn.bf16x2.f32 rounds exactly as the hardware does, so the results carry bf16
 It exists because the machines that write these kernels have no GPU: it is a check of the PTX
 text (addresses, fragment layouts, masks, control flow), not of timing. Used by
 kernels/ptx/attention_emulate.py.
+
+SimtCta (launch(..., simt=True)) drops the CTA-uniform restriction: every thread has its own pc and
+each step runs the instruction at the lowest pc among the live threads for the threads there
+(min-pc scheduling, which reconverges structured branches). shfl and vote assert that each warp they
+touch is complete at that instruction, bar.sync that every live thread is at it. It also runs f64
+arithmetic, 8-byte memory, shfl idx/up/down with the in-range predicate, brev/bfind/not and
+pred logic (used by kernels/ptx/gae_emulate.py).
 """
 import re
 import numpy as np
@@ -56,6 +63,22 @@ class Memory:
         return self.buf[off:off + n * np.dtype(dtype).itemsize].view(dtype)
 
 
+def fma64(a, b, c):
+    """fused a*b + c in double, rounded once (exact through Python fractions)."""
+    from fractions import Fraction
+    out = np.empty(len(a), np.float64)
+    for i, (x, y, z) in enumerate(zip(a, b, c)):
+        if not (np.isfinite(x) and np.isfinite(y) and np.isfinite(z)):
+            out[i] = x * y + z
+        else:
+            out[i] = float(Fraction(float(x)) * Fraction(float(y)) + Fraction(float(z)))
+    return out
+
+
+def stmt_of(op, ops):
+    return ".".join(op) + " " + ", ".join(ops)
+
+
 def split_ops(s):
     out, depth, cur = [], 0, ""
     for ch in s:
@@ -75,7 +98,7 @@ def split_ops(s):
 
 class Kernel:
     def __init__(self, text, entry):
-        m = re.search(r"\.entry\s+" + entry + r"\s*\((.*?)\)\s*\{", text, re.S)
+        m = re.search(r"\.entry\s+" + entry + r"\s*\((.*?)\)[^{;]*\{", text, re.S)
         assert m, entry
         body, depth, i = [], 1, m.end()
         while depth:
@@ -87,6 +110,12 @@ class Kernel:
         body = re.sub(r"//[^\n]*", "", body)
         self.shared = {}
         soff = 0
+        # module-scope shared arrays (declared outside any entry; each CTA has its own copy)
+        for sm in re.finditer(r"^\.shared\s+\.align\s+(\d+)\s+\.b8\s+(\w+)\[(\d+)\]\s*;", re.sub(r"//[^\n]*", "", text), re.M):
+            al, name, n = int(sm.group(1)), sm.group(2), int(sm.group(3))
+            soff = (soff + al - 1) // al * al
+            self.shared[name] = soff
+            soff += n
         self.code, self.labels = [], {}
         for stmt in body.replace("\n", " ").split(";"):
             stmt = stmt.strip()
@@ -139,6 +168,8 @@ class Cta:
             return np.full(self.n, self.k.shared[o], dtype=np.uint64)
         if re.match(r"^0[fF][0-9a-fA-F]{8}$", o):
             return np.full(self.n, int(o[2:], 16), dtype=np.uint64)
+        if re.match(r"^0[dD][0-9a-fA-F]{16}$", o):
+            return np.full(self.n, int(o[2:], 16), dtype=np.uint64)
         v = int(o, 0)
         if v < 0:
             v &= (1 << bits) - 1
@@ -148,6 +179,8 @@ class Cta:
         v = np.asarray(v)
         if v.dtype == np.float32:
             v = f2b(v)
+        elif v.dtype == np.float64:
+            v = v.view(np.uint64)
         v = np.broadcast_to(v.astype(np.uint64), (self.n,))
         if o in self.regs and mask is not None:
             self.regs[o] = np.where(mask, v, self.regs[o])
@@ -157,9 +190,12 @@ class Cta:
     def addr(self, o):
         m = re.match(r"^\[([^\]+]+)(?:\+(-?\d+))?\]$", o)
         base, off = m.group(1), int(m.group(2) or 0)
-        if base == "prm":
+        if base in ("prm", "params"):
             return off
         return (self.val(base, 64).astype(np.int64) + off)
+
+    def warp_sync_check(self, mask, stmt):
+        pass
 
     # ---- typed helpers
     @staticmethod
@@ -201,14 +237,45 @@ class Cta:
     def exec(self, op, ops, mask, stmt):
         name, t = op[0], op[-1]
         V = self.val
-        if name == "mov":
+        if name == "mov" and (ops[0].startswith("{") or ops[1].startswith("{")):
+            if ops[0].startswith("{"):     # unpack b64 -> {lo, hi}
+                lo, hi = split_ops(ops[0][1:-1])
+                x = V(ops[1], 64)
+                self.set(lo, x & MASK32, mask)
+                self.set(hi, x >> np.uint64(32), mask)
+            else:
+                lo, hi = split_ops(ops[1][1:-1])
+                self.set(ops[0], (V(lo) & MASK32) | ((V(hi) & MASK32) << np.uint64(32)), mask)
+        elif name == "mov":
             if t == "f32" and ops[1].startswith("0f"):
                 self.set(ops[0], V(ops[1]), mask)
             else:
                 self.set(ops[0], V(ops[1], 64 if t in ("u64", "b64") else 32), mask)
         elif name in ("add", "sub", "mul", "mad", "max", "min", "neg", "fma", "shl", "shr", "and", "or", "xor",
-                      "ex2", "lg2", "rcp", "bfe", "cvta", "div", "rem"):
+                      "ex2", "lg2", "rcp", "bfe", "cvta", "div", "rem", "not"):
             self.alu(op, ops, mask)
+        elif name == "brev":
+            x = V(ops[1]) & MASK32
+            r = np.zeros(self.n, np.uint64)
+            for k in range(32):
+                r |= ((x >> np.uint64(k)) & np.uint64(1)) << np.uint64(31 - k)
+            self.set(ops[0], r, mask)
+        elif name == "bfind":
+            assert op[1:] == ["shiftamt", "u32"], stmt
+            x = (V(ops[1]) & MASK32).astype(np.int64)
+            msb = np.array([int(v).bit_length() - 1 if v else -1 for v in x], np.int64)
+            r = np.where(msb < 0, 0xFFFFFFFF, 31 - msb)
+            self.set(ops[0], r.astype(np.uint64), mask)
+        elif name == "cvt" and op[-2:] in (["f64", "f32"], ["f32", "f64"], ["u32", "u64"], ["u64", "u32"]):
+            if op[-2:] == ["f64", "f32"]:
+                self.set(ops[0], b2f(V(ops[1])).astype(np.float64), mask)
+            elif op[-2:] == ["f32", "f64"]:
+                assert "rn" in op, stmt
+                self.set(ops[0], V(ops[1], 64).view(np.float64).astype(np.float32), mask)
+            elif op[-2:] == ["u32", "u64"]:
+                self.set(ops[0], V(ops[1], 64) & MASK32, mask)
+            else:
+                self.set(ops[0], V(ops[1]) & MASK32, mask)
         elif name == "setp":
             self.setp(op, ops, mask)
         elif name == "selp":
@@ -228,10 +295,21 @@ class Cta:
         elif name == "mma":
             self.mma(ops, mask)
         elif name == "shfl":
-            a, b = V(ops[1]), int(ops[2])
-            src = self.tid ^ np.uint64(b)
-            self.set(ops[0], a[src.astype(np.int64)], mask)
+            mode = op[2] if op[1] == "sync" else op[1]
+            dst, pdst = (ops[0].split("|") + [None])[:2]
+            a, b = V(ops[1]), (V(ops[2]) & MASK32).astype(np.int64)
+            assert int(ops[3], 0) == 0x1f and (len(ops) < 5 or int(ops[4], 0) & 0xffffffff == 0xffffffff), f"shfl form: {stmt}"
+            lane = (self.tid & np.uint64(31)).astype(np.int64)
+            base = self.tid.astype(np.int64) - lane
+            src = {"bfly": lane ^ b, "idx": b & 31, "down": lane + b, "up": lane - b}[mode]
+            ok = (src >= 0) & (src <= 31)
+            src = np.where(ok, src, lane) + base
+            self.warp_sync_check(mask, stmt)
+            self.set(dst.strip(), a[src], mask)
+            if pdst:
+                self.set(pdst.strip(), ok.astype(np.uint64), mask)
         elif name == "vote":
+            self.warp_sync_check(mask, stmt)
             p = V(ops[1]).astype(bool)
             out = np.zeros(self.n, np.uint64)
             for w in range(self.n // 32):
@@ -244,6 +322,13 @@ class Cta:
     def alu(self, op, ops, mask):
         name, t = op[0], op[-1]
         V = self.val
+        if t == "f64":
+            f = [V(o, 64).view(np.float64) for o in ops[1:]]
+            with np.errstate(all="ignore"):
+                r = {"add": lambda: f[0] + f[1], "sub": lambda: f[0] - f[1], "mul": lambda: f[0] * f[1],
+                     "neg": lambda: -f[0], "fma": lambda: fma64(f[0], f[1], f[2])}[name]()
+            self.set(ops[0], np.asarray(r, np.float64), mask)
+            return
         if t == "f32":
             f = [b2f(V(o)) for o in ops[1:]]
             with np.errstate(all="ignore"):
@@ -258,8 +343,12 @@ class Cta:
             self.set(ops[0], V(ops[1], 64), mask)
             return
         if t == "pred":
-            a, b = V(ops[1]).astype(bool), V(ops[2]).astype(bool)
-            self.set(ops[0], (a & b) if name == "and" else (a | b), mask)
+            a = V(ops[1]).astype(bool)
+            if name == "not":
+                self.set(ops[0], ~a, mask)
+                return
+            b = V(ops[2]).astype(bool)
+            self.set(ops[0], {"and": a & b, "or": a | b, "xor": a ^ b}[name], mask)
             return
         bits = 64 if t in ("s64", "u64", "b64") else 32
         if name == "mul" and op[1] == "wide":
@@ -289,6 +378,8 @@ class Cta:
             r = a[0] | a[1]
         elif name == "xor":
             r = a[0] ^ a[1]
+        elif name == "not":
+            r = ~a[0]
         elif name == "div":
             r = a[0] // a[1]
         elif name == "rem":
@@ -340,6 +431,23 @@ class Cta:
             return
         a = self.addr(ops[1])
         dsts = split_ops(ops[0][1:-1]) if ops[0].startswith("{") else [ops[0]]
+        if op[-1] in ("f64", "u64", "b64", "s64"):
+            assert len(dsts) == 1 and space in ("global", "shared"), stmt_of(op, ops)
+            out = np.zeros(self.n, np.uint64)
+            ii = np.nonzero(active)[0]
+            if len(ii):
+                if space == "shared":
+                    idx = a[ii]
+                    assert (idx >= 0).all() and (idx + 8 <= len(self.smem)).all() and (idx % 8 == 0).all(), "shared load"
+                    out[ii] = self.smem.view(np.uint64)[(idx // 8).astype(np.int64)]
+                else:
+                    offs = a[ii] - self.mem.base
+                    assert (offs >= 0).all() and (offs + 8 <= self.mem.top - self.mem.base).all() and (offs % 8 == 0).all(), "global load"
+                    out[ii] = self.mem.buf.view(np.uint64)[(offs // 8).astype(np.int64)]
+            self.set(dsts[0], out, mask)
+            return
+        if len(dsts) > 1:
+            assert (a[active] % (4 * len(dsts)) == 0).all(), "misaligned vector load"
         for e, d in enumerate(dsts):
             if space == "shared":
                 out = np.zeros(self.n, np.uint64)
@@ -362,6 +470,19 @@ class Cta:
         active = np.ones(self.n, bool) if mask is None else mask
         a = self.addr(ops[0])
         srcs = split_ops(ops[1][1:-1]) if ops[1].startswith("{") else [ops[1]]
+        if op[-1] in ("f64", "u64", "b64", "s64"):
+            assert len(srcs) == 1
+            v = self.val(srcs[0], 64)
+            ii = np.nonzero(active)[0]
+            if space == "shared":
+                idx = a[ii]
+                assert (idx >= 0).all() and (idx + 8 <= len(self.smem)).all() and (idx % 8 == 0).all(), "shared store"
+                self.smem.view(np.uint64)[(idx // 8).astype(np.int64)] = v[ii]
+            else:
+                offs = a[ii] - self.mem.base
+                assert (offs >= 0).all() and (offs + 8 <= self.mem.top - self.mem.base).all() and (offs % 8 == 0).all(), "global store"
+                self.mem.buf.view(np.uint64)[(offs // 8).astype(np.int64)] = v[ii]
+            return
         vec = len(srcs)
         if vec > 1:
             assert (a[active] % (4 * vec) == 0).all(), "misaligned vector store"
@@ -429,11 +550,67 @@ class Cta:
             self.set(x, r, None)
 
 
-def launch(kernel, mem, params, grid, block):
+class SimtCta(Cta):
+    """Per-thread pcs, min-pc scheduling (see the module docstring)."""
+
+    def warp_sync_check(self, mask, stmt):
+        sel = self._sel
+        for w in range(self.n // 32):
+            s = sel[w * 32:(w + 1) * 32]
+            if s.any():
+                assert s.all(), f"warp {w} not converged (or not whole) at '{stmt}'"
+                if mask is not None:
+                    assert mask[w * 32:(w + 1) * 32].all(), f"predicated-off lanes in '{stmt}'"
+
+    def run(self):
+        code, n = self.k.code, self.n
+        pc = np.zeros(n, np.int64)
+        done = np.zeros(n, bool)
+        steps = 0
+        while True:
+            done |= pc >= len(code)
+            live = ~done
+            if not live.any():
+                return steps
+            at = pc[live].min()
+            sel = live & (pc == at)
+            self._sel = sel
+            guard, op, ops, stmt = code[at]
+            steps += 1
+            mask = sel.copy()
+            if guard is not None:
+                p = self.regs[guard[1]].astype(bool)
+                mask &= ~p if guard[0] else p
+            name = op[0]
+            if name == "bra":
+                if "uni" in op:
+                    # uniform per warp is what .uni promises
+                    for w in range(n // 32):
+                        m = mask[w * 32:(w + 1) * 32][sel[w * 32:(w + 1) * 32]]
+                        assert m.all() or not m.any(), f"bra.uni diverges in warp {w}: {stmt}"
+                pc[mask] = self.k.labels[ops[0]]
+                pc[sel & ~mask] += 1
+                continue
+            if name == "ret":
+                done |= mask
+                pc[sel & ~mask] += 1
+                continue
+            if name == "bar":
+                assert (sel == live).all(), f"bar.sync reached by only some threads"
+                pc[sel] += 1
+                continue
+            try:
+                self.exec(op, ops, mask, stmt)
+            except Exception as e:
+                raise RuntimeError(f"at '{stmt}': {e}") from e
+            pc[sel] += 1
+
+
+def launch(kernel, mem, params, grid, block, simt=False):
     steps = 0
     for z in range(grid[2]):
         for y in range(grid[1]):
             for x in range(grid[0]):
-                cta = Cta(kernel, mem, params, block, (x, y, z), grid)
+                cta = (SimtCta if simt else Cta)(kernel, mem, params, block, (x, y, z), grid)
                 steps += cta.run()
     return steps

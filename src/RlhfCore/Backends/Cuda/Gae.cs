@@ -30,7 +30,8 @@ internal struct MaskedNormalizeParams
 }
 
 // GAE and advantage whitening (hand-written PTX, kernels/ptx/gae.ptx); the math is Cpu/Gae.cs's.
-// gae_scan: one warp per row, 8 rows per CTA, per-CTA moment partials in double in the shared scratch;
+// gae_scan: one warp per row, 8 rows per CTA (4 positions per lane with 16-byte loads when T % 4 == 0 and
+// the bases are 16-byte aligned, else 1), per-CTA moment partials in double in the shared scratch;
 // gae_moments: one warp sums them in a fixed order. The grid depends only on B: deterministic.
 public sealed partial class CudaBackend
 {
