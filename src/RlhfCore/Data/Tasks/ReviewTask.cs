@@ -6,9 +6,9 @@ namespace RlhfCore.Data.Tasks;
 /// Short product reviews from a generated corpus, scored by a graded positivity gold reward.
 /// <para>
 /// Prompts are <c>TOPIC review:</c> (for example <c>pizza review:</c>). Demonstrations are 1 to
-/// <see cref="MaxPhrases"/> phrases <c>[not] ADJECTIVE ASPECT</c> over distinct aspects of the topic,
+/// <see cref="MaxPhrases"/> phrases <c>[not] ADJECTIVE ASPECT</c> with distinct adjectives and distinct aspects of the topic,
 /// joined by <c>, </c> and ended with <c>.</c>, after one space: <c> great crust, not fresh sauce.</c>.
-/// Adjectives are drawn uniformly from <see cref="ReviewLexicon.Adjectives"/>, so the corpus is as
+/// Adjectives are drawn uniformly (without replacement within a review) from <see cref="ReviewLexicon.Adjectives"/>, so the corpus is as
 /// negative as it is positive and a policy has room to improve.
 /// </para>
 /// <para>
@@ -49,18 +49,27 @@ public sealed record ReviewTask(int MaxPhrases = 3, double NegationRate = 0.15) 
         if (MaxPhrases < 1) throw new ArgumentOutOfRangeException(nameof(MaxPhrases), MaxPhrases, "a review has at least one phrase");
         string prompt = SamplePrompt(rng);
         var aspects = ReviewLexicon.Topics[Topic(prompt)].ToArray();
+        var adjectives = ReviewLexicon.AdjectiveList.ToArray();
         int phrases = 1 + rng.NextInt(Math.Min(MaxPhrases, aspects.Length));
         var sb = new StringBuilder(" ");
         for (int i = 0; i < phrases; i++)
         {
-            // Partial Fisher–Yates: the first i aspects are the ones used so far, so aspects never repeat.
-            int j = i + rng.NextInt(aspects.Length - i);
-            (aspects[i], aspects[j]) = (aspects[j], aspects[i]);
             if (i > 0) sb.Append(", ");
             if (rng.NextDouble() < NegationRate) sb.Append(ReviewLexicon.Negation).Append(' ');
-            sb.Append(ReviewLexicon.AdjectiveList[rng.NextInt(ReviewLexicon.AdjectiveList.Count)]).Append(' ').Append(aspects[i]);
+            sb.Append(DrawDistinct(adjectives, i, rng)).Append(' ').Append(DrawDistinct(aspects, i, rng));
         }
         return new PromptCompletion(prompt, sb.Append('.').ToString());
+    }
+
+    /// <summary>
+    /// One step of a partial Fisher–Yates shuffle: entries before <paramref name="i"/> are the ones drawn so far,
+    /// so no word repeats and demonstrations never pay the repetition penalty.
+    /// </summary>
+    private static string DrawDistinct(string[] words, int i, Rng rng)
+    {
+        int j = i + rng.NextInt(words.Length - i);
+        (words[i], words[j]) = (words[j], words[i]);
+        return words[i];
     }
 
     /// <inheritdoc/>

@@ -78,7 +78,7 @@ public sealed class JudgmentLog : IDisposable
             if (decisionName == LabelDecisions.UndoName)
             {
                 if (_live.Count == 0 || _live[^1].Item != item)
-                    throw r.Error("item", $"undoes item {item}, but the latest judgment is {(_live.Count == 0 ? "none" : $"item {_live[^1].Item}")}");
+                    throw r.Error(null, $"undoes item {item}, but the latest judgment is {(_live.Count == 0 ? "none" : $"item {_live[^1].Item}")}");
                 Retract();
                 continue;
             }
@@ -86,8 +86,8 @@ public sealed class JudgmentLog : IDisposable
                 ?? throw r.Error("decision", $"is '{decisionName}'; expected a, b, tie, skip or undo");
             var stored = new ComparisonItem(r.GetString("prompt"), r.GetString("a"), r.GetString("b"));
             if (stored != _items[item - 1])
-                throw r.Error("item", $"item {item} differs from item {item} of the input file: the input changed since these judgments were made (label into a new folder, or restore the input)");
-            if (_byItem[item - 1] != null) throw r.Error("item", $"judges item {item} a second time without undoing it first");
+                throw r.Error(null, $"item {item} differs from item {item} of the input file: the input changed since these judgments were made (label into a new folder, or restore the input)");
+            if (_byItem[item - 1] != null) throw r.Error(null, $"judges item {item} a second time without undoing it first");
             Add(new JudgmentRecord(item, decision, stored));
         }
     }
