@@ -8,4 +8,5 @@ root.Add(EvalCommand.Create());
 root.Add(InfoCommand.Create());
 root.Add(BenchCommand.Create());
 root.Add(SelfTestCommand.Create());
+root.Add(LabelCommand.Create());
 return await root.Parse(args).InvokeAsync();

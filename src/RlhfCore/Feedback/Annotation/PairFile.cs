@@ -1,0 +1,22 @@
+using RlhfCore.IO;
+
+namespace RlhfCore.Feedback.Annotation;
+
+/// <summary>Writes TRL preference pairs as JSONL, one <c>{"prompt","chosen","rejected"}</c> per line.</summary>
+public static class PairFile
+{
+    /// <summary>Writes <paramref name="pairs"/> to <paramref name="path"/> atomically (never seen half-written).</summary>
+    public static void Write(string path, IEnumerable<PairRecord> pairs) =>
+        AtomicFile.Write(path, s =>
+        {
+            foreach (var p in pairs) s.Write(Line(p));
+        });
+
+    /// <summary>One pair as a JSONL line (UTF-8, newline-terminated).</summary>
+    public static byte[] Line(PairRecord p) => JsonLine.Build(w =>
+    {
+        w.WriteString("prompt", p.Prompt);
+        w.WriteString("chosen", p.Chosen);
+        w.WriteString("rejected", p.Rejected);
+    });
+}
