@@ -94,7 +94,7 @@ internal static class SftCommand
         if (metrics.Columns.Contains("eval/loss")) series.Add(new("eval loss", metrics.Series("eval/loss")));
         SvgChart.Write(Path.Combine(o.OutDir, "loss.svg"), "SFT loss", "step", "cross-entropy (nats/token)", series);
         AnsiConsole.MarkupLineInterpolated($"saved {modelPath}; {trainer.StepsSkipped} steps skipped for non-finite values; metrics in {metrics.JsonlPath}");
-        if (o.Data == "builtin:arithmetic") ShowArithmeticSamples(model, tokenizer, o.Seed);
+        if (o.Data.StartsWith("builtin:", StringComparison.Ordinal)) ShowGoldSamples(GoldTasks.Create(o.Data), model, tokenizer, o.Seed);
         return 0;
     }
 
@@ -105,26 +105,27 @@ internal static class SftCommand
         return model;
     }
 
-    /// <summary>Greedy answers to fresh addition problems, scored by exact correctness.</summary>
-    private static void ShowArithmeticSamples(GptModel model, ITokenizer tokenizer, ulong seed)
+    /// <summary>Greedy completions of fresh prompts from the task, scored by its gold reward.</summary>
+    private static void ShowGoldSamples(IGoldTask task, GptModel model, ITokenizer tokenizer, ulong seed)
     {
-        const int count = 200;
-        var task = new ArithmeticTask();
+        const int count = 200, batch = 50;
         var rng = new Rng(seed ^ 0x5EED);
         var prompts = Enumerable.Range(0, count).Select(_ => task.SamplePrompt(rng)).ToArray();
-        using var gen = new GptGenerator(model, 50, prompts.Max(p => tokenizer.Encode(p).Length));
+        int maxPrompt = prompts.Max(p => tokenizer.Encode(p).Length);
+        int maxNew = Math.Min(task.MaxCompletionChars + 1, model.Config.MaxSeqLen - maxPrompt);
+        using var gen = new GptGenerator(model, batch, maxPrompt);
         var answers = new List<string>();
-        for (int start = 0; start < count; start += 50)
+        for (int start = 0; start < count; start += batch)
         {
-            var batch = prompts[start..Math.Min(count, start + 50)].Select(tokenizer.Encode).ToArray();
-            foreach (var seq in gen.Generate(batch, new SamplingOptions(MaxNewTokens: 6, Temperature: 0, EosToken: tokenizer.EndOfText), rng))
+            var encoded = prompts[start..Math.Min(count, start + batch)].Select(tokenizer.Encode).ToArray();
+            foreach (var seq in gen.Generate(encoded, new SamplingOptions(MaxNewTokens: maxNew, Temperature: 0, EosToken: tokenizer.EndOfText), rng))
                 answers.Add(tokenizer.Decode(seq.Tokens.Where(t => t != tokenizer.EndOfText).ToArray()));
         }
-        double accuracy = prompts.Zip(answers).Average(pa => ArithmeticTask.GoldReward(pa.First, pa.Second));
-        var table = new Table().AddColumns("prompt", "model's answer", "correct");
-        for (int i = 0; i < 8; i++)
-            table.AddRow(prompts[i], Markup.Escape(answers[i]), ArithmeticTask.GoldReward(prompts[i], answers[i]) == 1 ? "yes" : "no");
+        var gold = prompts.Zip(answers, task.GoldReward).ToArray();
+        var table = new Table().AddColumns("prompt", "model's completion", "gold reward");
+        for (int i = 0; i < 8; i++) table.AddRow(Markup.Escape(prompts[i]), Markup.Escape(answers[i]), $"{gold[i]:F2}");
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLineInterpolated($"greedy accuracy on {count} fresh problems: [bold]{accuracy:P1}[/]");
+        string accuracy = task.Name == "arithmetic" ? $" (= accuracy {gold.Average():P1})" : "";
+        AnsiConsole.MarkupLineInterpolated($"mean gold reward of greedy completions on {count} fresh {task.Name} prompts: [bold]{gold.Average():F3}[/]{accuracy}");
     }
 }

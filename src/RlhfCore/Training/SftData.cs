@@ -9,11 +9,11 @@ namespace RlhfCore.Training;
 /// <param name="TrainExamples">Number of training examples (or packed windows).</param>
 public sealed record SftData(ISftBatchSource Train, ISftBatchSource? Eval, int TrainExamples)
 {
-    /// <summary>Examples the built-in arithmetic task generates for training.</summary>
-    public const int ArithmeticExamples = 20000;
+    /// <summary>Demonstrations a built-in task generates (<c>builtin:arithmetic</c>, <c>builtin:reviews</c>).</summary>
+    public const int BuiltinExamples = 20000;
 
     /// <summary>
-    /// Builds the streams for <paramref name="o"/>: <c>builtin:arithmetic</c> generates addition problems;
+    /// Builds the streams for <paramref name="o"/>: <c>builtin:TASK</c> generates a built-in task's demonstrations;
     /// a <c>.jsonl</c> (or <c>.jsonl.gz</c>) file is read as TRL-style SFT data — rows of prompt/completion
     /// pairs are padded one example per row, plain <c>{"text"}</c> documents are packed into a token
     /// stream; an llm.c token shard (<c>.bin</c>) is already a token stream; any other file is plain text, packed.
@@ -69,20 +69,19 @@ public sealed record SftData(ISftBatchSource Train, ISftBatchSource? Eval, int T
 
     private static List<SftRecord> LoadRecords(string data, ulong seed)
     {
-        if (data == "builtin:arithmetic")
+        if (data.StartsWith("builtin:", StringComparison.Ordinal))
         {
-            var task = new ArithmeticTask();
+            // A built-in task's demonstrations, generated from the seed.
+            var task = GoldTasks.Create(data["builtin:".Length..]);
             var rng = new Rng(seed ^ 0xA217);
-            var list = new List<SftRecord>(ArithmeticExamples);
-            for (int i = 0; i < ArithmeticExamples; i++)
+            var list = new List<SftRecord>(BuiltinExamples);
+            for (int i = 0; i < BuiltinExamples; i++)
             {
                 var d = task.SampleDemonstration(rng);
                 list.Add(new SftRecord(d.Prompt, d.Completion, IsPlainText: false, data, i + 1));
             }
             return list;
         }
-        if (data.StartsWith("builtin:", StringComparison.Ordinal))
-            throw new ArgumentException($"unknown built-in data '{data}' (builtin:arithmetic)");
         if (!File.Exists(data)) throw new FileNotFoundException($"training data not found: {data}", data);
         if (data.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || data.EndsWith(".jsonl.gz", StringComparison.OrdinalIgnoreCase))
             return SftDataset.Load(data);

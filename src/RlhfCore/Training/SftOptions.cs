@@ -9,7 +9,7 @@ namespace RlhfCore.Training;
 /// </summary>
 public sealed record SftOptions
 {
-    [Description("Training data: a JSONL file ({\"text\"} or {\"prompt\",\"completion\"}), an llm.c token shard (.bin), a plain .txt, or builtin:arithmetic.")]
+    [Description("Training data: a JSONL file ({\"text\"} or {\"prompt\",\"completion\"}), an llm.c token shard (.bin), a plain .txt, or builtin:arithmetic / builtin:reviews.")]
     public string Data { get; init; } = "builtin:arithmetic";
     [Description("Held-out data; when empty, a fraction of the training examples is held out.")]
     public string? EvalData { get; init; }
