@@ -1,0 +1,137 @@
+using System.CommandLine;
+using RlhfCore.Backends;
+using RlhfCore.Data;
+using RlhfCore.Data.Tasks;
+using RlhfCore.IO;
+using RlhfCore.Model;
+using RlhfCore.Rl;
+using RlhfCore.Training;
+using Spectre.Console;
+
+namespace RlhfCore.Cli.Commands;
+
+/// <summary>
+/// <c>rlhf ppo</c>: RL fine-tuning against a reward model or the built-in gold reward, with PPO, A2C,
+/// REINFORCE, RLOO or GRPO (<c>--method</c>). Every flag is a field of <see cref="PpoOptions"/>. Writes
+/// config.json, metrics.jsonl/.csv (TRL's metric names), reward.svg, kl.svg, model.safetensors (policy with
+/// value head) and resumable checkpoints to --out-dir; Ctrl-C finishes the current rollout step, saves a
+/// checkpoint and exits; --resume continues exactly.
+/// </summary>
+internal static class PpoCommand
+{
+    public static Command Create()
+    {
+        var cmd = new Command("ppo", "RL fine-tuning with a KL penalty to a reference: PPO, A2C, REINFORCE, RLOO or GRPO");
+        var binder = new RecordBinder<PpoOptions>(cmd);
+        cmd.SetAction(r => CommonOptions.Guard(() => Run(binder.Bind(r).Validate())));
+        return cmd;
+    }
+
+    private static int Run(PpoOptions o)
+    {
+        var method = o.Resolve();
+        if (o.Reward == "gold" && o.Prompts != PromptSource.Arithmetic)
+            throw new ArgumentException($"--reward gold needs --prompts {PromptSource.Arithmetic} (the gold reward is the task's exact correctness)");
+        if (o.Reward == "model" && o.RewardModel == null) throw new ArgumentException("--reward model needs --reward-model PATH (or use --reward gold)");
+        if (o.ValueHead == ValueHeadInit.RewardModel && o.RewardModel == null) throw new ArgumentException("--value-head RewardModel needs --reward-model PATH");
+
+        using var backend = BackendFactory.Create(o.Device, o.Threads);
+        var tokenizer = TokenizerFactory.Create(o.Tokenizer, o.TokenizerDir);
+        var prompts = PromptSource.Load(o.Prompts, o.PromptPool, o.Seed);
+        var store = new CheckpointStore(o.OutDir);
+        string? resumeDir = o.Resume ? store.LatestDirectory() ?? throw new FileNotFoundException($"--resume: no checkpoint in {store.Root}") : null;
+        var heads = method.UsesValueHead ? ModelHeads.Value : ModelHeads.None;
+
+        using var policy = resumeDir != null ? ModelFiles.Load(Path.Combine(resumeDir, "model.safetensors"), backend, heads, o.Seed)
+            : o.InitFrom != null ? ModelFiles.Load(o.InitFrom, backend, heads, o.Seed)
+            : Fresh(backend, o, heads);
+        string? referencePath = o.Reference ?? o.InitFrom;
+        using var reference = referencePath != null ? ModelFiles.Load(referencePath, backend) : Fresh(backend, o, ModelHeads.None);
+        using var rewardModel = o.RewardModel != null ? ModelFiles.Load(o.RewardModel, backend) : null;
+        if (o.ValueHead == ValueHeadInit.RewardModel && resumeDir == null && method.UsesValueHead) ValueHead.CopyFromRewardHead(policy, rewardModel!);
+
+        int maxTokens = prompts.Max(p => tokenizer.Encode(p).Length) + o.MaxNewTokens;
+        using var scorer = o.Reward == "model"
+            ? new RewardModelScorer(rewardModel!, tokenizer, o.MiniBatch, Math.Min(maxTokens, rewardModel!.Config.MaxSeqLen)) : null;
+        IRewardFunction reward = scorer != null ? scorer : new FunctionReward(ArithmeticTask.GoldReward);
+
+        using var trainer = new PpoTrainer(policy, reference, reward, tokenizer, prompts, o);
+        if (resumeDir != null) PpoCheckpoint.Load(store, policy, trainer);
+
+        RunFiles.WriteConfig(o.OutDir, new
+        {
+            ppo = o,
+            resolved = method,
+            model = policy.Config,
+            heads = policy.Heads.ToString(),
+            parameters = policy.ParameterCount,
+            reference = referencePath ?? "the fresh policy's initial weights",
+            tokenizer = tokenizer.Name,
+            device = backend.DeviceDescription,
+            prompts = prompts.Count,
+        });
+        AnsiConsole.MarkupLineInterpolated(
+            $"[bold]{o.Method.ToString().ToLowerInvariant()}[/] {policy.ParameterCount:N0} parameters, {prompts.Count:N0} prompts, {o.RolloutSize} sequences per rollout, reward: {(o.Reward == "gold" ? "gold" : o.RewardModel)}, {backend.DeviceDescription}");
+        if (resumeDir != null) AnsiConsole.MarkupLineInterpolated($"resuming from {resumeDir} at step {trainer.StepsDone}");
+
+        using var metrics = RunFiles.OpenMetrics(o.OutDir, trainer.StepsDone);
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        Console.CancelKeyPress += onCtrlC;
+        PpoStepReport? last = null;
+        try
+        {
+            TrainingProgress.Run(o.Steps, trainer.StepsDone, report =>
+            {
+                trainer.Run(cancel.Token, step =>
+                {
+                    last = step;
+                    metrics.Log(step.Step, step.Metrics);
+                    var m = step.Metrics;
+                    report(step.Step + 1, $"score {m["objective/scores"]:F3}  kl {m["objective/kl"]:F3}  β {m["objective/kl_coef"]:G3}"
+                        + (step.SkippedMinibatches > 0 ? $"  [yellow]{step.SkippedMinibatches} minibatches skipped: non-finite[/]" : ""));
+                }, t => PpoCheckpoint.Save(store, policy, t));
+            });
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCtrlC;
+        }
+        if (cancel.IsCancellationRequested)
+        {
+            string dir = PpoCheckpoint.Save(store, policy, trainer);
+            AnsiConsole.MarkupLineInterpolated($"interrupted at step {trainer.StepsDone}: checkpoint saved to {dir}; continue with --resume");
+            return 130;
+        }
+
+        string modelPath = Path.Combine(o.OutDir, "model.safetensors");
+        Gpt2Checkpoint.Save(modelPath, policy.Config, policy.Heads, policy.Parameters);
+        Gpt2Checkpoint.WriteHfConfig(Path.Combine(o.OutDir, "hf_config.json"), policy.Config);
+        SvgChart.Write(Path.Combine(o.OutDir, "reward.svg"), $"{o.Method} reward", "rollout step", "mean per sequence",
+            [new("score", Finite(metrics.Series("objective/scores"))), new("score − β·KL", Finite(metrics.Series("objective/rlhf_reward")))]);
+        SvgChart.Write(Path.Combine(o.OutDir, "kl.svg"), "KL to the reference", "rollout step", "nats per sequence",
+            [new("KL", Finite(metrics.Series("objective/kl")))]);
+        AnsiConsole.MarkupLineInterpolated($"saved {modelPath}; {trainer.SkippedMinibatches} minibatches skipped for non-finite values; metrics in {metrics.JsonlPath}");
+        if (last != null) ShowSamples(last);
+        return 0;
+    }
+
+    private static GptModel Fresh(IBackend backend, PpoOptions o, ModelHeads heads)
+    {
+        // Same seed for policy and reference: the trunk is initialized first, so the two trunks are identical.
+        var model = new GptModel(backend, GptConfig.Preset(o.Model), heads);
+        model.InitializeWeights(o.Seed);
+        return model;
+    }
+
+    private static List<(double X, double Y)> Finite(IReadOnlyList<(double X, double Y)> points) => points.Where(p => double.IsFinite(p.Y)).ToList();
+
+    private static void ShowSamples(PpoStepReport report)
+    {
+        var table = new Table().AddColumns("prompt", "response", "score", "EOS");
+        var r = report.Rollout;
+        for (int i = 0; i < Math.Min(8, r.B); i++)
+            table.AddRow(Markup.Escape(r.PromptTexts[i]), Markup.Escape(r.ResponseTexts[i]), report.Scores[i].ToString("F3"), r.StoppedAtEos[i] ? "yes" : "no");
+        AnsiConsole.Write(table);
+    }
+}

@@ -1,0 +1,162 @@
+using RlhfCore.Model;
+using RlhfCore.Tensors;
+
+namespace RlhfCore.Rl;
+
+/// <summary>Settings of <see cref="PolicyLoss"/>.</summary>
+/// <param name="ClipRange">Policy ratio clip ε.</param>
+/// <param name="ClipRangeValue">Value clip around the rollout's values.</param>
+/// <param name="VfCoef">Value-loss coefficient (ignored without a value head).</param>
+/// <param name="EntropyCoef">Entropy bonus coefficient.</param>
+/// <param name="KlInLoss">Add β·KL(π ‖ π_ref) per token to the loss.</param>
+/// <param name="Estimator">KL estimator of the loss term.</param>
+/// <param name="Temperature">Logits are divided by it before every log-probability (as when sampling).</param>
+public sealed record PolicyLossSettings(float ClipRange, float ClipRangeValue, float VfCoef, float EntropyCoef, bool KlInLoss,
+    KlEstimator Estimator, float Temperature);
+
+/// <summary>One minibatch's per-token inputs, each [rows·T], in the order of the rows uploaded.</summary>
+/// <param name="Mask">1 on action rows.</param>
+/// <param name="OldLogp">Log-probabilities at sampling time.</param>
+/// <param name="RefLogp">Reference log-probabilities (for the KL loss term).</param>
+/// <param name="Advantages">Advantages.</param>
+/// <param name="Returns">Value targets.</param>
+/// <param name="OldValues">Values at sampling time (the centre of the value clip).</param>
+public sealed record PolicyLossInputs(float[] Mask, float[] OldLogp, float[] RefLogp, float[] Advantages, float[] Returns, float[] OldValues);
+
+/// <summary>One minibatch's numbers (token means over its action rows), TRL's statistics.</summary>
+public sealed record PolicyLossStats(double Loss, double PolicyLoss, double ValueLoss, double KlLoss, double Entropy, double ClipFrac,
+    double ValueClipFrac, double ApproxKl, double Ratio);
+
+/// <summary>
+/// The PPO objective on one minibatch, written once for every method:
+/// L = Σₙ wₙ·[pgₙ − c_H·Hₙ] + c_V·½Σₙ wₙ·max((v−R)², (clamp(v, v_old ± ε_V)−R)²) + β·Σₙ wₙ·KLₙ,
+/// with wₙ = mask/(action rows in the minibatch) (TRL's masked means). The policy term and entropy bonus
+/// come from the fused kernel <c>PpoLossForwardBackward</c>, which writes dlogits; the value loss and its
+/// dvalues are computed on the host from the downloaded values (one float per token) and uploaded into
+/// <see cref="GptActivations.DValues"/>; the KL term's gradient is added through
+/// <c>TokenLogProbsBackward</c>, which needs the logits intact, so then the kernel writes into a separate
+/// dlogits buffer that is copied over the logits afterwards. Then one backward pass from both heads.
+/// </summary>
+public sealed class PolicyLoss : IDisposable
+{
+    private readonly GptModel _model;
+    private readonly GptActivations _acts;
+    private readonly PolicyLossSettings _s;
+    private readonly TensorArena _arena;
+    private readonly int _N, _V;
+    private readonly float[] _losses, _logp, _entropy, _clipped, _values, _weights, _dvalues, _dlogpKl;
+
+    /// <summary>A loss over minibatches laid out like <paramref name="acts"/> (all its rows).</summary>
+    public PolicyLoss(GptModel model, GptActivations acts, PolicyLossSettings settings)
+    {
+        _model = model;
+        _acts = acts;
+        _s = settings;
+        _N = acts.B * acts.T;
+        _V = model.Config.VocabSize;
+        var specs = new List<TensorSpec>
+        {
+            new("old_logp", DType.F32, [_N]), new("advantages", DType.F32, [_N]), new("logp", DType.F32, [_N]),
+            new("entropy", DType.F32, [_N]), new("clipped", DType.F32, [_N]), new("dlogp_kl", DType.F32, [_N]),
+        };
+        if (settings.KlInLoss) specs.Add(new("dlogits", DType.F32, [_N, _V]));
+        _arena = new TensorArena(model.Backend, specs);
+        _losses = new float[_N]; _logp = new float[_N]; _entropy = new float[_N]; _clipped = new float[_N];
+        _values = new float[_N]; _weights = new float[_N]; _dvalues = new float[_N]; _dlogpKl = new float[_N];
+    }
+
+    /// <summary>Whether the value loss is part of the objective (the model has a value head and c_V &gt; 0).</summary>
+    public bool TrainsValue => _model.Heads.HasFlag(ModelHeads.Value) && _s.VfCoef > 0;
+
+    /// <summary>
+    /// Runs forward on the minibatch already uploaded into the activations (see <see cref="RolloutBatch.Upload"/>),
+    /// computes the loss and, when <paramref name="backward"/>, accumulates its gradient into the model's gradients.
+    /// <paramref name="klCoef"/> is β of the KL loss term.
+    /// </summary>
+    public PolicyLossStats Run(PolicyLossInputs x, double klCoef, bool backward)
+    {
+        var be = _model.Backend;
+        int N = _N, V = _V, B = _acts.B, T = _acts.T;
+        double count = 0;
+        foreach (float m in x.Mask) count += m;
+        for (int n = 0; n < N; n++) _weights[n] = count > 0 ? (float)(x.Mask[n] / count) : 0f;
+
+        be.Upload<float>(_acts.LossWeights.Slice(0, N), _weights);
+        be.Upload<float>(_arena["old_logp"], x.OldLogp);
+        be.Upload<float>(_arena["advantages"], x.Advantages);
+        _model.Forward(_acts, B, T);
+        Tensor logits = _acts.Logits.Slice(0, (long)N * V, [N, V]);
+        float invTemp = 1f / _s.Temperature;
+        if (_s.Temperature != 1f) be.Scale(logits, invTemp, (long)N * V);
+        Tensor dlogits = _s.KlInLoss ? _arena["dlogits"] : logits;
+        be.PpoLossForwardBackward(dlogits, _acts.Losses.Slice(0, N), _arena["logp"], _arena["entropy"], _arena["clipped"],
+            logits, _acts.Targets.Slice(0, N), _arena["old_logp"], _arena["advantages"], _acts.LossWeights.Slice(0, N), N, V, _s.ClipRange, _s.EntropyCoef);
+        be.Download<float>(_acts.Losses.Slice(0, N), _losses);
+        be.Download<float>(_arena["logp"], _logp);
+        be.Download<float>(_arena["entropy"], _entropy);
+        be.Download<float>(_arena["clipped"], _clipped);
+
+        double pgLoss = 0, entropy = 0, clipFrac = 0, approxKl = 0, ratio = 0, klLoss = 0;
+        for (int n = 0; n < N; n++)
+        {
+            if (x.Mask[n] == 0) continue;
+            double w = _weights[n], d = (double)_logp[n] - x.OldLogp[n];
+            pgLoss += w * (_losses[n] + _s.EntropyCoef * _entropy[n]);
+            entropy += w * _entropy[n];
+            clipFrac += w * _clipped[n];
+            approxKl += w * 0.5 * d * d;
+            ratio += w * Math.Exp(d);
+        }
+
+        if (_s.KlInLoss)
+        {
+            for (int n = 0; n < N; n++)
+            {
+                _dlogpKl[n] = 0;
+                if (x.Mask[n] == 0) continue;
+                klLoss += _weights[n] * Kl.Estimate(_s.Estimator, _logp[n], x.RefLogp[n]);
+                _dlogpKl[n] = (float)(klCoef * _weights[n] * Kl.Derivative(_s.Estimator, _logp[n], x.RefLogp[n]));
+            }
+            if (backward)
+            {
+                be.Upload<float>(_arena["dlogp_kl"], _dlogpKl);
+                be.TokenLogProbsBackward(_arena["dlogits"], _arena["dlogp_kl"], logits, _acts.Targets.Slice(0, N), N, V);
+                be.Copy(logits, _arena["dlogits"]);
+            }
+        }
+
+        double valueLoss = 0, valueClipFrac = 0;
+        if (TrainsValue)
+        {
+            be.Download<float>(_acts.Values.Slice(0, N), _values);
+            float c = _s.ClipRangeValue;
+            for (int n = 0; n < N; n++)
+            {
+                _dvalues[n] = 0;
+                if (x.Mask[n] == 0) continue;
+                double v = _values[n], old = x.OldValues[n], R = x.Returns[n];
+                double vClipped = Math.Clamp(v, old - c, old + c);
+                double l1 = (v - R) * (v - R), l2 = (vClipped - R) * (vClipped - R);
+                bool clipped = l2 > l1;
+                valueLoss += _weights[n] * 0.5 * Math.Max(l1, l2);
+                valueClipFrac += _weights[n] * (clipped ? 1 : 0);
+                // d/dv of ½·max(l1, l2): the unclipped branch on ties; the clamped branch moves only inside the range.
+                double grad = !clipped ? v - R : v > old - c && v < old + c ? vClipped - R : 0;
+                _dvalues[n] = (float)(_s.VfCoef * _weights[n] * grad);
+            }
+            if (backward) be.Upload<float>(_acts.DValues.Slice(0, N), _dvalues);
+        }
+
+        double loss = pgLoss - _s.EntropyCoef * entropy + _s.VfCoef * valueLoss + (_s.KlInLoss ? klCoef * klLoss : 0);
+        if (backward)
+        {
+            // The kernels differentiated with respect to logits/τ; the chain rule scales by 1/τ.
+            if (_s.Temperature != 1f) be.Scale(logits, invTemp, (long)N * V);
+            _model.Backward(_acts, B, T, new BackwardSources(Logits: true, Values: TrainsValue));
+        }
+        return new PolicyLossStats(loss, pgLoss, valueLoss, klLoss, entropy, clipFrac, valueClipFrac, approxKl, ratio);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _arena.Dispose();
+}

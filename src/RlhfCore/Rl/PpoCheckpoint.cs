@@ -1,0 +1,44 @@
+using System.Globalization;
+using System.Text.Json;
+using RlhfCore.IO;
+using RlhfCore.Model;
+using RlhfCore.Training;
+
+namespace RlhfCore.Rl;
+
+/// <summary>
+/// Resumable RL checkpoints in a <see cref="CheckpointStore"/>: the store's files (policy with its value
+/// head, AdamW moments, the common trainer state) plus <c>rl_state.json</c> (KL coefficient, baseline,
+/// episode count, the reference's parameter hash). The RL file is written into the step folder first, so
+/// when the store then moves its <c>latest</c> pointer the folder is already complete. The reference is
+/// frozen, so it is not copied: a resume reloads it from its source and checks the hash.
+/// </summary>
+public static class PpoCheckpoint
+{
+    private const string FileName = "rl_state.json";
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    /// <summary>Saves the trainer's state with <paramref name="policy"/>; returns the checkpoint folder.</summary>
+    public static string Save(CheckpointStore store, GptModel policy, PpoTrainer trainer)
+    {
+        var s = trainer.CaptureState();
+        string dir = Path.Combine(store.Root, "step-" + s.Step.ToString("D6", CultureInfo.InvariantCulture));
+        AtomicFile.Write(Path.Combine(dir, FileName), f => JsonSerializer.Serialize(f, s, Json));
+        string saved = store.Save(policy, trainer.Optimizer, new TrainerState(s.Step, s.OptimizerStep, s.DataCursor, s.RngState, s.SkippedMinibatches));
+        if (Path.GetFullPath(saved) != Path.GetFullPath(dir))
+            throw new InvalidOperationException($"the checkpoint store wrote {saved}, not {dir} where the RL state went");
+        return saved;
+    }
+
+    /// <summary>Loads the newest checkpoint into <paramref name="policy"/> and the trainer.</summary>
+    public static void Load(CheckpointStore store, GptModel policy, PpoTrainer trainer)
+    {
+        string dir = store.LatestDirectory() ?? throw new FileNotFoundException($"no checkpoint to resume from in {store.Root}");
+        string path = Path.Combine(dir, FileName);
+        if (!File.Exists(path)) throw new IOException($"{dir} is not an RL checkpoint: {FileName} is missing");
+        store.Load(policy, trainer.Optimizer);
+        var state = JsonSerializer.Deserialize<PpoTrainerState>(File.ReadAllText(path), Json)
+            ?? throw new IOException($"{path}: empty RL state");
+        trainer.RestoreState(state);
+    }
+}

@@ -1,0 +1,239 @@
+using System.ComponentModel;
+using RlhfCore.Optim;
+
+namespace RlhfCore.Rl;
+
+/// <summary>The policy-gradient methods of <see cref="PpoTrainer"/>; they share rollouts and the loss kernel.</summary>
+public enum PolicyGradientMethod
+{
+    /// <summary>PPO with a value head, GAE and the clipped surrogate (InstructGPT, Ziegler et al.).</summary>
+    Ppo,
+    /// <summary>Advantage actor-critic: GAE with the value head, no clipping, one pass per rollout.</summary>
+    A2c,
+    /// <summary>REINFORCE: Monte-Carlo returns minus a moving-average baseline, one pass per rollout.</summary>
+    Reinforce,
+    /// <summary>REINFORCE leave-one-out: k samples per prompt, each baselined by the mean of the other k − 1.</summary>
+    Rloo,
+    /// <summary>GRPO: k samples per prompt, advantages normalized within the group, KL as a loss term (k3).</summary>
+    Grpo,
+}
+
+/// <summary>Where the KL penalty to the reference enters.</summary>
+public enum KlPlacement
+{
+    /// <summary>The method's default: the reward for all but GRPO, the loss for GRPO.</summary>
+    Auto,
+    /// <summary>−β·KL_t added to every token's reward (InstructGPT).</summary>
+    Reward,
+    /// <summary>β·KL_t added to the loss, differentiated through the policy (GRPO).</summary>
+    Loss,
+}
+
+/// <summary>Which KL estimator, or the method's default (k1 in the reward, k3 for GRPO).</summary>
+public enum KlEstimatorChoice
+{
+    /// <summary>k1 for all but GRPO, k3 for GRPO.</summary>
+    Auto,
+    /// <summary>logp − refLogp.</summary>
+    K1,
+    /// <summary>½ (logp − refLogp)².</summary>
+    K2,
+    /// <summary>(r − 1) − log r.</summary>
+    K3,
+}
+
+/// <summary>Where the value head's weights come from.</summary>
+public enum ValueHeadInit
+{
+    /// <summary>The policy file's value head when it has one, else fresh N(0, 0.02) weights.</summary>
+    Fresh,
+    /// <summary>The reward model's score head (same width; its trunk is not copied: policy and value share one trunk).</summary>
+    RewardModel,
+}
+
+/// <summary>
+/// Every setting of an RL fine-tuning run (PPO and its siblings). CLI flags map onto these one to one,
+/// and the resolved record is written as <c>config.json</c> beside the run's outputs. Names follow TRL's
+/// PPOConfig where one exists.
+/// </summary>
+public sealed record PpoOptions
+{
+    [Description("Method: Ppo, A2c, Reinforce, Rloo or Grpo.")]
+    public PolicyGradientMethod Method { get; init; } = PolicyGradientMethod.Ppo;
+    [Description("Prompts: a JSONL file of {\"prompt\"}, or builtin:arithmetic.")]
+    public string Prompts { get; init; } = "builtin:arithmetic";
+    [Description("Number of built-in prompts drawn (builtin:arithmetic).")]
+    public int PromptPool { get; init; } = 4096;
+    [Description("Policy checkpoint to start from (an SFT model); also the reference unless Reference is set.")]
+    public string? InitFrom { get; init; }
+    [Description("Model preset for a fresh policy (ignored when InitFrom is set).")]
+    public string Model { get; init; } = "byte-small";
+    [Description("Frozen reference policy; empty means InitFrom (or the fresh policy's initial weights).")]
+    public string? Reference { get; init; }
+    [Description("Reward: model (with RewardModel) or gold (the built-in task's gold reward).")]
+    public string Reward { get; init; } = "model";
+    [Description("Reward-model checkpoint (a model with a reward head).")]
+    public string? RewardModel { get; init; }
+    [Description("Value head: Fresh, or RewardModel (copy the reward model's score head).")]
+    public ValueHeadInit ValueHead { get; init; } = ValueHeadInit.Fresh;
+    [Description("Tokenizer: byte, or gpt2 with TokenizerDir holding vocab.json and merges.txt.")]
+    public string Tokenizer { get; init; } = "byte";
+    [Description("Folder of the GPT-2 tokenizer files.")]
+    public string? TokenizerDir { get; init; }
+
+    [Description("Rollout steps (each: sample, score, then optimize).")]
+    public int Steps { get; init; } = 100;
+    [Description("Prompts per rollout.")]
+    public int PromptsPerStep { get; init; } = 16;
+    [Description("Responses per prompt (0 = the method's default: 1, or 4 for Rloo and Grpo).")]
+    public int SamplesPerPrompt { get; init; }
+    [Description("Sequences per minibatch (one optimizer step each); must divide the rollout size.")]
+    public int MiniBatch { get; init; } = 8;
+    [Description("Passes over each rollout (Ppo, Rloo, Grpo; A2c and Reinforce make one).")]
+    public int Epochs { get; init; } = 4;
+    [Description("Maximum response tokens.")]
+    public int MaxNewTokens { get; init; } = 8;
+    [Description("Sampling temperature (log-probabilities are taken at the same temperature, as TRL).")]
+    public float Temperature { get; init; } = 1f;
+    [Description("Stop a response at the tokenizer's end-of-text token.")]
+    public bool StopAtEos { get; init; } = true;
+    [Description("Subtracted from the score of a response that did not end with EOS (TRL's missing_eos_penalty; 0 = off).")]
+    public double MissingEosPenalty { get; init; }
+
+    [Description("Initial KL coefficient β.")]
+    public double KlCoef { get; init; } = 0.05;
+    [Description("Target KL per sequence for the adaptive controller (0 = fixed β).")]
+    public double KlTarget { get; init; }
+    [Description("Adaptive controller horizon, in sequences.")]
+    public double KlHorizon { get; init; } = 10000;
+    [Description("KL estimator: Auto, K1, K2 or K3.")]
+    public KlEstimatorChoice KlEstimator { get; init; } = KlEstimatorChoice.Auto;
+    [Description("KL penalty in the reward or in the loss: Auto, Reward or Loss.")]
+    public KlPlacement KlPenalty { get; init; } = KlPlacement.Auto;
+
+    [Description("Discount γ.")]
+    public float Gamma { get; init; } = 1f;
+    [Description("GAE λ.")]
+    public float Lam { get; init; } = 0.95f;
+    [Description("Whiten advantages over the rollout.")]
+    public bool WhitenAdvantages { get; init; } = true;
+    [Description("Whiten per-token rewards (mean kept), as TRL's whiten_rewards.")]
+    public bool WhitenRewards { get; init; }
+    [Description("Clip scores to [−c, c] (0 = off).")]
+    public double ScoreClip { get; init; }
+    [Description("Policy ratio clip ε.")]
+    public float ClipRange { get; init; } = 0.2f;
+    [Description("Value clip range around the rollout's values.")]
+    public float ClipRangeValue { get; init; } = 0.2f;
+    [Description("Value-loss coefficient.")]
+    public float VfCoef { get; init; } = 0.1f;
+    [Description("Entropy bonus coefficient.")]
+    public float EntropyCoef { get; init; }
+    [Description("Stop a rollout's epochs when a minibatch's approx-KL exceeds this (0 = off).")]
+    public double TargetKl { get; init; }
+    [Description("REINFORCE baseline: moving-average decay of the mean sequence return.")]
+    public double BaselineDecay { get; init; } = 0.9;
+
+    [Description("Learning rate.")]
+    public float Lr { get; init; } = 1e-4f;
+    [Description("Linear warmup, in rollout steps.")]
+    public int Warmup { get; init; }
+    [Description("Schedule after warmup (over rollout steps).")]
+    public ScheduleKind Schedule { get; init; } = ScheduleKind.Constant;
+    [Description("AdamW β1.")]
+    public float Beta1 { get; init; } = 0.9f;
+    [Description("AdamW β2.")]
+    public float Beta2 { get; init; } = 0.95f;
+    [Description("AdamW ε.")]
+    public float Eps { get; init; } = 1e-8f;
+    [Description("Decoupled weight decay on 2-D weights.")]
+    public float WeightDecay { get; init; }
+    [Description("Clip the global gradient norm to this; 0 turns clipping off.")]
+    public float GradClip { get; init; } = 1f;
+
+    [Description("Save a resumable checkpoint every this many rollout steps (0 = only at the end).")]
+    public int CheckpointEvery { get; init; } = 20;
+    [Description("Seed of everything random (sampling, shuffling, fresh heads).")]
+    public ulong Seed { get; init; } = 1337;
+    [Description("Output folder.")]
+    public string OutDir { get; init; } = "runs/ppo";
+    [Description("CPU threads (0 = all).")]
+    public int Threads { get; init; }
+    [Description("Backend: cpu or cuda.")]
+    public string Device { get; init; } = "cpu";
+    [Description("Continue from the latest checkpoint in OutDir.")]
+    public bool Resume { get; init; }
+
+    /// <summary>Sequences per rollout: prompts × samples per prompt.</summary>
+    public int RolloutSize => PromptsPerStep * Resolve().SamplesPerPrompt;
+
+    /// <summary>The method's defaults filled in.</summary>
+    public ResolvedMethod Resolve()
+    {
+        bool grpo = Method == PolicyGradientMethod.Grpo;
+        bool group = grpo || Method == PolicyGradientMethod.Rloo;
+        bool onePass = Method is PolicyGradientMethod.A2c or PolicyGradientMethod.Reinforce;
+        // A2C: a clip range so large the clamp never binds leaves the plain policy gradient.
+        const float never = 1e30f;
+        return new ResolvedMethod(
+            SamplesPerPrompt: SamplesPerPrompt > 0 ? SamplesPerPrompt : group ? 4 : 1,
+            Epochs: onePass ? 1 : Epochs,
+            ClipRange: Method == PolicyGradientMethod.A2c ? never : ClipRange,
+            ClipRangeValue: Method == PolicyGradientMethod.A2c ? never : ClipRangeValue,
+            KlInLoss: KlPenalty == KlPlacement.Loss || (KlPenalty == KlPlacement.Auto && grpo),
+            Estimator: KlEstimator switch
+            {
+                KlEstimatorChoice.K1 => Rl.KlEstimator.K1,
+                KlEstimatorChoice.K2 => Rl.KlEstimator.K2,
+                KlEstimatorChoice.K3 => Rl.KlEstimator.K3,
+                _ => grpo ? Rl.KlEstimator.K3 : Rl.KlEstimator.K1,
+            },
+            UsesValueHead: Method is PolicyGradientMethod.Ppo or PolicyGradientMethod.A2c);
+    }
+
+    /// <summary>Throws naming the flag when a value is out of range.</summary>
+    public PpoOptions Validate()
+    {
+        var r = Resolve();
+        if (Steps < 1) throw new ArgumentException($"--steps must be positive, got {Steps}");
+        if (PromptsPerStep < 1) throw new ArgumentException($"--prompts-per-step must be positive, got {PromptsPerStep}");
+        if (SamplesPerPrompt < 0) throw new ArgumentException($"--samples-per-prompt must be ≥ 0, got {SamplesPerPrompt}");
+        if (Method is PolicyGradientMethod.Rloo or PolicyGradientMethod.Grpo && r.SamplesPerPrompt < 2)
+            throw new ArgumentException($"--method {Method} compares samples of the same prompt: --samples-per-prompt must be at least 2, got {r.SamplesPerPrompt}");
+        if (MiniBatch < 1 || RolloutSize % MiniBatch != 0)
+            throw new ArgumentException($"--mini-batch ({MiniBatch}) must be positive and divide the rollout of {RolloutSize} sequences (prompts-per-step × samples-per-prompt)");
+        if (Epochs < 1) throw new ArgumentException($"--epochs must be positive, got {Epochs}");
+        if (MaxNewTokens < 1) throw new ArgumentException($"--max-new-tokens must be positive, got {MaxNewTokens}");
+        if (!(Temperature > 0) || float.IsInfinity(Temperature)) throw new ArgumentException($"--temperature must be positive, got {Temperature}");
+        if (!(MissingEosPenalty >= 0)) throw new ArgumentException($"--missing-eos-penalty must be ≥ 0, got {MissingEosPenalty}");
+        if (!(KlCoef >= 0)) throw new ArgumentException($"--kl-coef must be ≥ 0, got {KlCoef}");
+        if (!(KlTarget >= 0)) throw new ArgumentException($"--kl-target must be ≥ 0, got {KlTarget}");
+        if (!(KlHorizon > 0)) throw new ArgumentException($"--kl-horizon must be positive, got {KlHorizon}");
+        if (!(Gamma is >= 0 and <= 1)) throw new ArgumentException($"--gamma must be in [0, 1], got {Gamma}");
+        if (!(Lam is >= 0 and <= 1)) throw new ArgumentException($"--lam must be in [0, 1], got {Lam}");
+        if (!(ScoreClip >= 0)) throw new ArgumentException($"--score-clip must be ≥ 0, got {ScoreClip}");
+        if (!(ClipRange > 0)) throw new ArgumentException($"--clip-range must be positive, got {ClipRange}");
+        if (!(ClipRangeValue > 0)) throw new ArgumentException($"--clip-range-value must be positive, got {ClipRangeValue}");
+        if (!(VfCoef >= 0)) throw new ArgumentException($"--vf-coef must be ≥ 0, got {VfCoef}");
+        if (!(EntropyCoef >= 0)) throw new ArgumentException($"--entropy-coef must be ≥ 0, got {EntropyCoef}");
+        if (!(TargetKl >= 0)) throw new ArgumentException($"--target-kl must be ≥ 0, got {TargetKl}");
+        if (!(BaselineDecay is >= 0 and < 1)) throw new ArgumentException($"--baseline-decay must be in [0, 1), got {BaselineDecay}");
+        if (!(Lr > 0)) throw new ArgumentException($"--lr must be positive, got {Lr}");
+        if (Warmup < 0) throw new ArgumentException($"--warmup must be ≥ 0, got {Warmup}");
+        if (!(GradClip >= 0)) throw new ArgumentException($"--grad-clip must be ≥ 0, got {GradClip}");
+        if (Reward is not ("model" or "gold")) throw new ArgumentException($"--reward must be model or gold, got '{Reward}'");
+        new AdamWOptions(Beta1, Beta2, Eps, WeightDecay).Validate();
+        return this;
+    }
+}
+
+/// <summary>The settings a method fixes, after <see cref="PpoOptions.Resolve"/>.</summary>
+/// <param name="SamplesPerPrompt">Responses per prompt.</param>
+/// <param name="Epochs">Passes over each rollout.</param>
+/// <param name="ClipRange">Policy ratio clip (huge for A2C: never binds).</param>
+/// <param name="ClipRangeValue">Value clip (huge for A2C).</param>
+/// <param name="KlInLoss">KL as a loss term rather than in the reward.</param>
+/// <param name="Estimator">KL estimator.</param>
+/// <param name="UsesValueHead">Whether a value head is trained (PPO, A2C).</param>
+public sealed record ResolvedMethod(int SamplesPerPrompt, int Epochs, float ClipRange, float ClipRangeValue, bool KlInLoss,
+    KlEstimator Estimator, bool UsesValueHead);

@@ -1,0 +1,311 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using RlhfCore.Data;
+using RlhfCore.Model;
+using RlhfCore.Optim;
+
+namespace RlhfCore.Rl;
+
+/// <summary>
+/// RL fine-tuning of a language-model policy against a reward function with a KL penalty to a frozen
+/// reference (InstructGPT / Ziegler et al. / TRL's PPOTrainer), and its siblings A2C, REINFORCE, RLOO and
+/// GRPO, all sharing one rollout and one loss. Each <see cref="Step"/>: sample responses for a batch of
+/// prompts, score them, assemble per-token rewards, compute advantages (GAE with the value head, or
+/// sequence baselines), then run epochs of shuffled minibatches of the clipped objective with AdamW, and
+/// update the KL controller. Policy and value share one trunk (TRL's causal LM with value head).
+/// A minibatch whose loss or gradient norm is not finite is skipped before it reaches the weights.
+/// </summary>
+public sealed class PpoTrainer : IDisposable
+{
+    private readonly GptModel _policy;
+    private readonly IRewardFunction _reward;
+    private readonly IReadOnlyList<string> _prompts;
+    private readonly PpoOptions _o;
+    private readonly ResolvedMethod _m;
+    private readonly GptActivations _acts;
+    private readonly RolloutCollector _collector;
+    private readonly PolicyLoss _loss;
+    private readonly GaeAdvantages _gae;
+    private readonly GradientClipper _clipper;
+    private readonly LearningRateSchedule _schedule;
+    private readonly ShuffleSampler _sampler;
+    private readonly string _referenceHash;
+    private Rng _rng;
+    private double? _baseline;
+
+    /// <summary>The optimizer (its moments and step are part of a checkpoint).</summary>
+    public AdamW Optimizer { get; }
+    /// <summary>The KL coefficient controller.</summary>
+    public KlController KlController { get; }
+    /// <summary>Rollout steps completed.</summary>
+    public int StepsDone { get; private set; }
+    /// <summary>Sequences sampled so far.</summary>
+    public long Episode { get; private set; }
+    /// <summary>Minibatches skipped for non-finite values so far.</summary>
+    public int SkippedMinibatches { get; private set; }
+    /// <summary>The options with the method's defaults.</summary>
+    public ResolvedMethod Method => _m;
+
+    /// <summary>
+    /// Prepares a run. <paramref name="policy"/> is trained in place (it needs a value head for PPO and
+    /// A2C); <paramref name="reference"/> is never written; <paramref name="prompts"/> are drawn in a seeded
+    /// shuffled order, epoch after epoch.
+    /// </summary>
+    public PpoTrainer(GptModel policy, GptModel reference, IRewardFunction reward, ITokenizer tokenizer, IReadOnlyList<string> prompts, PpoOptions options)
+    {
+        _o = options.Validate();
+        _m = options.Resolve();
+        if (ReferenceEquals(policy, reference)) throw new ArgumentException("the reference must be a separate model: the policy is updated in place");
+        if (_m.UsesValueHead && !policy.Heads.HasFlag(ModelHeads.Value))
+            throw new ArgumentException($"--method {options.Method} trains a value head, and the policy has none (load it with ModelHeads.Value)");
+        if (tokenizer.VocabSize > policy.Config.VocabSize)
+            throw new ArgumentException($"the {tokenizer.Name} tokenizer has {tokenizer.VocabSize} ids but the model's vocabulary is {policy.Config.VocabSize}");
+        if (prompts.Count == 0) throw new ArgumentException("no prompts");
+        int maxPrompt = 0;
+        for (int i = 0; i < prompts.Count; i++)
+        {
+            int len = tokenizer.Encode(prompts[i]).Length;
+            if (len == 0) throw new ArgumentException($"prompt {i} is empty");
+            if (len + options.MaxNewTokens > policy.Config.MaxSeqLen)
+                throw new ArgumentException($"prompt {i} has {len} tokens; with --max-new-tokens {options.MaxNewTokens} it exceeds the model's context of {policy.Config.MaxSeqLen} tokens");
+            maxPrompt = Math.Max(maxPrompt, len);
+        }
+        _policy = policy;
+        _reward = reward;
+        _prompts = prompts;
+        _referenceHash = ParameterHash(reference);
+        int rollout = options.RolloutSize, T = maxPrompt + options.MaxNewTokens;
+        _acts = new GptActivations(policy.Backend, policy.Config, options.MiniBatch, T);
+        _collector = new RolloutCollector(policy, reference, tokenizer, _acts, rollout, maxPrompt, options.MaxNewTokens, options.Temperature, options.StopAtEos);
+        _loss = new PolicyLoss(policy, _acts, new PolicyLossSettings(_m.ClipRange, _m.ClipRangeValue, _m.UsesValueHead ? options.VfCoef : 0f,
+            options.EntropyCoef, _m.KlInLoss, _m.Estimator, options.Temperature));
+        _gae = new GaeAdvantages(policy.Backend, rollout, T);
+        _clipper = new GradientClipper(policy.Backend);
+        _schedule = new LearningRateSchedule(options.Lr, options.Warmup, options.Steps, options.Schedule);
+        _sampler = new ShuffleSampler(prompts.Count, options.Seed);
+        _rng = new Rng(options.Seed ^ 0x9905EEDUL);
+        KlController = new KlController(options.KlCoef, options.KlTarget > 0 ? options.KlTarget : null, options.KlHorizon);
+        Optimizer = new AdamW(policy.Parameters, policy.Gradients, new AdamWOptions(options.Beta1, options.Beta2, options.Eps, options.WeightDecay));
+    }
+
+    /// <summary>The state a checkpoint needs besides the policy's parameters and the moments.</summary>
+    public PpoTrainerState CaptureState() =>
+        new(StepsDone, Optimizer.Step, _sampler.Cursor, _rng.State, Episode, SkippedMinibatches, KlController.Value, _baseline, _referenceHash);
+
+    /// <summary>Restores <see cref="CaptureState"/>'s output; throws when the reference model differs from the checkpoint's.</summary>
+    public void RestoreState(PpoTrainerState state)
+    {
+        if (state.ReferenceSha256 != _referenceHash)
+            throw new InvalidOperationException($"the reference model differs from the one this run started with (parameter hash {_referenceHash[..12]}…, checkpoint {state.ReferenceSha256[..Math.Min(12, state.ReferenceSha256.Length)]}…); resume with the same --reference / --init-from");
+        StepsDone = state.Step;
+        Optimizer.Step = state.OptimizerStep;
+        _sampler.Cursor = state.DataCursor;
+        _rng = Rng.FromState(state.RngState);
+        Episode = state.Episode;
+        SkippedMinibatches = state.SkippedMinibatches;
+        KlController.Value = state.KlCoef;
+        _baseline = state.Baseline;
+    }
+
+    /// <summary>
+    /// Runs rollout steps until <see cref="PpoOptions.Steps"/> or until <paramref name="cancel"/> fires (the
+    /// step in progress finishes first). <paramref name="onCheckpoint"/> is asked to save at the configured
+    /// interval and at the end.
+    /// </summary>
+    public void Run(CancellationToken cancel, Action<PpoStepReport> onStep, Action<PpoTrainer> onCheckpoint)
+    {
+        while (StepsDone < _o.Steps && !cancel.IsCancellationRequested)
+        {
+            onStep(Step());
+            if (StepsDone == _o.Steps || (_o.CheckpointEvery > 0 && StepsDone % _o.CheckpointEvery == 0)) onCheckpoint(this);
+        }
+    }
+
+    /// <summary>One rollout and its optimization.</summary>
+    public PpoStepReport Step()
+    {
+        int step = StepsDone, k = _m.SamplesPerPrompt;
+        var prompts = new string[_o.RolloutSize];
+        for (int p = 0; p < _o.PromptsPerStep; p++)
+        {
+            string prompt = _prompts[_sampler.Next()];
+            for (int j = 0; j < k; j++) prompts[p * k + j] = prompt;
+        }
+        var r = _collector.Collect(prompts, _rng);
+        var raw = _reward.Score(r.PromptTexts, r.ResponseTexts);
+        if (raw.Length != r.B) throw new InvalidOperationException($"the reward function returned {raw.Length} scores for {r.B} responses");
+        var scores = RewardShaping.AdjustScores(raw, r.StoppedAtEos, _o.StopAtEos, _o.MissingEosPenalty, _o.ScoreClip);
+        var tokenKl = RewardShaping.TokenKl(r, _m.Estimator);
+        double beta = KlController.Value;
+        var rewards = RewardShaping.TokenRewards(r, scores, tokenKl, beta, !_m.KlInLoss, _o.WhitenRewards);
+        var (advantages, returns) = Advantages(r, rewards);
+
+        var metrics = new Dictionary<string, double>();
+        var lossStats = Optimize(r, advantages, returns, beta, _schedule.At(step), metrics, out int skipped);
+        SkippedMinibatches += skipped;
+
+        double meanKl = PerSequenceMean(r, tokenKl);
+        KlController.Update(meanKl, r.B);
+        StepsDone++;
+        Episode += r.B;
+
+        double nonScore = -beta * meanKl, meanScore = scores.Average();
+        metrics["objective/kl"] = meanKl;
+        metrics["objective/entropy"] = PerSequenceMean(r, r.Logp.Select(x => -(double)x).ToArray());
+        metrics["objective/non_score_reward"] = nonScore;
+        metrics["objective/rlhf_reward"] = meanScore + nonScore;
+        metrics["objective/scores"] = meanScore;
+        metrics["objective/kl_coef"] = beta;
+        metrics["val/num_eos_tokens"] = r.StoppedAtEos.Count(e => e);
+        metrics["val/mean_response_length"] = r.ResponseLengths.Average();
+        AddMoments(metrics, "returns", returns, r.Mask);
+        AddMoments(metrics, "advantages", advantages, r.Mask);
+        if (_m.UsesValueHead) metrics["val/explained_variance"] = ExplainedVariance(returns, r.Values, r.Mask);
+        foreach (var (name, value) in lossStats) metrics[name] = value;
+        metrics["lr"] = _schedule.At(step);
+        metrics["episode"] = Episode;
+        metrics["skipped_minibatches"] = skipped;
+        return new PpoStepReport(step, metrics, r, scores, skipped);
+    }
+
+    /// <summary>Per-token advantages and returns for the method.</summary>
+    private (float[] Advantages, float[] Returns) Advantages(RolloutBatch r, float[] rewards)
+    {
+        switch (_o.Method)
+        {
+            case PolicyGradientMethod.Ppo or PolicyGradientMethod.A2c:
+                return _gae.Run(rewards, r.Values, r.Mask, _o.Gamma, _o.Lam, _o.WhitenAdvantages);
+            case PolicyGradientMethod.Reinforce:
+            {
+                // Monte-Carlo returns-to-go: GAE with zero values and λ = 1.
+                var (toGo, _) = _gae.Run(rewards, new float[rewards.Length], r.Mask, _o.Gamma, 1f, whiten: false);
+                double mean = SequenceAdvantages.Returns(r, rewards).Average();
+                double baseline = _baseline ?? mean;
+                // A non-finite rollout (its minibatches are skipped) must not poison the baseline for good.
+                if (double.IsFinite(mean)) _baseline = _baseline is double b ? _o.BaselineDecay * b + (1 - _o.BaselineDecay) * mean : mean;
+                var a = SequenceAdvantages.Reinforce(r, toGo, baseline);
+                return (Whiten(a, r.Mask), toGo);
+            }
+            case PolicyGradientMethod.Rloo:
+            {
+                var R = SequenceAdvantages.Returns(r, rewards);
+                var a = SequenceAdvantages.Spread(r, SequenceAdvantages.Rloo(R, _m.SamplesPerPrompt));
+                return (Whiten(a, r.Mask), SequenceAdvantages.Spread(r, R));
+            }
+            case PolicyGradientMethod.Grpo:
+            {
+                var R = SequenceAdvantages.Returns(r, rewards);
+                return (SequenceAdvantages.Spread(r, SequenceAdvantages.Grpo(R, _m.SamplesPerPrompt)), SequenceAdvantages.Spread(r, R));
+            }
+            default:
+                throw new InvalidOperationException($"unknown method {_o.Method}");
+        }
+    }
+
+    private float[] Whiten(float[] a, float[] mask)
+    {
+        if (!_o.WhitenAdvantages) return a;
+        var x = a.Select(v => (double)v).ToArray();
+        RewardShaping.MaskedWhiten(x, mask, shiftMean: true);
+        return x.Select(v => (float)v).ToArray();
+    }
+
+    /// <summary>Epochs of shuffled minibatches; returns the TRL loss statistics averaged over the minibatches that ran.</summary>
+    private List<(string, double)> Optimize(RolloutBatch r, float[] advantages, float[] returns, double beta, float lr,
+        Dictionary<string, double> metrics, out int skipped)
+    {
+        int mb = _o.MiniBatch, count = 0, epochsRun = 0;
+        skipped = 0;
+        double loss = 0, pg = 0, vf = 0, kl = 0, ent = 0, clip = 0, vclip = 0, approx = 0, ratio = 0, ratioSq = 0;
+        var order = new int[r.B];
+        bool stop = false;
+        for (int epoch = 0; epoch < _m.Epochs && !stop; epoch++)
+        {
+            epochsRun++;
+            for (int i = 0; i < order.Length; i++) order[i] = i;
+            for (int i = order.Length - 1; i > 0; i--)
+            {
+                int j = _rng.NextInt(i + 1);
+                (order[i], order[j]) = (order[j], order[i]);
+            }
+            for (int start = 0; start < r.B && !stop; start += mb)
+            {
+                var rows = order.AsSpan(start, mb);
+                r.Upload(_policy.Backend, _acts, rows);
+                var inputs = new PolicyLossInputs(r.Gather(r.Mask, rows), r.Gather(r.Logp, rows), r.Gather(r.RefLogp, rows),
+                    r.Gather(advantages, rows), r.Gather(returns, rows), r.Gather(r.Values, rows));
+                _policy.ZeroGradients();
+                var s = _loss.Run(inputs, beta, backward: true);
+                float norm = _clipper.GlobalNorm(_policy.Gradients.All);
+                if (!double.IsFinite(s.Loss) || !float.IsFinite(norm))
+                {
+                    skipped++;
+                    continue;
+                }
+                Optimizer.Update(lr, GradientClipper.ClipScale(norm, _o.GradClip));
+                count++;
+                loss += s.Loss; pg += s.PolicyLoss; vf += s.ValueLoss; kl += s.KlLoss; ent += s.Entropy;
+                clip += s.ClipFrac; vclip += s.ValueClipFrac; approx += s.ApproxKl; ratio += s.Ratio; ratioSq += s.Ratio * s.Ratio;
+                if (_o.TargetKl > 0 && s.ApproxKl > _o.TargetKl) stop = true;
+            }
+        }
+        metrics["epochs_run"] = epochsRun;
+        double n = Math.Max(count, 1);
+        var result = new List<(string, double)>
+        {
+            ("loss/total_avg", loss / n), ("loss/policy_avg", pg / n), ("policy/entropy_avg", ent / n), ("policy/clipfrac_avg", clip / n),
+            ("policy/approxkl_avg", approx / n), ("val/ratio", ratio / n), ("val/ratio_var", Math.Max(0, ratioSq / n - ratio / n * (ratio / n))),
+        };
+        if (_m.UsesValueHead) result.AddRange([("loss/value_avg", vf / n), ("val/clipfrac_avg", vclip / n)]);
+        if (_m.KlInLoss) result.Add(("loss/kl_avg", kl / n));
+        if (count == 0) for (int i = 0; i < result.Count; i++) result[i] = (result[i].Item1, double.NaN);
+        return result;
+    }
+
+    private static double PerSequenceMean(RolloutBatch r, IReadOnlyList<double> perToken)
+    {
+        double sum = 0;
+        for (int n = 0; n < perToken.Count; n++) if (r.Mask[n] != 0) sum += perToken[n];
+        return sum / r.B;
+    }
+
+    private static void AddMoments(Dictionary<string, double> metrics, string name, float[] x, float[] mask)
+    {
+        var (mean, variance) = RewardShaping.MaskedMoments(x.Select(v => (double)v).ToArray(), mask);
+        metrics[name + "/mean"] = mean;
+        metrics[name + "/std"] = Math.Sqrt(variance);
+    }
+
+    /// <summary>1 − Var(R − V)/Var(R) over action rows: how much of the returns the value head explains.</summary>
+    public static double ExplainedVariance(float[] returns, float[] values, float[] mask)
+    {
+        var residual = returns.Select((R, i) => (double)R - values[i]).ToArray();
+        var (_, varR) = RewardShaping.MaskedMoments(returns.Select(v => (double)v).ToArray(), mask);
+        var (_, varE) = RewardShaping.MaskedMoments(residual, mask);
+        return varR > 0 ? 1 - varE / varR : double.NaN;
+    }
+
+    /// <summary>SHA-256 of a model's parameters (hex): identifies the frozen reference across a resume.</summary>
+    public static string ParameterHash(GptModel model)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var t in model.Parameters.Tensors)
+        {
+            var values = new float[t.Length];
+            model.Backend.Download<float>(t, values);
+            sha.AppendData(MemoryMarshal.AsBytes(values.AsSpan()));
+        }
+        return Convert.ToHexString(sha.GetHashAndReset());
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _collector.Dispose();
+        _loss.Dispose();
+        _gae.Dispose();
+        _clipper.Dispose();
+        Optimizer.Dispose();
+        _acts.Dispose();
+    }
+}

@@ -1,0 +1,113 @@
+using RlhfCore.Backends;
+using RlhfCore.Model;
+
+namespace RlhfCore.Rl;
+
+/// <summary>
+/// One rollout on the host: B sequences [prompt | response], right-padded to T tokens, and per-token
+/// quantities on the action rows. Row n = b·T + t predicts token t + 1, so response token j of a
+/// sequence with prompt length P is the action of row P − 1 + j: its log-probabilities (policy and
+/// reference) and its value (the state before the action, as TRL) live on that row, and
+/// <see cref="Mask"/> is 1 exactly there. Samples of one prompt are consecutive (group g = b / k).
+/// </summary>
+public sealed class RolloutBatch
+{
+    /// <summary>Sequences.</summary>
+    public int B { get; }
+    /// <summary>Padded length of every sequence.</summary>
+    public int T { get; }
+    /// <summary>Prompt texts, one per sequence.</summary>
+    public string[] PromptTexts { get; }
+    /// <summary>Response texts (EOS removed), one per sequence.</summary>
+    public string[] ResponseTexts { get; }
+    /// <summary>Prompt token counts.</summary>
+    public int[] PromptLengths { get; }
+    /// <summary>Response token counts (EOS included when present).</summary>
+    public int[] ResponseLengths { get; }
+    /// <summary>Whether each response ended with the EOS token.</summary>
+    public bool[] StoppedAtEos { get; }
+    /// <summary>[B·T] token ids (padding: 0).</summary>
+    public int[] Tokens { get; }
+    /// <summary>[B·T] positions counting real tokens.</summary>
+    public int[] Positions { get; }
+    /// <summary>[B·T] 1 on real tokens, 0 on padding.</summary>
+    public int[] KeyMask { get; }
+    /// <summary>[B·T] the next token on action rows, 0 elsewhere (a valid id, as the kernels require).</summary>
+    public int[] Actions { get; }
+    /// <summary>[B·T] 1 on action rows (response tokens), 0 elsewhere.</summary>
+    public float[] Mask { get; }
+    /// <summary>[B·T] log π(action) at sampling time.</summary>
+    public float[] Logp { get; }
+    /// <summary>[B·T] log π_ref(action).</summary>
+    public float[] RefLogp { get; }
+    /// <summary>[B·T] value-head outputs at sampling time (0 without a value head).</summary>
+    public float[] Values { get; }
+
+    /// <summary>Lays out <paramref name="prompts"/> followed by <paramref name="responses"/>, right-padded to <paramref name="T"/>.</summary>
+    public RolloutBatch(string[] promptTexts, IReadOnlyList<int[]> prompts, IReadOnlyList<GeneratedSequence> responses, string[] responseTexts, int T)
+    {
+        B = prompts.Count;
+        this.T = T;
+        PromptTexts = promptTexts;
+        ResponseTexts = responseTexts;
+        PromptLengths = new int[B];
+        ResponseLengths = new int[B];
+        StoppedAtEos = new bool[B];
+        int N = B * T;
+        Tokens = new int[N]; Positions = new int[N]; KeyMask = new int[N]; Actions = new int[N];
+        Mask = new float[N]; Logp = new float[N]; RefLogp = new float[N]; Values = new float[N];
+        for (int b = 0; b < B; b++)
+        {
+            int P = prompts[b].Length, R = responses[b].Tokens.Length, L = P + R;
+            if (L > T) throw new ArgumentException($"sequence {b} has {L} tokens, more than the rollout length {T}");
+            PromptLengths[b] = P;
+            ResponseLengths[b] = R;
+            StoppedAtEos[b] = responses[b].StoppedAtEos;
+            for (int t = 0; t < L; t++)
+            {
+                int n = b * T + t;
+                Tokens[n] = t < P ? prompts[b][t] : responses[b].Tokens[t - P];
+                Positions[n] = t;
+                KeyMask[n] = 1;
+            }
+            for (int t = P - 1; t < L - 1; t++)
+            {
+                Actions[b * T + t] = Tokens[b * T + t + 1];
+                Mask[b * T + t] = 1;
+            }
+        }
+    }
+
+    /// <summary>Row index of sequence b's last action (its last response token).</summary>
+    public int LastActionRow(int b) => b * T + PromptLengths[b] + ResponseLengths[b] - 2;
+
+    /// <summary>
+    /// Uploads the inputs of sequences <paramref name="rows"/> (in that order) into <paramref name="acts"/>:
+    /// tokens, positions, key mask, and the actions as <see cref="GptActivations.Targets"/>.
+    /// </summary>
+    public void Upload(IBackend be, GptActivations acts, ReadOnlySpan<int> rows)
+    {
+        int n = rows.Length * T;
+        var tokens = new int[n]; var positions = new int[n]; var keyMask = new int[n]; var actions = new int[n];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            int src = rows[i] * T, dst = i * T;
+            Array.Copy(Tokens, src, tokens, dst, T);
+            Array.Copy(Positions, src, positions, dst, T);
+            Array.Copy(KeyMask, src, keyMask, dst, T);
+            Array.Copy(Actions, src, actions, dst, T);
+        }
+        be.Upload<int>(acts.Tokens.Slice(0, n), tokens);
+        be.Upload<int>(acts.Positions.Slice(0, n), positions);
+        be.Upload<int>(acts.KeyMask.Slice(0, n), keyMask);
+        be.Upload<int>(acts.Targets.Slice(0, n), actions);
+    }
+
+    /// <summary>The per-token values of <paramref name="source"/> for <paramref name="rows"/>, in that order.</summary>
+    public float[] Gather(float[] source, ReadOnlySpan<int> rows)
+    {
+        var result = new float[rows.Length * T];
+        for (int i = 0; i < rows.Length; i++) Array.Copy(source, rows[i] * T, result, i * T, T);
+        return result;
+    }
+}
