@@ -62,7 +62,7 @@ public sealed class RewardModelScorer : ICompletionScorer, IDisposable
                     _positions[n] = real ? t : 0;
                     _mask[n] = real ? 1 : 0;
                 }
-                _lastRows[b] = b * T + T - 1;
+                _lastRows[b] = b * T + len - 1;
             }
             _be.Upload<int>(_acts.Tokens.Slice(0, B * T), _tokens.AsSpan(0, B * T));
             _be.Upload<int>(_acts.Positions.Slice(0, B * T), _positions.AsSpan(0, B * T));
