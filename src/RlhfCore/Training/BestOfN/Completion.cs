@@ -7,13 +7,3 @@ namespace RlhfCore.Training.BestOfN;
 /// <param name="Text">The generated text without the end-of-text token.</param>
 /// <param name="StoppedAtEos">True when the row emitted end-of-text; false when it ran out of tokens.</param>
 public sealed record Completion(string Prompt, int[] PromptTokens, int[] Tokens, string Text, bool StoppedAtEos);
-
-/// <summary>Scores completions: a reward model, or a task's gold reward.</summary>
-public interface ICompletionScorer
-{
-    /// <summary>Short name for reports (<c>reward-model</c>, <c>gold:arithmetic</c>).</summary>
-    string Name { get; }
-
-    /// <summary>One score per completion, in order; higher is better.</summary>
-    double[] Score(IReadOnlyList<Completion> completions);
-}
