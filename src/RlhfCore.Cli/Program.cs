@@ -4,6 +4,8 @@ using RlhfCore.Cli.Commands;
 var root = new RootCommand("rlhf — RlhfCore, an RLHF training engine with explicit kernels on CPU and CUDA");
 root.Add(SftCommand.Create());
 root.Add(PpoCommand.Create());
+root.Add(DpoCommand.Create());
+root.Add(BestOfNCommand.Create());
 root.Add(GenerateCommand.Create());
 root.Add(EvalCommand.Create());
 root.Add(InfoCommand.Create());

@@ -1,0 +1,68 @@
+using System.CommandLine;
+using RlhfCore.Backends;
+using RlhfCore.Data;
+using RlhfCore.IO;
+using RlhfCore.Model;
+using RlhfCore.Training.BestOfN;
+using Spectre.Console;
+
+namespace RlhfCore.Cli.Commands;
+
+/// <summary>
+/// <c>rlhf best-of-n</c>: n samples per prompt from a policy, scored by a reward model (or the arithmetic gold
+/// reward), the best kept. Reports the mean score of the best against single samples (and, on arithmetic
+/// prompts, the gold accuracy of both), and can write the winners as a rejection-sampling SFT set.
+/// </summary>
+internal static class BestOfNCommand
+{
+    public static Command Create()
+    {
+        var cmd = new Command("best-of-n", "Best-of-n sampling with a reward model; optionally writes a rejection-sampling set for rlhf sft");
+        var binder = new RecordBinder<BestOfNOptions>(cmd);
+        cmd.SetAction(r => CommonOptions.Guard(() => Run(binder.Bind(r).Validate())));
+        return cmd;
+    }
+
+    private static int Run(BestOfNOptions o)
+    {
+        using var backend = BackendFactory.Create(o.Device, o.Threads);
+        var tokenizer = TokenizerFactory.Create(o.Tokenizer, o.TokenizerDir);
+        using var policy = ModelFiles.Load(o.Policy!, backend);
+        var prompts = PromptSet.Load(o.Prompts, o.NumPrompts, o.Seed);
+        bool arithmetic = o.Prompts == "builtin:arithmetic";
+        int maxPrompt = prompts.Max(p => p.Length == 0 ? 1 : tokenizer.Encode(p).Length);
+        if (maxPrompt >= policy.Config.MaxSeqLen)
+            throw new ArgumentException($"a prompt of {maxPrompt} tokens leaves no room to generate in the policy's context of {policy.Config.MaxSeqLen}");
+
+        using var rewardModel = o.RewardModel != null ? ModelFiles.Load(o.RewardModel, backend) : null;
+        if (rewardModel == null && !arithmetic)
+            throw new ArgumentException("--reward-model is required unless the prompts are builtin:arithmetic (scored by the gold reward)");
+        int seqLen = Math.Min(maxPrompt + o.MaxNewTokens, policy.Config.MaxSeqLen);
+        using var rmScorer = rewardModel != null ? new RewardModelScorer(rewardModel, o.Batch, seqLen) : null;
+        ICompletionScorer scorer = rmScorer ?? (ICompletionScorer)GoldRewardScorer.Arithmetic;
+
+        using var sampler = new BestOfNSampler(policy, tokenizer, scorer, o.Batch, maxPrompt);
+        var sampling = new SamplingOptions(o.MaxNewTokens, o.Temperature, o.TopK, o.TopP, tokenizer.EndOfText);
+        AnsiConsole.MarkupLineInterpolated($"[bold]best-of-{o.N}[/] {prompts.Count:N0} prompts × {o.N} samples, scored by {scorer.Name}, {backend.DeviceDescription}");
+        var result = sampler.Sample(prompts, o.N, sampling, new Rng(o.Seed));
+
+        var table = new Table().AddColumns("selection", $"mean {scorer.Name} score");
+        table.AddRow("single sample", $"{result.MeanSampleScore:F4}");
+        for (int k = 2; k < o.N; k *= 2) table.AddRow($"best of {k}", $"{result.MeanBestOfFirst(k):F4}");
+        table.AddRow($"best of {o.N}", $"{result.MeanBestScore:F4}");
+        AnsiConsole.Write(table);
+        if (arithmetic && rmScorer != null)
+        {
+            // The gold reward of what the reward model picked: where the two disagree is reward misspecification.
+            double goldSingle = result.Prompts.SelectMany(p => p.Samples).Average(c => GoldRewardScorer.Arithmetic.Gold(c.Prompt, c.Text));
+            double goldBest = result.Prompts.Average(p => GoldRewardScorer.Arithmetic.Gold(p.Prompt, p.Best.Text));
+            AnsiConsole.MarkupLineInterpolated($"gold accuracy: single sample {goldSingle:P1}, reward model's best of {o.N} {goldBest:P1}");
+        }
+        if (o.Output != null)
+        {
+            int written = RejectionSamplingSet.Write(o.Output, result, o.MinScore);
+            AnsiConsole.MarkupLineInterpolated($"wrote {written:N0} {{prompt, completion}} lines to {o.Output} (train on them with rlhf sft --data {o.Output})");
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,68 @@
+using System.Globalization;
+using RlhfCore.Data;
+using RlhfCore.Data.Tasks;
+
+namespace RlhfCore.Training.Dpo;
+
+/// <summary>The tokenized training and held-out pairs of a DPO run.</summary>
+/// <param name="Train">Training pairs.</param>
+/// <param name="Eval">Held-out pairs (may be empty).</param>
+public sealed record DpoData(IReadOnlyList<DpoExample> Train, IReadOnlyList<DpoExample> Eval)
+{
+    /// <summary>Pairs the built-in arithmetic preferences generate.</summary>
+    public const int ArithmeticPairs = 4000;
+
+    /// <summary>Loads and tokenizes <see cref="DpoOptions.Data"/> (and the held-out data) for rows of <see cref="DpoOptions.SeqLen"/> inputs.</summary>
+    /// <exception cref="DataFormatException">A pair is malformed or too long; the message names the file, line and field.</exception>
+    public static DpoData Build(DpoOptions o, ITokenizer tokenizer, int vocabSize)
+    {
+        var pairs = LoadPairs(o.Data, o.Seed);
+        List<DpoPair> train, eval;
+        if (o.EvalData is { Length: > 0 })
+        {
+            train = pairs;
+            eval = LoadPairs(o.EvalData, o.Seed + 1);
+        }
+        else
+        {
+            int held = (int)Math.Round(pairs.Count * o.EvalFraction);
+            if (held == 0 && o.EvalFraction > 0 && pairs.Count > 1) held = 1;
+            eval = pairs.GetRange(pairs.Count - held, held);
+            train = pairs.GetRange(0, pairs.Count - held);
+        }
+        if (train.Count == 0) throw new ArgumentException($"{o.Data}: no training pairs");
+        return new DpoData(Tokenize(train, tokenizer, o.SeqLen, vocabSize), Tokenize(eval, tokenizer, o.SeqLen, vocabSize));
+    }
+
+    /// <summary>Tokenizes in-memory pairs (the pipeline's path).</summary>
+    public static List<DpoExample> Tokenize(IEnumerable<DpoPair> pairs, ITokenizer tokenizer, int seqLen, int vocabSize) =>
+        pairs.Select(p => DpoExample.FromPair(p, tokenizer, seqLen, vocabSize)).ToList();
+
+    /// <summary>
+    /// Synthetic preferences on the arithmetic task: the correct sum is chosen over a sum off by 1 to 3 (the
+    /// kind of error the task's noisy demonstrations make), so DPO can sharpen an SFT policy's accuracy.
+    /// </summary>
+    public static List<DpoPair> ArithmeticPreferences(int count, ulong seed, ArithmeticTask? task = null)
+    {
+        task ??= new ArithmeticTask();
+        var rng = new Rng(seed ^ 0xD907);
+        var pairs = new List<DpoPair>(count);
+        for (int i = 0; i < count; i++)
+        {
+            string prompt = task.SamplePrompt(rng);
+            int answer = ArithmeticTask.Solve(prompt), delta = 1 + rng.NextInt(3);
+            int wrong = rng.NextInt(2) == 0 || answer < delta ? answer + delta : answer - delta;
+            pairs.Add(DpoPair.InMemory(prompt, answer.ToString(CultureInfo.InvariantCulture), wrong.ToString(CultureInfo.InvariantCulture), "builtin:arithmetic", i));
+        }
+        return pairs;
+    }
+
+    private static List<DpoPair> LoadPairs(string data, ulong seed)
+    {
+        if (data == "builtin:arithmetic") return ArithmeticPreferences(ArithmeticPairs, seed);
+        if (data.StartsWith("builtin:", StringComparison.Ordinal))
+            throw new ArgumentException($"unknown built-in data '{data}' (builtin:arithmetic)");
+        if (!File.Exists(data)) throw new FileNotFoundException($"preference data not found: {data}", data);
+        return DpoPairs.Load(data);
+    }
+}

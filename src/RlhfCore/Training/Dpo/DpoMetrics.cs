@@ -1,0 +1,56 @@
+namespace RlhfCore.Training.Dpo;
+
+/// <summary>Means over the pairs of a step or an evaluation, under TRL's metric names.</summary>
+/// <param name="Loss"><c>loss</c>.</param>
+/// <param name="RewardsChosen"><c>rewards/chosen</c>: β·(πc − refc).</param>
+/// <param name="RewardsRejected"><c>rewards/rejected</c>: β·(πr − refr).</param>
+/// <param name="RewardsAccuracy"><c>rewards/accuracies</c>: fraction of pairs whose chosen reward is strictly larger.</param>
+/// <param name="RewardsMargin"><c>rewards/margins</c>: chosen minus rejected reward.</param>
+/// <param name="LogpsChosen"><c>logps/chosen</c>: the policy's completion log-prob (per-token mean for IPO).</param>
+/// <param name="LogpsRejected"><c>logps/rejected</c>.</param>
+/// <param name="Pairs">Pairs averaged.</param>
+public sealed record DpoMetrics(double Loss, double RewardsChosen, double RewardsRejected, double RewardsAccuracy,
+    double RewardsMargin, double LogpsChosen, double LogpsRejected, int Pairs)
+{
+    /// <summary>The metrics keyed by TRL's names, each prefixed (TRL uses <c>eval_</c> for held-out data).</summary>
+    public Dictionary<string, double> ToDictionary(string prefix = "") => new()
+    {
+        [prefix + "loss"] = Loss,
+        [prefix + "rewards/chosen"] = RewardsChosen,
+        [prefix + "rewards/rejected"] = RewardsRejected,
+        [prefix + "rewards/accuracies"] = RewardsAccuracy,
+        [prefix + "rewards/margins"] = RewardsMargin,
+        [prefix + "logps/chosen"] = LogpsChosen,
+        [prefix + "logps/rejected"] = LogpsRejected,
+    };
+}
+
+/// <summary>Running sums behind <see cref="DpoMetrics"/>, added pair by pair in a fixed order.</summary>
+public sealed class DpoMetricsSum
+{
+    private double _loss, _chosen, _rejected, _correct, _logpChosen, _logpRejected;
+    private int _pairs;
+
+    /// <summary>Starts over.</summary>
+    public void Clear() => (_loss, _chosen, _rejected, _correct, _logpChosen, _logpRejected, _pairs) = (0, 0, 0, 0, 0, 0, 0);
+
+    /// <summary>Adds one pair.</summary>
+    public void Add(DpoPairLoss pair, double policyChosen, double policyRejected)
+    {
+        _loss += pair.Loss;
+        _chosen += pair.ChosenReward;
+        _rejected += pair.RejectedReward;
+        _correct += pair.ChosenReward > pair.RejectedReward ? 1 : 0;
+        _logpChosen += policyChosen;
+        _logpRejected += policyRejected;
+        _pairs++;
+    }
+
+    /// <summary>The means so far (NaN when empty).</summary>
+    public DpoMetrics Mean()
+    {
+        double n = _pairs;
+        return new DpoMetrics(_loss / n, _chosen / n, _rejected / n, _correct / n, (_chosen - _rejected) / n,
+            _logpChosen / n, _logpRejected / n, _pairs);
+    }
+}

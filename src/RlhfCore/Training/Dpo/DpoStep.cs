@@ -1,0 +1,78 @@
+using RlhfCore.Model;
+
+namespace RlhfCore.Training.Dpo;
+
+/// <summary>
+/// One DPO micro-batch: the frozen reference and then the policy score the same uploaded rows (they share
+/// one activation arena, since the reference's log-probs are read before the policy runs), the loss and its
+/// gradient with respect to each row's log-prob are computed per pair on the host in float64, and the policy
+/// backward runs from them. The reference never receives gradients.
+/// </summary>
+public sealed class DpoStep : IDisposable
+{
+    private readonly GptModel _policy, _reference;
+    private readonly SequenceLogProbs _logProbs;
+    private readonly double[] _policyLogp, _refLogp, _dlogp;
+
+    /// <summary>Loss settings.</summary>
+    public DpoLossKind Kind { get; }
+    /// <summary>β: the strength of the implicit KL tie to the reference.</summary>
+    public double Beta { get; }
+    /// <summary>cDPO label smoothing ε (sigmoid loss only).</summary>
+    public double LabelSmoothing { get; }
+
+    /// <summary>A step for up to <paramref name="pairs"/> pairs of rows of <paramref name="seqLen"/> inputs.</summary>
+    public DpoStep(GptModel policy, GptModel reference, int pairs, int seqLen, DpoLossKind kind, double beta, double labelSmoothing)
+    {
+        if (policy == reference) throw new ArgumentException("the reference must be a separate, frozen copy of the policy");
+        if (policy.Config != reference.Config)
+            throw new ArgumentException($"the reference model ({reference.Config}) must have the policy's architecture ({policy.Config})");
+        if (policy.Backend != reference.Backend) throw new ArgumentException("the policy and the reference must live on the same backend");
+        if (seqLen > policy.Config.MaxSeqLen)
+            throw new ArgumentException($"--seq-len {seqLen} is longer than the model's context of {policy.Config.MaxSeqLen} tokens");
+        if (!(beta > 0) || double.IsInfinity(beta)) throw new ArgumentException($"--beta must be positive, got {beta}");
+        if (labelSmoothing is < 0 or >= 0.5) throw new ArgumentException($"--label-smoothing must be in [0, 0.5), got {labelSmoothing}");
+        if (labelSmoothing > 0 && kind != DpoLossKind.Sigmoid) throw new ArgumentException("--label-smoothing applies to the sigmoid (DPO) loss only");
+        _policy = policy;
+        _reference = reference;
+        Kind = kind;
+        Beta = beta;
+        LabelSmoothing = labelSmoothing;
+        _logProbs = new SequenceLogProbs(policy.Backend, policy.Config, 2 * pairs, seqLen);
+        _policyLogp = new double[2 * pairs];
+        _refLogp = new double[2 * pairs];
+        _dlogp = new double[2 * pairs];
+    }
+
+    /// <summary>
+    /// Scores <paramref name="batch"/>, adds each pair to <paramref name="metrics"/>, and with
+    /// <paramref name="backward"/> accumulates the gradient of <paramref name="lossScale"/>·Σ pair losses into
+    /// the policy's gradients. Returns the batch's summed loss (NaN or ∞ when any pair's is).
+    /// </summary>
+    public double Run(DpoBatch batch, bool backward, double lossScale, DpoMetricsSum metrics)
+    {
+        int P = batch.Pairs;
+        _logProbs.Upload(batch);
+        _logProbs.Forward(_reference, _refLogp);
+        _logProbs.Forward(_policy, _policyLogp);
+        double total = 0;
+        for (int i = 0; i < P; i++)
+        {
+            int c = i, r = P + i;
+            // IPO compares per-token mean log-probs (TRL's average_log_prob for "ipo"); DPO compares sums.
+            double nc = Kind == DpoLossKind.Ipo ? 1.0 / batch.CompletionTokens[c] : 1;
+            double nr = Kind == DpoLossKind.Ipo ? 1.0 / batch.CompletionTokens[r] : 1;
+            double pc = _policyLogp[c] * nc, pr = _policyLogp[r] * nr;
+            var pair = DpoLoss.Pair(Kind, Beta, LabelSmoothing, pc, pr, _refLogp[c] * nc, _refLogp[r] * nr);
+            metrics.Add(pair, pc, pr);
+            total += pair.Loss;
+            _dlogp[c] = lossScale * pair.DLossDMargin * nc;
+            _dlogp[r] = -lossScale * pair.DLossDMargin * nr;
+        }
+        if (backward) _logProbs.Backward(_policy, _dlogp.AsSpan(0, 2 * P));
+        return total;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _logProbs.Dispose();
+}

@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using RlhfCore.Data;
+using RlhfCore.Model;
+using RlhfCore.Optim;
+
+namespace RlhfCore.Training.Dpo;
+
+/// <summary>One optimizer step's numbers, as logged.</summary>
+/// <param name="Step">0-based step.</param>
+/// <param name="Train">Means over the step's pairs (all micro-batches).</param>
+/// <param name="Lr">Learning rate used.</param>
+/// <param name="GradNorm">Global gradient norm before clipping.</param>
+/// <param name="Skipped">True when the loss or the norm was not finite and the update was skipped.</param>
+/// <param name="PairsPerSecond">Throughput.</param>
+/// <param name="Eval">Held-out metrics when this step evaluated.</param>
+public sealed record DpoStepReport(int Step, DpoMetrics Train, float Lr, float GradNorm, bool Skipped, double PairsPerSecond, DpoMetrics? Eval);
+
+/// <summary>
+/// Direct preference optimization (DPO, or IPO) over in-memory tokenized pairs: the policy starts from the
+/// SFT model and learns from a frozen reference (usually a second copy of the SFT model); AdamW with warmup
+/// and cosine or constant rate, global-norm clipping, gradient accumulation (the loss is the mean over all
+/// pairs of a step), periodic held-out evaluation, and checkpoints that resume bit for bit (policy
+/// parameters, AdamW moments and step, the shuffled data position; the reference never changes). A step whose
+/// loss or gradient norm is NaN or infinite is counted, reported, and never reaches the weights.
+/// </summary>
+public sealed class DpoTrainer : IDisposable
+{
+    private readonly GptModel _policy;
+    private readonly IReadOnlyList<DpoExample> _train, _eval;
+    private readonly DpoOptions _o;
+    private readonly DpoStep _step;
+    private readonly DpoBatch _batch;
+    private readonly List<DpoExample> _picked;
+    private readonly ShuffleSampler _sampler;
+    private readonly GradientClipper _clipper;
+    private readonly LearningRateSchedule _schedule;
+    private readonly DpoMetricsSum _metrics = new();
+
+    /// <summary>The optimizer (its moments and step are part of a checkpoint).</summary>
+    public AdamW Optimizer { get; }
+    /// <summary>Steps completed so far.</summary>
+    public int StepsDone { get; private set; }
+    /// <summary>Steps skipped because the loss or gradient was not finite.</summary>
+    public int StepsSkipped { get; private set; }
+
+    /// <summary>Prepares a run of <paramref name="options"/>: <paramref name="policy"/> is trained, <paramref name="reference"/> only read.</summary>
+    public DpoTrainer(GptModel policy, GptModel reference, IReadOnlyList<DpoExample> train, IReadOnlyList<DpoExample>? eval, DpoOptions options)
+    {
+        _o = options.Validate();
+        if (train.Count == 0) throw new ArgumentException("no training pairs");
+        _policy = policy;
+        _train = train;
+        _eval = eval ?? [];
+        _step = new DpoStep(policy, reference, options.Batch, options.SeqLen, options.Loss, options.Beta, options.LabelSmoothing);
+        _batch = new DpoBatch(options.Batch, options.SeqLen);
+        _picked = new List<DpoExample>(options.Batch);
+        _sampler = new ShuffleSampler(train.Count, options.Seed);
+        _clipper = new GradientClipper(policy.Backend);
+        _schedule = new LearningRateSchedule(options.Lr, options.Warmup, options.Steps, options.Schedule, options.MinLrFraction);
+        Optimizer = new AdamW(policy.Parameters, policy.Gradients, new AdamWOptions(options.Beta1, options.Beta2, options.Eps, options.WeightDecay));
+    }
+
+    /// <summary>The state a checkpoint needs besides the policy's parameters and moments.</summary>
+    public TrainerState CaptureState() => new(StepsDone, Optimizer.Step, _sampler.Cursor, null, StepsSkipped);
+
+    /// <summary>Restores <see cref="CaptureState"/>'s output (parameters and moments are loaded separately).</summary>
+    public void RestoreState(TrainerState state)
+    {
+        StepsDone = state.Step;
+        Optimizer.Step = state.OptimizerStep;
+        _sampler.Cursor = state.DataCursor;
+        StepsSkipped = state.SkippedSteps;
+    }
+
+    /// <summary>
+    /// Trains until <see cref="DpoOptions.Steps"/> or until <paramref name="cancel"/> fires (the step in
+    /// progress finishes first). <paramref name="onStep"/> sees every step; <paramref name="onCheckpoint"/> is
+    /// asked to save at the configured interval and at the end.
+    /// </summary>
+    public void Run(CancellationToken cancel, Action<DpoStepReport> onStep, Action<DpoTrainer> onCheckpoint)
+    {
+        while (StepsDone < _o.Steps && !cancel.IsCancellationRequested)
+        {
+            var clock = Stopwatch.StartNew();
+            int step = StepsDone;
+            _policy.ZeroGradients();
+            _metrics.Clear();
+            double loss = 0;
+            double scale = 1.0 / ((double)_o.Batch * _o.GradAccum);
+            for (int micro = 0; micro < _o.GradAccum; micro++)
+            {
+                _picked.Clear();
+                for (int i = 0; i < _o.Batch; i++) _picked.Add(_train[_sampler.Next()]);
+                _batch.Fill(_picked);
+                loss += _step.Run(_batch, backward: true, scale, _metrics) * scale;
+            }
+            float norm = _clipper.GlobalNorm(_policy.Gradients.All);
+            float lr = _schedule.At(step);
+            bool skip = !double.IsFinite(loss) || !float.IsFinite(norm);
+            if (skip) StepsSkipped++;
+            else Optimizer.Update(lr, GradientClipper.ClipScale(norm, _o.GradClip));
+            StepsDone++;
+            var train = _metrics.Mean();
+            double seconds = clock.Elapsed.TotalSeconds;
+            bool last = StepsDone == _o.Steps;
+            DpoMetrics? eval = _eval.Count > 0 && (last || (_o.EvalEvery > 0 && StepsDone % _o.EvalEvery == 0)) ? Evaluate() : null;
+            onStep(new DpoStepReport(step, train, lr, norm, skip, _o.Batch * _o.GradAccum / seconds, eval));
+            if (last || (_o.CheckpointEvery > 0 && StepsDone % _o.CheckpointEvery == 0)) onCheckpoint(this);
+        }
+    }
+
+    /// <summary>Means over the first <see cref="DpoOptions.EvalBatches"/> batches of held-out pairs (all when 0), always the same ones.</summary>
+    public DpoMetrics Evaluate() => Evaluate(_eval);
+
+    /// <summary>Means over <paramref name="pairs"/> (up to <see cref="DpoOptions.EvalBatches"/> batches) with no gradient.</summary>
+    public DpoMetrics Evaluate(IReadOnlyList<DpoExample> pairs)
+    {
+        if (pairs.Count == 0) throw new InvalidOperationException("no held-out pairs to evaluate");
+        var sum = new DpoMetricsSum();
+        int limit = _o.EvalBatches == 0 ? pairs.Count : Math.Min(pairs.Count, _o.EvalBatches * _o.Batch);
+        for (int start = 0; start < limit; start += _o.Batch)
+        {
+            _picked.Clear();
+            for (int i = start; i < Math.Min(limit, start + _o.Batch); i++) _picked.Add(pairs[i]);
+            _batch.Fill(_picked);
+            _step.Run(_batch, backward: false, 0, sum);
+        }
+        return sum.Mean();
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _step.Dispose();
+        _clipper.Dispose();
+        Optimizer.Dispose();
+    }
+}
