@@ -108,24 +108,11 @@ internal static class SftCommand
     /// <summary>Greedy completions of fresh prompts from the task, scored by its gold reward.</summary>
     private static void ShowGoldSamples(IGoldTask task, GptModel model, ITokenizer tokenizer, ulong seed)
     {
-        const int count = 200, batch = 50;
-        var rng = new Rng(seed ^ 0x5EED);
-        var prompts = Enumerable.Range(0, count).Select(_ => task.SamplePrompt(rng)).ToArray();
-        int maxPrompt = prompts.Max(p => tokenizer.Encode(p).Length);
-        int maxNew = Math.Min(task.MaxCompletionChars + 1, model.Config.MaxSeqLen - maxPrompt);
-        using var gen = new GptGenerator(model, batch, maxPrompt);
-        var answers = new List<string>();
-        for (int start = 0; start < count; start += batch)
-        {
-            var encoded = prompts[start..Math.Min(count, start + batch)].Select(tokenizer.Encode).ToArray();
-            foreach (var seq in gen.Generate(encoded, new SamplingOptions(MaxNewTokens: maxNew, Temperature: 0, EosToken: tokenizer.EndOfText), rng))
-                answers.Add(tokenizer.Decode(seq.Tokens.Where(t => t != tokenizer.EndOfText).ToArray()));
-        }
-        var gold = prompts.Zip(answers, task.GoldReward).ToArray();
+        var eval = GoldEvaluation.Run(task, model, tokenizer, GoldEvaluation.Prompts(task, 200, seed));
         var table = new Table().AddColumns("prompt", "model's completion", "gold reward");
-        for (int i = 0; i < 8; i++) table.AddRow(Markup.Escape(prompts[i]), Markup.Escape(answers[i]), $"{gold[i]:F2}");
+        for (int i = 0; i < 8; i++) table.AddRow(Markup.Escape(eval.Prompts[i]), Markup.Escape(eval.Completions[i]), $"{eval.Gold[i]:F2}");
         AnsiConsole.Write(table);
-        string accuracy = task.Name == "arithmetic" ? $" (= accuracy {gold.Average():P1})" : "";
-        AnsiConsole.MarkupLineInterpolated($"mean gold reward of greedy completions on {count} fresh {task.Name} prompts: [bold]{gold.Average():F3}[/]{accuracy}");
+        string accuracy = task.Name == "arithmetic" ? $" (= accuracy {eval.MeanGold:P1})" : "";
+        AnsiConsole.MarkupLineInterpolated($"mean gold reward of greedy completions on {eval.Prompts.Count} fresh {task.Name} prompts: [bold]{eval.MeanGold:F3}[/]{accuracy}");
     }
 }

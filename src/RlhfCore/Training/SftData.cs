@@ -21,7 +21,15 @@ public sealed record SftData(ISftBatchSource Train, ISftBatchSource? Eval, int T
     public static SftData Build(SftOptions o, ITokenizer tokenizer, int contextLength, int vocabSize)
     {
         if (IsTokenShard(o.Data)) return FromTokenShards(o, vocabSize);
-        var records = LoadRecords(o.Data, o.Seed);
+        return FromRecords(LoadRecords(o.Data, o.Seed), o, tokenizer, contextLength, vocabSize);
+    }
+
+    /// <summary>
+    /// Streams over records already in memory (a pipeline's demonstrations): held-out split by
+    /// <see cref="SftOptions.EvalFraction"/> unless <see cref="SftOptions.EvalData"/> names a file.
+    /// </summary>
+    public static SftData FromRecords(List<SftRecord> records, SftOptions o, ITokenizer tokenizer, int contextLength, int vocabSize)
+    {
         List<SftRecord> train, eval;
         if (o.EvalData is { Length: > 0 })
         {

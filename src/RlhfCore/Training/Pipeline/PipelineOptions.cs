@@ -1,0 +1,113 @@
+using System.ComponentModel;
+using RlhfCore.Rl;
+
+namespace RlhfCore.Training.Pipeline;
+
+/// <summary>Where a round's preferences come from.</summary>
+public enum LabelSource
+{
+    /// <summary>The simulated annotator: Bradley–Terry sampling on the task's gold reward.</summary>
+    Simulated,
+    /// <summary>People, through <c>rlhf label</c> on the round's comparisons.jsonl.</summary>
+    Human,
+}
+
+/// <summary>Which optimizer turns preferences into a better policy each round.</summary>
+public enum PipelineMethod
+{
+    /// <summary>PPO against the round's reward model.</summary>
+    Ppo,
+    /// <summary>A2C against the reward model.</summary>
+    A2c,
+    /// <summary>REINFORCE with a baseline against the reward model.</summary>
+    Reinforce,
+    /// <summary>RLOO against the reward model.</summary>
+    Rloo,
+    /// <summary>GRPO against the reward model.</summary>
+    Grpo,
+    /// <summary>DPO directly on the round's preference pairs (the reward model is still trained and reported).</summary>
+    Dpo,
+}
+
+/// <summary>
+/// Every setting of <c>rlhf pipeline</c>, the iterative loop: SFT, then rounds of sampling comparisons,
+/// collecting preferences, training a reward model and optimizing the policy. CLI flags map one to one.
+/// </summary>
+public sealed record PipelineOptions
+{
+    [Description("Built-in task with a gold reward: arithmetic or reviews.")]
+    public string Task { get; init; } = "arithmetic";
+    [Description("Fraction of SFT demonstrations that are wrong (arithmetic), as imperfect human demonstrations are.")]
+    public double DemoErrorRate { get; init; } = 0.3;
+    [Description("Model preset for the SFT policy.")]
+    public string Model { get; init; } = "byte-small";
+    [Description("SFT steps.")]
+    public int SftSteps { get; init; } = 1500;
+    [Description("SFT peak learning rate.")]
+    public float SftLr { get; init; } = 3e-3f;
+    [Description("Rows per SFT and reward-model batch.")]
+    public int Batch { get; init; } = 32;
+    [Description("Tokens per row for SFT and reward-model sequences.")]
+    public int SeqLen { get; init; } = 16;
+    [Description("Feedback-and-training rounds after SFT.")]
+    public int Rounds { get; init; } = 2;
+    [Description("Prompts whose two sampled completions are compared each round.")]
+    public int ComparisonsPerRound { get; init; } = 384;
+    [Description("Where preferences come from: Simulated or Human (rlhf label).")]
+    public LabelSource Labels { get; init; } = LabelSource.Simulated;
+    [Description("Simulated annotator: logit temperature on the gold-reward difference (0 = always the higher gold).")]
+    public double AnnotatorTemperature { get; init; } = 0.1;
+    [Description("Simulated annotator: probability of flipping a judgment.")]
+    public double AnnotatorFlip { get; init; } = 0.05;
+    [Description("Simulated annotator: systematic length bias added to the logit per character A is longer than B.")]
+    public double AnnotatorLengthBias { get; init; }
+    [Description("Reward-model training steps per round (on every round's pairs so far).")]
+    public int RewardSteps { get; init; } = 300;
+    [Description("Reward-model peak learning rate.")]
+    public float RewardLr { get; init; } = 1e-3f;
+    [Description("Fraction of pairs held out to measure the reward model's accuracy.")]
+    public double RewardEvalFraction { get; init; } = 0.15;
+    [Description("Policy optimizer: Ppo, A2c, Reinforce, Rloo, Grpo or Dpo.")]
+    public PipelineMethod Method { get; init; } = PipelineMethod.Ppo;
+    [Description("Policy-optimization steps per round (PPO rollouts, or DPO steps).")]
+    public int PolicySteps { get; init; } = 40;
+    [Description("Policy learning rate.")]
+    public float PolicyLr { get; init; } = 3e-5f;
+    [Description("KL penalty coefficient to the SFT reference (RL methods); the DPO beta for Dpo.")]
+    public double KlCoef { get; init; } = 0.05;
+    [Description("Prompts per PPO rollout.")]
+    public int PromptsPerStep { get; init; } = 32;
+    [Description("Prompts in the fixed evaluation set.")]
+    public int EvalPrompts { get; init; } = 200;
+    [Description("Seed of everything random.")]
+    public ulong Seed { get; init; } = 1337;
+    [Description("Output folder: sft/, round-N/, report.csv, overoptimization.svg.")]
+    public string OutDir { get; init; } = "runs/pipeline";
+    [Description("Backend: cpu or cuda.")]
+    public string Device { get; init; } = "cpu";
+    [Description("CPU threads (0 = all).")]
+    public int Threads { get; init; }
+
+    /// <summary>The RL method for <see cref="Method"/> (not Dpo).</summary>
+    public PolicyGradientMethod RlMethod => Method switch
+    {
+        PipelineMethod.Ppo => PolicyGradientMethod.Ppo,
+        PipelineMethod.A2c => PolicyGradientMethod.A2c,
+        PipelineMethod.Reinforce => PolicyGradientMethod.Reinforce,
+        PipelineMethod.Rloo => PolicyGradientMethod.Rloo,
+        PipelineMethod.Grpo => PolicyGradientMethod.Grpo,
+        _ => throw new InvalidOperationException($"{Method} is not a policy-gradient method"),
+    };
+
+    /// <summary>Throws naming the flag when a value is out of range.</summary>
+    public PipelineOptions Validate()
+    {
+        if (Rounds < 1) throw new ArgumentException($"--rounds must be positive, got {Rounds}");
+        if (ComparisonsPerRound < 4) throw new ArgumentException($"--comparisons-per-round must be at least 4, got {ComparisonsPerRound}");
+        if (SftSteps < 1 || RewardSteps < 1 || PolicySteps < 1) throw new ArgumentException("--sft-steps, --reward-steps and --policy-steps must be positive");
+        if (RewardEvalFraction is <= 0 or >= 1) throw new ArgumentException($"--reward-eval-fraction must be in (0, 1), got {RewardEvalFraction}");
+        if (DemoErrorRate is < 0 or > 1) throw new ArgumentException($"--demo-error-rate must be in [0, 1], got {DemoErrorRate}");
+        if (EvalPrompts < 1) throw new ArgumentException($"--eval-prompts must be positive, got {EvalPrompts}");
+        return this;
+    }
+}

@@ -1,0 +1,262 @@
+using System.Globalization;
+using System.Text.Json;
+using RlhfCore.Backends;
+using RlhfCore.Data;
+using RlhfCore.Data.Feedback;
+using RlhfCore.Data.Tasks;
+using RlhfCore.Feedback.Annotation;
+using RlhfCore.IO;
+using RlhfCore.Model;
+using RlhfCore.Rl;
+using RlhfCore.Training.Dpo;
+using RlhfCore.Training.Reward;
+
+namespace RlhfCore.Training.Pipeline;
+
+/// <summary>The pipeline stopped because a round needs people's labels first.</summary>
+public sealed class AwaitingLabelsException(string message) : InvalidOperationException(message);
+
+/// <summary>
+/// The iterative RLHF loop (InstructGPT's steps, repeated): SFT on the task's demonstrations, then per round
+/// sample two completions per prompt from the current policy → collect preferences (the simulated annotator,
+/// or people through <c>rlhf label</c>) → train a reward model on every pair so far → optimize the policy
+/// against it (PPO or another method; DPO on the pairs) → evaluate against the gold reward.
+/// <para>
+/// Each stage writes its artifacts into <c>OUT/sft</c> or <c>OUT/round-N</c> and is skipped when they exist,
+/// so a stopped run resumes at the stage it reached; every stage is seeded from (seed, round, stage), so a
+/// stage that is run again computes the same thing.
+/// </para>
+/// </summary>
+public sealed class RlhfPipeline
+{
+    private readonly PipelineOptions _o;
+    private readonly IBackend _be;
+    private readonly Action<string> _log;
+    private readonly IGoldTask _task;
+    private readonly ITokenizer _tok = ByteTokenizer.Instance;
+    private readonly string[] _evalPrompts;
+
+    /// <summary>A pipeline of <paramref name="options"/> on <paramref name="backend"/>; <paramref name="log"/> receives progress lines.</summary>
+    public RlhfPipeline(PipelineOptions options, IBackend backend, Action<string> log)
+    {
+        _o = options.Validate();
+        _be = backend;
+        _log = log;
+        _task = options.Task switch
+        {
+            "arithmetic" => new ArithmeticGoldTask(new ArithmeticTask(DemoErrorRate: options.DemoErrorRate)),
+            _ => GoldTasks.Create(options.Task),
+        };
+        _evalPrompts = GoldEvaluation.Prompts(_task, options.EvalPrompts, options.Seed ^ 0xE7A1);
+    }
+
+    private string SftModel => Path.Combine(_o.OutDir, "sft", "model.safetensors");
+    private string RoundDir(int r) => Path.Combine(_o.OutDir, $"round-{r}");
+    private string PolicyModel(int r) => r == 0 ? SftModel : Path.Combine(RoundDir(r), "policy", "model.safetensors");
+    private ulong Seed(int round, int stage) => _o.Seed + (ulong)round * 1000 + (ulong)stage;
+
+    /// <summary>Runs (or resumes) every stage and returns the per-round summaries (round 0 = SFT) and the curve.</summary>
+    public (IReadOnlyList<RoundSummary> Rounds, IReadOnlyList<CurvePoint> Curve) Run(CancellationToken cancel)
+    {
+        Directory.CreateDirectory(_o.OutDir);
+        TrainSft(cancel);
+        var summaries = new List<RoundSummary> { Evaluate(0, SftModel, null, double.NaN, double.NaN, 0) };
+        var curve = new List<CurvePoint>();
+        var pairs = new List<PairRecord>();
+        for (int r = 1; r <= _o.Rounds && !cancel.IsCancellationRequested; r++)
+        {
+            Directory.CreateDirectory(RoundDir(r));
+            var items = Comparisons(r);
+            pairs.AddRange(Preferences(r, items));
+            var (rewardModel, accuracy) = TrainRewardModel(r, pairs, cancel);
+            var (roundCurve, kl) = OptimizePolicy(r, rewardModel, pairs, cancel);
+            if (cancel.IsCancellationRequested) break;
+            curve.AddRange(roundCurve);
+            summaries.Add(Evaluate(r, PolicyModel(r), rewardModel, accuracy, kl, pairs.Count));
+            PipelineReport.Write(_o.OutDir, summaries, curve);
+        }
+        PipelineReport.Write(_o.OutDir, summaries, curve);
+        return (summaries, curve);
+    }
+
+    private void TrainSft(CancellationToken cancel)
+    {
+        if (File.Exists(SftModel)) { _log($"sft: using {SftModel}"); return; }
+        var rng = new Rng(Seed(0, 1));
+        var records = Enumerable.Range(0, SftData.BuiltinExamples).Select(i =>
+        {
+            var d = _task.SampleDemonstration(rng);
+            return new SftRecord(d.Prompt, d.Completion, IsPlainText: false, $"builtin:{_task.Name}", i + 1);
+        }).ToList();
+        var o = new SftOptions
+        {
+            Data = $"builtin:{_task.Name}", Batch = _o.Batch, SeqLen = _o.SeqLen, Steps = _o.SftSteps, Lr = _o.SftLr, Warmup = Math.Min(100, _o.SftSteps / 10),
+            EvalFraction = 0.02, EvalEvery = 0, CheckpointEvery = 0, Seed = Seed(0, 2), OutDir = Path.Combine(_o.OutDir, "sft"),
+        };
+        using var model = new GptModel(_be, GptConfig.Preset(_o.Model));
+        model.InitializeWeights(Seed(0, 3));
+        var data = SftData.FromRecords(records, o, _tok, model.Config.MaxSeqLen, model.Config.VocabSize);
+        using var trainer = new SftTrainer(model, data.Train, data.Eval, o);
+        double last = double.NaN;
+        trainer.Run(cancel, s => { last = s.Loss; if ((s.Step + 1) % Math.Max(1, o.Steps / 5) == 0) _log($"sft: step {s.Step + 1}/{o.Steps} loss {s.Loss:F4}"); }, _ => { });
+        if (cancel.IsCancellationRequested) return;
+        Directory.CreateDirectory(o.OutDir);
+        Gpt2Checkpoint.Save(SftModel, model.Config, model.Heads, model.Parameters);
+        _log($"sft: saved {SftModel} (final loss {last:F4})");
+    }
+
+    /// <summary>Two samples per fresh prompt from the current policy, for people or the simulated annotator to compare.</summary>
+    private IReadOnlyList<ComparisonItem> Comparisons(int r)
+    {
+        string path = Path.Combine(RoundDir(r), "comparisons.jsonl");
+        if (File.Exists(path)) return ComparisonFile.Read(path);
+        using var policy = ModelFiles.Load(PolicyModel(r - 1), _be);
+        var rng = new Rng(Seed(r, 1));
+        var prompts = Enumerable.Range(0, _o.ComparisonsPerRound).Select(_ => _task.SamplePrompt(rng)).ToArray();
+        var twice = prompts.SelectMany(p => new[] { p, p }).ToArray();
+        var samples = GoldEvaluation.Run(_task, policy, _tok, twice, temperature: 1f, seed: Seed(r, 2));
+        var items = Enumerable.Range(0, prompts.Length).Select(i => new ComparisonItem(prompts[i], samples.Completions[2 * i], samples.Completions[2 * i + 1])).ToList();
+        ComparisonFile.Write(path, items);
+        _log($"round {r}: {items.Count} comparisons sampled from {PolicyModel(r - 1)}");
+        return items;
+    }
+
+    /// <summary>The round's preference pairs: from the simulated annotator, or from people's labels.</summary>
+    private IReadOnlyList<PairRecord> Preferences(int r, IReadOnlyList<ComparisonItem> items)
+    {
+        if (_o.Labels == LabelSource.Human)
+        {
+            string labels = Path.Combine(RoundDir(r), "labels", "pairs.jsonl");
+            if (!File.Exists(labels))
+                throw new AwaitingLabelsException($"round {r} needs labels: run `rlhf label --input {Path.Combine(RoundDir(r), "comparisons.jsonl")} " +
+                    $"--out-dir {Path.Combine(RoundDir(r), "labels")}`, then run the pipeline again with the same flags to continue");
+            return FeedbackReader.Read(labels, FeedbackKind.Pairs).Records.Cast<PreferencePair>()
+                .Select(p => new PairRecord(p.Prompt, p.Chosen, p.Rejected)).ToList();
+        }
+        string path = Path.Combine(RoundDir(r), "pairs.jsonl");
+        if (!File.Exists(path))
+        {
+            var annotator = new SimulatedAnnotator(_task, new AnnotatorOptions
+            {
+                Temperature = _o.AnnotatorTemperature, FlipProbability = _o.AnnotatorFlip, LengthBias = _o.AnnotatorLengthBias, Seed = Seed(r, 3),
+            });
+            var result = annotator.Label(items);
+            result.WritePairs(path);
+            _log($"round {r}: simulated annotator judged {items.Count} comparisons, {result.Pairs.Count} preference pairs (ties and identical pairs dropped)");
+        }
+        return FeedbackReader.Read(path, FeedbackKind.Pairs).Records.Cast<PreferencePair>()
+            .Select(p => new PairRecord(p.Prompt, p.Chosen, p.Rejected)).ToList();
+    }
+
+    /// <summary>A reward model from the SFT trunk, trained on every pair so far; returns its path and held-out accuracy.</summary>
+    private (string Path, double Accuracy) TrainRewardModel(int r, IReadOnlyList<PairRecord> pairs, CancellationToken cancel)
+    {
+        string dir = Path.Combine(RoundDir(r), "reward"), model = Path.Combine(dir, "model.safetensors"), info = Path.Combine(dir, "reward.json");
+        if (File.Exists(model) && File.Exists(info))
+            return (model, JsonSerializer.Deserialize<Dictionary<string, double>>(File.ReadAllText(info))!["accuracy"]);
+        Directory.CreateDirectory(dir);
+        var shuffled = pairs.Select(p => (FeedbackRecord)new PreferencePair(p.Prompt, p.Chosen, p.Rejected)).ToList();
+        var rng = new Rng(Seed(r, 4));
+        for (int i = shuffled.Count - 1; i > 0; i--) { int j = rng.NextInt(i + 1); (shuffled[i], shuffled[j]) = (shuffled[j], shuffled[i]); }
+        int held = Math.Max(2, (int)(shuffled.Count * _o.RewardEvalFraction));
+        var eval = shuffled.GetRange(0, held);
+        var train = shuffled.GetRange(held, shuffled.Count - held);
+        using var rm = ModelFiles.Load(SftModel, _be, ModelHeads.Reward, Seed(r, 5));
+        var o = new RewardOptions
+        {
+            Batch = Math.Max(2, _o.Batch / 2), SeqLen = _o.SeqLen, Steps = _o.RewardSteps, Lr = _o.RewardLr, Warmup = Math.Min(20, _o.RewardSteps / 10),
+            EvalEvery = 0, CheckpointEvery = 0, Seed = Seed(r, 6), OutDir = dir, Overflow = PromptOverflow.TruncateLeft,
+        };
+        using var trainer = RewardTrainer.FromFeedback(rm, _tok, train, eval, o);
+        trainer.Run(cancel);
+        if (cancel.IsCancellationRequested) return (model, double.NaN);
+        double accuracy = trainer.Evaluate().Accuracy;
+        Gpt2Checkpoint.Save(model, rm.Config, rm.Heads, rm.Parameters);
+        AtomicFile.Write(info, s => JsonSerializer.Serialize(s, new Dictionary<string, double> { ["accuracy"] = accuracy, ["pairs"] = pairs.Count, ["train"] = train.Count }));
+        _log($"round {r}: reward model on {train.Count} pairs, held-out accuracy {accuracy:P1} on {eval.Count}");
+        return (model, accuracy);
+    }
+
+    /// <summary>Optimizes the previous round's policy; returns the step curve and the final KL to the SFT reference.</summary>
+    private (List<CurvePoint> Curve, double Kl) OptimizePolicy(int r, (string Path, double Accuracy) rm, IReadOnlyList<PairRecord> pairs, CancellationToken cancel)
+    {
+        string dir = Path.Combine(RoundDir(r), "policy"), model = PolicyModel(r), curveFile = Path.Combine(dir, "curve.json");
+        if (File.Exists(model) && File.Exists(curveFile))
+        {
+            var saved = JsonSerializer.Deserialize<List<CurvePoint>>(File.ReadAllText(curveFile))!;
+            return (saved, saved.Count > 0 ? saved[^1].Kl : double.NaN);
+        }
+        Directory.CreateDirectory(dir);
+        var curve = new List<CurvePoint>();
+        if (_o.Method == PipelineMethod.Dpo) TrainDpo(r, pairs, dir, cancel);
+        else curve = TrainRl(r, rm.Path, dir, cancel);
+        if (cancel.IsCancellationRequested) return (curve, double.NaN);
+        AtomicFile.Write(curveFile, s => JsonSerializer.Serialize(s, curve));
+        return (curve, curve.Count > 0 ? curve[^1].Kl : double.NaN);
+    }
+
+    private List<CurvePoint> TrainRl(int r, string rewardModelPath, string dir, CancellationToken cancel)
+    {
+        var method = _o.RlMethod;
+        using var policy = ModelFiles.Load(PolicyModel(r - 1), _be, ModelHeads.Value, Seed(r, 7));
+        using var reference = ModelFiles.Load(SftModel, _be);
+        using var rewardModel = ModelFiles.Load(rewardModelPath, _be);
+        var reward = new RlhfCore.Rl.RewardModelScorer(rewardModel, _tok, 64, _o.SeqLen);
+        var rng = new Rng(Seed(r, 8));
+        var prompts = Enumerable.Range(0, 4096).Select(_ => _task.SamplePrompt(rng)).ToArray();
+        var o = new PpoOptions
+        {
+            Method = method, Steps = _o.PolicySteps, PromptsPerStep = _o.PromptsPerStep, MaxNewTokens = _task.MaxCompletionChars + 1,
+            KlCoef = _o.KlCoef, Lr = _o.PolicyLr, Seed = Seed(r, 9), OutDir = dir, CheckpointEvery = 0,
+            MiniBatch = Math.Max(1, _o.PromptsPerStep / 2) * (method is PolicyGradientMethod.Rloo or PolicyGradientMethod.Grpo ? 4 : 1),
+        };
+        using var trainer = new PpoTrainer(policy, reference, reward, _tok, prompts, o);
+        var curve = new List<CurvePoint>();
+        trainer.Run(cancel, s =>
+        {
+            double gold = s.Rollout.PromptTexts.Zip(s.Rollout.ResponseTexts, _task.GoldReward).Average();
+            double kl = s.Metrics.TryGetValue("objective/kl", out var k) ? k : double.NaN;
+            curve.Add(new CurvePoint(r, s.Step, kl, s.Scores.Average(), gold));
+            if ((s.Step + 1) % Math.Max(1, o.Steps / 5) == 0)
+                _log($"round {r}: {method} step {s.Step + 1}/{o.Steps}  rm score {s.Scores.Average():F3}  gold {gold:F3}  kl {kl:F3}");
+        }, _ => { });
+        if (!cancel.IsCancellationRequested) Gpt2Checkpoint.Save(PolicyModel(r), policy.Config, policy.Heads, policy.Parameters);
+        return curve;
+    }
+
+    private void TrainDpo(int r, IReadOnlyList<PairRecord> pairs, string dir, CancellationToken cancel)
+    {
+        using var policy = ModelFiles.Load(PolicyModel(r - 1), _be);
+        using var reference = ModelFiles.Load(SftModel, _be);
+        var examples = DpoData.Tokenize(pairs.Select((p, i) => DpoPair.InMemory(p.Prompt, p.Chosen, p.Rejected, "pipeline", i + 1)), _tok, _o.SeqLen, policy.Config.VocabSize);
+        var o = new DpoOptions
+        {
+            Beta = _o.KlCoef, Steps = _o.PolicySteps, Lr = _o.PolicyLr, Batch = Math.Max(2, _o.Batch / 2), SeqLen = _o.SeqLen,
+            EvalEvery = 0, CheckpointEvery = 0, Seed = Seed(r, 10), OutDir = dir,
+        };
+        using var trainer = new DpoTrainer(policy, reference, examples, null, o);
+        trainer.Run(cancel, s => { if ((s.Step + 1) % Math.Max(1, o.Steps / 5) == 0) _log($"round {r}: dpo step {s.Step + 1}/{o.Steps}"); }, _ => { });
+        if (!cancel.IsCancellationRequested) Gpt2Checkpoint.Save(PolicyModel(r), policy.Config, policy.Heads, policy.Parameters);
+    }
+
+    /// <summary>Gold reward of greedy and sampled completions on the fixed prompts, and the reward model's view of the samples.</summary>
+    private RoundSummary Evaluate(int r, string policyPath, (string Path, double Accuracy)? rm, double accuracy, double kl, int pairs)
+    {
+        string file = Path.Combine(r == 0 ? Path.Combine(_o.OutDir, "sft") : RoundDir(r), "evaluation.json");
+        if (File.Exists(file)) return JsonSerializer.Deserialize<RoundSummary>(File.ReadAllText(file))!;
+        using var policy = ModelFiles.Load(policyPath, _be);
+        var greedy = GoldEvaluation.Run(_task, policy, _tok, _evalPrompts);
+        var sampled = GoldEvaluation.Run(_task, policy, _tok, _evalPrompts, temperature: 1f, seed: Seed(r, 11));
+        double rmScore = double.NaN;
+        if (rm is { } m)
+        {
+            using var rewardModel = ModelFiles.Load(m.Path, _be);
+            rmScore = new RlhfCore.Rl.RewardModelScorer(rewardModel, _tok, 64, _o.SeqLen).Score(sampled.Prompts, sampled.Completions).Average();
+        }
+        var summary = new RoundSummary(r, greedy.MeanGold, sampled.MeanGold, rmScore, accuracy, kl, pairs);
+        AtomicFile.Write(file, s => JsonSerializer.Serialize(s, summary));
+        _log(string.Create(CultureInfo.InvariantCulture,
+            $"{(r == 0 ? "sft" : $"round {r}")}: gold greedy {greedy.MeanGold:F3}, sampled {sampled.MeanGold:F3}" + (r > 0 ? $", reward-model accuracy {accuracy:P1}, KL {kl:F3}" : "")));
+        return summary;
+    }
+}
