@@ -3,6 +3,7 @@ using RlhfCore.Cli.Commands;
 
 var root = new RootCommand("rlhf — RlhfCore, an RLHF training engine with explicit kernels on CPU and CUDA");
 root.Add(SftCommand.Create());
+root.Add(RewardCommand.Create());
 root.Add(GenerateCommand.Create());
 root.Add(EvalCommand.Create());
 root.Add(InfoCommand.Create());
