@@ -148,6 +148,21 @@ public class RewardTrainerTests
     }
 
     [Test]
+    public void TrainsOnTokenPairsMadeInMemory()
+    {
+        // The pipeline's path: generated token sequences (prompt + completion + EOS), no text round trip.
+        var tok = ByteTokenizer.Instance;
+        var pairs = Pairs(16, 4).Select(p => RewardExample.Pair([.. tok.Encode(p.Prompt + p.Chosen), tok.EndOfText], [.. tok.Encode(p.Prompt + p.Rejected), tok.EndOfText])).ToList();
+        using var be = new CpuBackend(2);
+        using var model = NewModel(be);
+        using var t = new RewardTrainer(model, pairs, pairs, Options(10) with { GradAccum = 1 });
+        var before = t.Evaluate();
+        t.Run(CancellationToken.None);
+        Assert.That(t.Loss, Is.EqualTo(RewardLoss.BradleyTerry));
+        Assert.That(t.Evaluate().Loss, Is.LessThan(before.Loss));
+    }
+
+    [Test]
     public void RejectsMixedKindsAndModelsWithoutTheRewardHead()
     {
         using var be = new CpuBackend(2);

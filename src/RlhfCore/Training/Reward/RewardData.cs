@@ -27,7 +27,7 @@ public sealed record RewardData(FeedbackKind Kind, IReadOnlyList<FeedbackRecord>
         IReadOnlyList<FeedbackRecord> train, eval;
         if (o.EvalData is { Length: > 0 })
         {
-            var evalSet = Read(o.EvalData, kind ?? set.Kind, o.SkipInvalid, o.Seed + 1);
+            var evalSet = Read(o.EvalData, kind, o.SkipInvalid, o.Seed + 1);
             if (RewardLosses.For(evalSet.Kind) != RewardLosses.For(set.Kind))
                 throw new ArgumentException($"{o.EvalData} holds {evalSet.Kind} feedback but {o.Data} holds {set.Kind}");
             skipped.AddRange(evalSet.Skipped);
