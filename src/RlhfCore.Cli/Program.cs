@@ -6,6 +6,7 @@ root.Add(SftCommand.Create());
 root.Add(PpoCommand.Create());
 root.Add(DpoCommand.Create());
 root.Add(BestOfNCommand.Create());
+root.Add(RewardCommand.Create());
 root.Add(GenerateCommand.Create());
 root.Add(EvalCommand.Create());
 root.Add(InfoCommand.Create());
