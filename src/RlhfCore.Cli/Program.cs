@@ -13,4 +13,6 @@ root.Add(InfoCommand.Create());
 root.Add(BenchCommand.Create());
 root.Add(SelfTestCommand.Create());
 root.Add(LabelCommand.Create());
+root.Add(PipelineCommand.Create());
+root.Add(PipelineCommand.CreateDemo());
 return await root.Parse(args).InvokeAsync();

@@ -37,6 +37,8 @@ public sealed record PipelineOptions
 {
     [Description("Built-in task with a gold reward: arithmetic or reviews.")]
     public string Task { get; init; } = "arithmetic";
+    [Description("Arithmetic operands are drawn from [0, max-operand).")]
+    public int MaxOperand { get; init; } = 100;
     [Description("Fraction of SFT demonstrations that are wrong (arithmetic), as imperfect human demonstrations are.")]
     public double DemoErrorRate { get; init; } = 0.3;
     [Description("Model preset for the SFT policy.")]
@@ -59,6 +61,8 @@ public sealed record PipelineOptions
     public double AnnotatorTemperature { get; init; } = 0.1;
     [Description("Simulated annotator: probability of flipping a judgment.")]
     public double AnnotatorFlip { get; init; } = 0.05;
+    [Description("Simulated annotator: call a tie (no pair) when the gold rewards differ by less than this; 0.5 on arithmetic drops equally right or wrong pairs.")]
+    public double AnnotatorTieMargin { get; init; } = 0.5;
     [Description("Simulated annotator: systematic length bias added to the logit per character A is longer than B.")]
     public double AnnotatorLengthBias { get; init; }
     [Description("Reward-model training steps per round (on every round's pairs so far).")]
@@ -106,6 +110,7 @@ public sealed record PipelineOptions
         if (ComparisonsPerRound < 4) throw new ArgumentException($"--comparisons-per-round must be at least 4, got {ComparisonsPerRound}");
         if (SftSteps < 1 || RewardSteps < 1 || PolicySteps < 1) throw new ArgumentException("--sft-steps, --reward-steps and --policy-steps must be positive");
         if (RewardEvalFraction is <= 0 or >= 1) throw new ArgumentException($"--reward-eval-fraction must be in (0, 1), got {RewardEvalFraction}");
+        if (MaxOperand < 1) throw new ArgumentException($"--max-operand must be positive, got {MaxOperand}");
         if (DemoErrorRate is < 0 or > 1) throw new ArgumentException($"--demo-error-rate must be in [0, 1], got {DemoErrorRate}");
         if (EvalPrompts < 1) throw new ArgumentException($"--eval-prompts must be positive, got {EvalPrompts}");
         return this;

@@ -44,11 +44,14 @@ public sealed class RlhfPipeline
         _log = log;
         _task = options.Task switch
         {
-            "arithmetic" => new ArithmeticGoldTask(new ArithmeticTask(DemoErrorRate: options.DemoErrorRate)),
+            "arithmetic" => new ArithmeticGoldTask(new ArithmeticTask(options.MaxOperand, options.DemoErrorRate)),
             _ => GoldTasks.Create(options.Task),
         };
         _evalPrompts = GoldEvaluation.Prompts(_task, options.EvalPrompts, options.Seed ^ 0xE7A1);
     }
+
+    /// <summary>Stage records hold NaN for what a stage does not measure (the SFT row has no reward model).</summary>
+    private static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     private string SftModel => Path.Combine(_o.OutDir, "sft", "model.safetensors");
     private string RoundDir(int r) => Path.Combine(_o.OutDir, $"round-{r}");
@@ -138,7 +141,8 @@ public sealed class RlhfPipeline
         {
             var annotator = new SimulatedAnnotator(_task, new AnnotatorOptions
             {
-                Temperature = _o.AnnotatorTemperature, FlipProbability = _o.AnnotatorFlip, LengthBias = _o.AnnotatorLengthBias, Seed = Seed(r, 3),
+                Temperature = _o.AnnotatorTemperature, FlipProbability = _o.AnnotatorFlip, LengthBias = _o.AnnotatorLengthBias,
+                TieMargin = _o.AnnotatorTieMargin, Seed = Seed(r, 3),
             });
             var result = annotator.Label(items);
             result.WritePairs(path);
@@ -153,7 +157,7 @@ public sealed class RlhfPipeline
     {
         string dir = Path.Combine(RoundDir(r), "reward"), model = Path.Combine(dir, "model.safetensors"), info = Path.Combine(dir, "reward.json");
         if (File.Exists(model) && File.Exists(info))
-            return (model, JsonSerializer.Deserialize<Dictionary<string, double>>(File.ReadAllText(info))!["accuracy"]);
+            return (model, JsonSerializer.Deserialize<Dictionary<string, double>>(File.ReadAllText(info), Json)!["accuracy"]);
         Directory.CreateDirectory(dir);
         var shuffled = pairs.Select(p => (FeedbackRecord)new PreferencePair(p.Prompt, p.Chosen, p.Rejected)).ToList();
         var rng = new Rng(Seed(r, 4));
@@ -172,26 +176,26 @@ public sealed class RlhfPipeline
         if (cancel.IsCancellationRequested) return (model, double.NaN);
         double accuracy = trainer.Evaluate().Accuracy;
         Gpt2Checkpoint.Save(model, rm.Config, rm.Heads, rm.Parameters);
-        AtomicFile.Write(info, s => JsonSerializer.Serialize(s, new Dictionary<string, double> { ["accuracy"] = accuracy, ["pairs"] = pairs.Count, ["train"] = train.Count }));
+        AtomicFile.Write(info, s => JsonSerializer.Serialize(s, new Dictionary<string, double> { ["accuracy"] = accuracy, ["pairs"] = pairs.Count, ["train"] = train.Count }, Json));
         _log($"round {r}: reward model on {train.Count} pairs, held-out accuracy {accuracy:P1} on {eval.Count}");
         return (model, accuracy);
     }
 
     /// <summary>Optimizes the previous round's policy; returns the step curve and the final KL to the SFT reference.</summary>
-    private (List<CurvePoint> Curve, double Kl) OptimizePolicy(int r, (string Path, double Accuracy) rm, IReadOnlyList<PairRecord> pairs, CancellationToken cancel)
+    private (List<CurvePoint> Curve, double Kl) OptimizePolicy(int r, string rewardModel, IReadOnlyList<PairRecord> pairs, CancellationToken cancel)
     {
         string dir = Path.Combine(RoundDir(r), "policy"), model = PolicyModel(r), curveFile = Path.Combine(dir, "curve.json");
         if (File.Exists(model) && File.Exists(curveFile))
         {
-            var saved = JsonSerializer.Deserialize<List<CurvePoint>>(File.ReadAllText(curveFile))!;
+            var saved = JsonSerializer.Deserialize<List<CurvePoint>>(File.ReadAllText(curveFile), Json)!;
             return (saved, saved.Count > 0 ? saved[^1].Kl : double.NaN);
         }
         Directory.CreateDirectory(dir);
         var curve = new List<CurvePoint>();
         if (_o.Method == PipelineMethod.Dpo) TrainDpo(r, pairs, dir, cancel);
-        else curve = TrainRl(r, rm.Path, dir, cancel);
+        else curve = TrainRl(r, rewardModel, dir, cancel);
         if (cancel.IsCancellationRequested) return (curve, double.NaN);
-        AtomicFile.Write(curveFile, s => JsonSerializer.Serialize(s, curve));
+        AtomicFile.Write(curveFile, s => JsonSerializer.Serialize(s, curve, Json));
         return (curve, curve.Count > 0 ? curve[^1].Kl : double.NaN);
     }
 
@@ -240,23 +244,24 @@ public sealed class RlhfPipeline
     }
 
     /// <summary>Gold reward of greedy and sampled completions on the fixed prompts, and the reward model's view of the samples.</summary>
-    private RoundSummary Evaluate(int r, string policyPath, (string Path, double Accuracy)? rm, double accuracy, double kl, int pairs)
+    private RoundSummary Evaluate(int r, string policyPath, string? rewardModelPath, double accuracy, double kl, int pairs)
     {
         string file = Path.Combine(r == 0 ? Path.Combine(_o.OutDir, "sft") : RoundDir(r), "evaluation.json");
-        if (File.Exists(file)) return JsonSerializer.Deserialize<RoundSummary>(File.ReadAllText(file))!;
+        if (File.Exists(file)) return JsonSerializer.Deserialize<RoundSummary>(File.ReadAllText(file), Json)!;
         using var policy = ModelFiles.Load(policyPath, _be);
         var greedy = GoldEvaluation.Run(_task, policy, _tok, _evalPrompts);
         var sampled = GoldEvaluation.Run(_task, policy, _tok, _evalPrompts, temperature: 1f, seed: Seed(r, 11));
         double rmScore = double.NaN;
-        if (rm is { } m)
+        if (rewardModelPath != null)
         {
-            using var rewardModel = ModelFiles.Load(m.Path, _be);
+            using var rewardModel = ModelFiles.Load(rewardModelPath, _be);
             rmScore = new RlhfCore.Rl.RewardModelScorer(rewardModel, _tok, 64, _o.SeqLen).Score(sampled.Prompts, sampled.Completions).Average();
         }
         var summary = new RoundSummary(r, greedy.MeanGold, sampled.MeanGold, rmScore, accuracy, kl, pairs);
-        AtomicFile.Write(file, s => JsonSerializer.Serialize(s, summary));
-        _log(string.Create(CultureInfo.InvariantCulture,
-            $"{(r == 0 ? "sft" : $"round {r}")}: gold greedy {greedy.MeanGold:F3}, sampled {sampled.MeanGold:F3}" + (r > 0 ? $", reward-model accuracy {accuracy:P1}, KL {kl:F3}" : "")));
+        AtomicFile.Write(file, s => JsonSerializer.Serialize(s, summary, Json));
+        string name = r == 0 ? "sft" : $"round {r}";
+        string extra = r > 0 ? string.Create(CultureInfo.InvariantCulture, $", reward-model accuracy {accuracy:P1}, KL {kl:F3}") : "";
+        _log(string.Create(CultureInfo.InvariantCulture, $"{name}: gold greedy {greedy.MeanGold:F3}, sampled {sampled.MeanGold:F3}{extra}"));
         return summary;
     }
 }

@@ -1,0 +1,82 @@
+using System.CommandLine;
+using RlhfCore.Backends;
+using RlhfCore.Training.Pipeline;
+using Spectre.Console;
+
+namespace RlhfCore.Cli.Commands;
+
+/// <summary>
+/// <c>rlhf pipeline</c>: the iterative loop (SFT → comparisons → preferences → reward model → policy
+/// optimization → gold evaluation, for N rounds). Every flag is a field of <see cref="PipelineOptions"/>.
+/// Rerunning with the same flags resumes at the first unfinished stage. <c>rlhf demo</c> is this with a
+/// summary table at the end.
+/// </summary>
+internal static class PipelineCommand
+{
+    public static Command Create() => Build("pipeline", "The iterative RLHF loop over rounds of feedback and training (resumable)", demo: false);
+
+    public static Command CreateDemo() => Build("demo",
+        "The whole loop on the arithmetic task with a small model, then SFT vs RLHF on the gold reward", demo: true);
+
+    private static Command Build(string name, string description, bool demo)
+    {
+        var cmd = new Command(name, description);
+        var binder = new RecordBinder<PipelineOptions>(cmd);
+        cmd.SetAction(r => CommonOptions.Guard(() =>
+        {
+            var o = binder.Bind(r);
+            if (demo && o.OutDir == new PipelineOptions().OutDir) o = o with { OutDir = "runs/demo" };
+            return Run(o.Validate(), demo);
+        }));
+        return cmd;
+    }
+
+    private static int Run(PipelineOptions o, bool demo)
+    {
+        using var backend = BackendFactory.Create(o.Device, o.Threads);
+        RunFiles.WriteConfig(o.OutDir, new { pipeline = o, device = backend.DeviceDescription });
+        AnsiConsole.MarkupLineInterpolated($"[bold]{(demo ? "demo" : "pipeline")}[/] {o.Task}, {o.Rounds} rounds of {o.ComparisonsPerRound} comparisons, {o.Method}, {backend.DeviceDescription}; outputs in {o.OutDir}");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        Console.CancelKeyPress += onCtrlC;
+        try
+        {
+            var (rounds, _) = new RlhfPipeline(o, backend, line => AnsiConsole.MarkupLineInterpolated($"[grey]{clock.Elapsed:mm\\:ss}[/] {line}")).Run(cancel.Token);
+            if (cancel.IsCancellationRequested)
+            {
+                AnsiConsole.MarkupLine("interrupted: finished stages are kept; run the same command again to continue");
+                return 130;
+            }
+            Summarize(o, rounds, clock.Elapsed);
+            return 0;
+        }
+        catch (AwaitingLabelsException e)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[yellow]waiting for labels:[/] {e.Message}");
+            return 2;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCtrlC;
+        }
+    }
+
+    private static void Summarize(PipelineOptions o, IReadOnlyList<RoundSummary> rounds, TimeSpan elapsed)
+    {
+        bool accuracy = o.Task == "arithmetic";
+        var table = new Table().AddColumns("policy", accuracy ? "gold accuracy (greedy)" : "gold reward (greedy)",
+            accuracy ? "gold accuracy (sampled)" : "gold reward (sampled)", "reward-model held-out accuracy", "KL to SFT (nats/seq)", "pairs");
+        foreach (var s in rounds)
+            table.AddRow(s.Round == 0 ? "SFT" : $"RLHF round {s.Round}", G(s.GoldGreedy, accuracy), G(s.GoldSampled, accuracy),
+                double.IsNaN(s.RewardModelAccuracy) ? "-" : s.RewardModelAccuracy.ToString("P1"), double.IsNaN(s.Kl) ? "-" : s.Kl.ToString("F3"), $"{s.Pairs}");
+        AnsiConsole.Write(table);
+        var sft = rounds[0];
+        var last = rounds[^1];
+        double gain = last.GoldGreedy - sft.GoldGreedy;
+        AnsiConsole.MarkupLineInterpolated($"RLHF vs SFT on the gold reward (greedy): {G(last.GoldGreedy, accuracy)} vs {G(sft.GoldGreedy, accuracy)} ({(gain >= 0 ? "+" : "")}{(accuracy ? $"{gain * 100:F1} points" : $"{gain:F3}")}) in {elapsed:mm\\:ss}");
+        AnsiConsole.MarkupLineInterpolated($"report: {Path.Combine(o.OutDir, "rounds.csv")}, {Path.Combine(o.OutDir, "curve.csv")}, {Path.Combine(o.OutDir, "overoptimization.svg")}");
+    }
+
+    private static string G(double x, bool accuracy) => double.IsNaN(x) ? "-" : accuracy ? x.ToString("P1") : x.ToString("F3");
+}
