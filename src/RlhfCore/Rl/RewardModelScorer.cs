@@ -1,73 +1,45 @@
 using RlhfCore.Data;
 using RlhfCore.Model;
-using RlhfCore.Tensors;
+using RlhfCore.Training.Reward;
 
 namespace RlhfCore.Rl;
 
 /// <summary>
-/// Scores with a reward-head <see cref="GptModel"/>: each pair is tokenized as prompt text followed by
-/// response text (keeping the last context-many tokens when longer), right-padded into batches, and the
-/// reward head's output at the last real token is the score. Activations are allocated once.
+/// Scores responses with a reward model, exactly as <see cref="RewardTrainer"/> trained it: prompt and
+/// response tokenized separately, the end-of-text token appended, the score read at that last token,
+/// the last <c>maxTokens</c> tokens kept when a sequence is longer. (Reading the score anywhere else —
+/// at the response's last character, say — reads a position the reward head was never trained on.)
 /// </summary>
 public sealed class RewardModelScorer : IRewardFunction, IDisposable
 {
-    private readonly GptModel _model;
     private readonly ITokenizer _tokenizer;
-    private readonly GptActivations _acts;
-    private readonly int _batch, _T;
+    private readonly RewardScorer _scorer;
 
-    /// <summary>A scorer running batches of up to <paramref name="batch"/> pairs of up to <paramref name="maxTokens"/> tokens.</summary>
+    /// <summary>A scorer over <paramref name="rewardModel"/> (not owned), <paramref name="batch"/> sequences per pass.</summary>
     public RewardModelScorer(GptModel rewardModel, ITokenizer tokenizer, int batch, int maxTokens)
     {
         if (!rewardModel.Heads.HasFlag(ModelHeads.Reward)) throw new ArgumentException("the reward model has no reward head (score.weight)");
-        if (maxTokens < 1 || maxTokens > rewardModel.Config.MaxSeqLen)
-            throw new ArgumentOutOfRangeException(nameof(maxTokens), maxTokens, $"must be in [1, {rewardModel.Config.MaxSeqLen}] (the reward model's context)");
-        _model = rewardModel;
         _tokenizer = tokenizer;
-        _batch = batch;
-        _T = maxTokens;
-        _acts = new GptActivations(rewardModel.Backend, rewardModel.Config, batch, maxTokens);
+        _scorer = new RewardScorer(rewardModel, batch, maxTokens);
     }
 
     /// <inheritdoc/>
     public double[] Score(IReadOnlyList<string> prompts, IReadOnlyList<string> responses)
     {
-        var be = _model.Backend;
-        var scores = new double[prompts.Count];
-        int N = _batch * _T;
-        var tokens = new int[N];
-        var positions = new int[N];
-        var mask = new int[N];
-        var last = new int[_batch];
-        var rewards = new float[_batch];
-        for (int start = 0; start < scores.Length; start += _batch)
+        if (prompts.Count != responses.Count) throw new ArgumentException($"{prompts.Count} prompts but {responses.Count} responses");
+        var sequences = new int[prompts.Count][];
+        var ids = new List<int>();
+        for (int i = 0; i < sequences.Length; i++)
         {
-            int B = Math.Min(_batch, scores.Length - start);
-            Array.Clear(tokens); Array.Clear(positions); Array.Clear(mask);
-            for (int b = 0; b < B; b++)
-            {
-                int[] ids = _tokenizer.Encode(prompts[start + b] + responses[start + b]);
-                if (ids.Length == 0) ids = [_tokenizer.EndOfText];
-                int skip = Math.Max(0, ids.Length - _T), len = ids.Length - skip;
-                for (int t = 0; t < len; t++)
-                {
-                    tokens[b * _T + t] = ids[skip + t];
-                    positions[b * _T + t] = t;
-                    mask[b * _T + t] = 1;
-                }
-                last[b] = b * _T + len - 1;
-            }
-            be.Upload<int>(_acts.Tokens.Slice(0, B * _T), tokens.AsSpan(0, B * _T));
-            be.Upload<int>(_acts.Positions.Slice(0, B * _T), positions.AsSpan(0, B * _T));
-            be.Upload<int>(_acts.KeyMask.Slice(0, B * _T), mask.AsSpan(0, B * _T));
-            be.Upload<int>(_acts.LastRows.Slice(0, B), last.AsSpan(0, B));
-            _model.Forward(_acts, B, _T, computeLogits: false);
-            be.Download<float>(_acts.Rewards.Slice(0, B), rewards.AsSpan(0, B));
-            for (int b = 0; b < B; b++) scores[start + b] = rewards[b];
+            ids.Clear();
+            _tokenizer.Encode(prompts[i], ids);
+            _tokenizer.Encode(responses[i], ids);
+            ids.Add(_tokenizer.EndOfText);
+            sequences[i] = ids.ToArray();
         }
-        return scores;
+        return Array.ConvertAll(_scorer.Score(sequences), s => (double)s);
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _acts.Dispose();
+    public void Dispose() => _scorer.Dispose();
 }
