@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One call on the GPU machine (no .NET there; carry the published single-file rlhf in .gpu/rlhf).
 # Usage: benchmarks/gpu/run_all.sh [part ...]   (default: every part)
-# Parts: selftest bench torch_step attention attention_torch ppo_gae ptxas cmake sft_cuda
+# Parts: selftest bench torch_step attention attention_torch ppo_gae ptxas cmake sft_cuda commands_cuda
 # Each part has its own time limit so one hang cannot take the others down, and writes $OUT/<part>.txt.
 set -u
 OUT=${OUT:-/tmp/rlhf-gpu-out}
@@ -22,6 +22,17 @@ ppo_gae()         { nvcc -O2 -std=c++17 -o /tmp/ppo benchmarks/gpu/ppo_gae_check
 ptxas_all()       { for f in kernels/ptx/*.ptx; do for a in sm_80 sm_90; do echo "== $f $a"; ptxas -arch=$a -v "$f" -o /dev/null 2>&1 | tail -n 8; done; done; }
 cmake_all()       { cmake -S . -B /tmp/native && cmake --build /tmp/native -j 16 && ctest --test-dir /tmp/native --output-on-failure; }
 sft_cuda()        { timeout 120 $R sft --device cuda --steps 300 --out-dir /tmp/sft-cuda --eval-every 100; }
+# Every training command on the GPU, small: reward, ppo (gold and reward model), dpo, best-of-n, pipeline.
+commands_cuda()   {
+  local d=/tmp/cmd-cuda; rm -rf $d
+  timeout 60 $R sft --device cuda --steps 200 --out-dir $d/sft | tail -n 2
+  timeout 60 $R reward --device cuda --init-from $d/sft/model.safetensors --steps 100 --out-dir $d/reward | tail -n 3
+  timeout 60 $R ppo --device cuda --init-from $d/sft/model.safetensors --reward gold --steps 5 --out-dir $d/ppo-gold | tail -n 3
+  timeout 60 $R ppo --device cuda --init-from $d/sft/model.safetensors --reward-model $d/reward/model.safetensors --method Grpo --steps 5 --out-dir $d/grpo | tail -n 3
+  timeout 60 $R dpo --device cuda --init-from $d/sft/model.safetensors --steps 30 --out-dir $d/dpo | tail -n 3
+  timeout 60 $R best-of-n --device cuda --policy $d/sft/model.safetensors --reward-model $d/reward/model.safetensors --n 4 | tail -n 6
+  timeout 120 $R pipeline --device cuda --sft-steps 300 --rounds 1 --comparisons-per-round 256 --reward-steps 100 --policy-steps 5 --out-dir $d/pipeline | tail -n 12
+}
 
 for p in $parts; do
   case $p in

@@ -73,6 +73,8 @@ public sealed record PipelineOptions
     public double RewardEvalFraction { get; init; } = 0.15;
     [Description("Policy optimizer: Ppo, A2c, Reinforce, Rloo, Grpo or Dpo.")]
     public PipelineMethod Method { get; init; } = PipelineMethod.Ppo;
+    [Description("Optimize the policy against the gold reward instead of the reward model (an oracle upper bound for research).")]
+    public bool OptimizeGold { get; init; }
     [Description("Policy-optimization steps per round (PPO rollouts, or DPO steps).")]
     public int PolicySteps { get; init; } = 40;
     [Description("Policy learning rate.")]
@@ -93,7 +95,7 @@ public sealed record PipelineOptions
     public int Threads { get; init; }
 
     /// <summary>The RL method for <see cref="Method"/> (not Dpo).</summary>
-    public PolicyGradientMethod RlMethod => Method switch
+    public PolicyGradientMethod RlMethod() => Method switch
     {
         PipelineMethod.Ppo => PolicyGradientMethod.Ppo,
         PipelineMethod.A2c => PolicyGradientMethod.A2c,

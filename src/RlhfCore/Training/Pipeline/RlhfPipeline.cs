@@ -201,11 +201,12 @@ public sealed class RlhfPipeline
 
     private List<CurvePoint> TrainRl(int r, string rewardModelPath, string dir, CancellationToken cancel)
     {
-        var method = _o.RlMethod;
+        var method = _o.RlMethod();
         using var policy = ModelFiles.Load(PolicyModel(r - 1), _be, ModelHeads.Value, Seed(r, 7));
         using var reference = ModelFiles.Load(SftModel, _be);
         using var rewardModel = ModelFiles.Load(rewardModelPath, _be);
-        var reward = new RlhfCore.Rl.RewardModelScorer(rewardModel, _tok, 64, _o.SeqLen);
+        using var scorer = new RlhfCore.Rl.RewardModelScorer(rewardModel, _tok, 64, _o.SeqLen);
+        IRewardFunction reward = _o.OptimizeGold ? new FunctionReward(_task.GoldReward) : scorer;
         var rng = new Rng(Seed(r, 8));
         var prompts = Enumerable.Range(0, 4096).Select(_ => _task.SamplePrompt(rng)).ToArray();
         var o = new PpoOptions
