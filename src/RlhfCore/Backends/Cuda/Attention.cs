@@ -130,7 +130,7 @@ public sealed partial class CudaBackend
         {
             var copy = new Tensor(Offset(att, lay.MaskOffset), DType.I32, [B * T]);
             if (keyMask.IsNone) Fill32(copy, 1);
-            else Copy(copy, keyMask.Reshape(B * T));
+            else Copy(copy, keyMask.Slice(0, (long)B * T));
         }
         LaunchAttentionForward(output.Address, lay.HasOut ? Offset(att, lay.OutOffset) : 0, att.Address, qkv.Address,
             keyMask.IsNone ? 0 : keyMask.Address, B, T, C, NH);

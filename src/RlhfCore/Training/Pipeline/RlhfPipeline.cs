@@ -165,7 +165,9 @@ public sealed class RlhfPipeline
         int held = Math.Max(2, (int)(shuffled.Count * _o.RewardEvalFraction));
         var eval = shuffled.GetRange(0, held);
         var train = shuffled.GetRange(held, shuffled.Count - held);
-        using var rm = ModelFiles.Load(SftModel, _be, ModelHeads.Reward, Seed(r, 5));
+        // Fresh weights by default: on arithmetic a fresh reward model generalized better than one from the
+        // SFT trunk (held-out 84% vs 74% on the same 1,800 pairs), see the README's pipeline notes.
+        using var rm = _o.RewardFromSft ? ModelFiles.Load(SftModel, _be, ModelHeads.Reward, Seed(r, 5)) : FreshRewardModel(Seed(r, 5));
         var o = new RewardOptions
         {
             Batch = Math.Max(2, _o.Batch / 2), SeqLen = _o.SeqLen, Steps = _o.RewardSteps, Lr = _o.RewardLr, Warmup = Math.Min(20, _o.RewardSteps / 10),
@@ -179,6 +181,13 @@ public sealed class RlhfPipeline
         AtomicFile.Write(info, s => JsonSerializer.Serialize(s, new Dictionary<string, double> { ["accuracy"] = accuracy, ["pairs"] = pairs.Count, ["train"] = train.Count }, Json));
         _log($"round {r}: reward model on {train.Count} pairs, held-out accuracy {accuracy:P1} on {eval.Count}");
         return (model, accuracy);
+    }
+
+    private GptModel FreshRewardModel(ulong seed)
+    {
+        var model = new GptModel(_be, ModelFiles.ReadInfo(SftModel).Config, ModelHeads.Reward);
+        model.InitializeWeights(seed);
+        return model;
     }
 
     /// <summary>Optimizes the previous round's policy; returns the step curve and the final KL to the SFT reference.</summary>
