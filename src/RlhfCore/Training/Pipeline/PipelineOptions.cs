@@ -38,9 +38,9 @@ public sealed record PipelineOptions
     [Description("Built-in task with a gold reward: arithmetic or reviews.")]
     public string Task { get; init; } = "arithmetic";
     [Description("Arithmetic operands are drawn from [0, max-operand).")]
-    public int MaxOperand { get; init; } = 100;
+    public int MaxOperand { get; init; } = 10;
     [Description("Fraction of SFT demonstrations that are wrong (arithmetic), as imperfect human demonstrations are.")]
-    public double DemoErrorRate { get; init; } = 0.3;
+    public double DemoErrorRate { get; init; } = 0.5;
     [Description("Model preset for the SFT policy.")]
     public string Model { get; init; } = "byte-small";
     [Description("SFT steps.")]
@@ -54,7 +54,7 @@ public sealed record PipelineOptions
     [Description("Feedback-and-training rounds after SFT.")]
     public int Rounds { get; init; } = 2;
     [Description("Prompts whose two sampled completions are compared each round.")]
-    public int ComparisonsPerRound { get; init; } = 384;
+    public int ComparisonsPerRound { get; init; } = 4096;
     [Description("Where preferences come from: Simulated or Human (rlhf label).")]
     public LabelSource Labels { get; init; } = LabelSource.Simulated;
     [Description("Simulated annotator: logit temperature on the gold-reward difference (0 = always the higher gold).")]
@@ -68,13 +68,13 @@ public sealed record PipelineOptions
     [Description("Initialize each reward model from the SFT trunk (InstructGPT's choice) instead of fresh weights of the same architecture.")]
     public bool RewardFromSft { get; init; }
     [Description("Reward-model training steps per round (on every round's pairs so far).")]
-    public int RewardSteps { get; init; } = 300;
+    public int RewardSteps { get; init; } = 1000;
     [Description("Reward-model peak learning rate.")]
     public float RewardLr { get; init; } = 1e-3f;
     [Description("Fraction of pairs held out to measure the reward model's accuracy.")]
     public double RewardEvalFraction { get; init; } = 0.15;
     [Description("Policy optimizer: Ppo, A2c, Reinforce, Rloo, Grpo or Dpo.")]
-    public PipelineMethod Method { get; init; } = PipelineMethod.Ppo;
+    public PipelineMethod Method { get; init; } = PipelineMethod.Rloo;
     [Description("Optimize the policy against the gold reward instead of the reward model (an oracle upper bound for research).")]
     public bool OptimizeGold { get; init; }
     [Description("Policy-optimization steps per round (PPO rollouts, or DPO steps).")]
