@@ -105,7 +105,7 @@ public static class BackendBench
     private static BenchRow Run(string name, string shape, Func<BenchRow> body)
     {
         try { return body(); }
-        catch (Exception e) when (e is NotImplementedException or InvalidOperationException or ArgumentException)
+        catch (Exception e) when (e is NotSupportedException or InvalidOperationException or ArgumentException)
         {
             return new BenchRow(name, shape, double.NaN, double.NaN, double.NaN, double.NaN, $"{e.GetType().Name}: {e.Message.Split('\n')[0]}");
         }
