@@ -65,6 +65,8 @@ public sealed record PipelineOptions
     public double AnnotatorTieMargin { get; init; } = 0.5;
     [Description("Simulated annotator: systematic length bias added to the logit per character A is longer than B.")]
     public double AnnotatorLengthBias { get; init; }
+    [Description("Model preset of a fresh reward model (empty: the policy's architecture). A larger one verifies answers better.")]
+    public string RewardModel { get; init; } = "";
     [Description("Initialize each reward model from the SFT trunk (InstructGPT's choice) instead of fresh weights of the same architecture.")]
     public bool RewardFromSft { get; init; }
     [Description("Reward-model training steps per round (on every round's pairs so far).")]

@@ -133,8 +133,7 @@ public sealed class RlhfPipeline
             if (!File.Exists(labels))
                 throw new AwaitingLabelsException($"round {r} needs labels: run `rlhf label --input {Path.Combine(RoundDir(r), "comparisons.jsonl")} " +
                     $"--out-dir {Path.Combine(RoundDir(r), "labels")}`, then run the pipeline again with the same flags to continue");
-            return FeedbackReader.Read(labels, FeedbackKind.Pairs).Records.Cast<PreferencePair>()
-                .Select(p => new PairRecord(p.Prompt, p.Chosen, p.Rejected)).ToList();
+            return ReadPairs(r, labels);
         }
         string path = Path.Combine(RoundDir(r), "pairs.jsonl");
         if (!File.Exists(path))
@@ -148,8 +147,18 @@ public sealed class RlhfPipeline
             result.WritePairs(path);
             _log($"round {r}: simulated annotator judged {items.Count} comparisons, {result.Pairs.Count} preference pairs (ties and identical pairs dropped)");
         }
-        return FeedbackReader.Read(path, FeedbackKind.Pairs).Records.Cast<PreferencePair>()
-            .Select(p => new PairRecord(p.Prompt, p.Chosen, p.Rejected)).ToList();
+        return ReadPairs(r, path);
+    }
+
+    /// <summary>
+    /// The round's pairs. A pair whose completion is empty (the policy emitted only EOS) is a real judgment
+    /// about a bad answer, but no reward-model input: it is skipped, and the count is logged.
+    /// </summary>
+    private List<PairRecord> ReadPairs(int r, string path)
+    {
+        var set = FeedbackReader.Read(path, FeedbackKind.Pairs, skipInvalid: true);
+        if (set.Skipped.Count > 0) _log($"round {r}: {set.Skipped.Count} pairs skipped ({set.Skipped[0]}{(set.Skipped.Count > 1 ? ", …" : "")})");
+        return set.Records.Cast<PreferencePair>().Select(p => new PairRecord(p.Prompt, p.Chosen, p.Rejected)).ToList();
     }
 
     /// <summary>A reward model from the SFT trunk, trained on every pair so far; returns its path and held-out accuracy.</summary>
@@ -185,7 +194,8 @@ public sealed class RlhfPipeline
 
     private GptModel FreshRewardModel(ulong seed)
     {
-        var model = new GptModel(_be, ModelFiles.ReadInfo(SftModel).Config, ModelHeads.Reward);
+        var config = _o.RewardModel.Length > 0 ? GptConfig.Preset(_o.RewardModel) : ModelFiles.ReadInfo(SftModel).Config;
+        var model = new GptModel(_be, config, ModelHeads.Reward);
         model.InitializeWeights(seed);
         return model;
     }

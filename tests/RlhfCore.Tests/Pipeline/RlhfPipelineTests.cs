@@ -1,0 +1,90 @@
+using RlhfCore.Backends.Cpu;
+using RlhfCore.Feedback.Annotation;
+using RlhfCore.Training.Pipeline;
+
+namespace RlhfCore.Tests.Pipeline;
+
+/// <summary>
+/// The iterative loop on a tiny model: every stage writes its artifacts, a second run resumes without
+/// redoing any stage, and human-label mode stops with the exact command to run, then continues.
+/// </summary>
+public class RlhfPipelineTests
+{
+    private string _dir = "";
+
+    [SetUp]
+    public void SetUp() => _dir = Path.Combine(Path.GetTempPath(), "rlhf-pipeline-" + Guid.NewGuid().ToString("N"));
+
+    [TearDown]
+    public void TearDown()
+    {
+        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
+    }
+
+    private PipelineOptions Tiny(PipelineMethod method = PipelineMethod.Rloo, LabelSource labels = LabelSource.Simulated) => new()
+    {
+        Model = "byte-tiny", MaxOperand = 10, SftSteps = 40, Batch = 8, SeqLen = 16, Rounds = 1, ComparisonsPerRound = 24,
+        AnnotatorTieMargin = 0, RewardSteps = 6, PolicySteps = 3, PromptsPerStep = 4, EvalPrompts = 8, Method = method, Labels = labels,
+        OutDir = _dir, Threads = 2,
+    };
+
+    [Test]
+    public void RunWritesEveryStageAndResumesWithoutRedoingAny()
+    {
+        var o = Tiny();
+        using var be = new CpuBackend(2);
+        var (rounds, curve) = new RlhfPipeline(o, be, _ => { }).Run(CancellationToken.None);
+        Assert.That(rounds.Select(r => r.Round), Is.EqualTo(new[] { 0, 1 }));
+        Assert.That(curve, Has.Count.EqualTo(o.PolicySteps));
+        Assert.That(rounds[1].Pairs, Is.GreaterThan(0));
+        Assert.That(rounds[1].RewardModelAccuracy, Is.InRange(0.0, 1.0));
+        string[] artifacts =
+        [
+            "sft/model.safetensors", "sft/evaluation.json", "round-1/comparisons.jsonl", "round-1/pairs.jsonl",
+            "round-1/reward/model.safetensors", "round-1/reward/reward.json", "round-1/policy/model.safetensors",
+            "round-1/policy/curve.json", "round-1/evaluation.json", "rounds.csv", "curve.csv", "overoptimization.svg", "rounds.svg",
+        ];
+        foreach (var a in artifacts) Assert.That(File.Exists(Path.Combine(_dir, a)), $"{a} written");
+        Assert.That(File.ReadAllLines(Path.Combine(_dir, "rounds.csv")), Has.Length.EqualTo(3), "header + SFT + round 1");
+        Assert.That(ComparisonFile.Read(Path.Combine(_dir, "round-1/comparisons.jsonl")), Has.Count.EqualTo(o.ComparisonsPerRound));
+
+        var stamps = artifacts.Where(a => a.StartsWith("sft/") || a.StartsWith("round-1/"))
+            .ToDictionary(a => a, a => File.GetLastWriteTimeUtc(Path.Combine(_dir, a)));
+        var logged = new List<string>();
+        var (again, _) = new RlhfPipeline(o, be, logged.Add).Run(CancellationToken.None);
+        Assert.That(again, Is.EqualTo(rounds), "a resumed run reports the same rounds");
+        foreach (var (a, t) in stamps) Assert.That(File.GetLastWriteTimeUtc(Path.Combine(_dir, a)), Is.EqualTo(t), $"{a} was not rewritten");
+        Assert.That(logged, Has.Some.Contains("sft: using"));
+    }
+
+    [Test]
+    public void HumanLabelsPauseWithTheLabelCommandThenContinue()
+    {
+        var o = Tiny(labels: LabelSource.Human);
+        using var be = new CpuBackend(2);
+        var e = Assert.Throws<AwaitingLabelsException>(() => new RlhfPipeline(o, be, _ => { }).Run(CancellationToken.None))!;
+        string comparisons = Path.Combine(_dir, "round-1", "comparisons.jsonl");
+        Assert.That(e.Message, Does.Contain("rlhf label --input " + comparisons));
+        Assert.That(File.Exists(comparisons));
+
+        // A person labels every item "a" (the first completion) through the scripted label session.
+        var items = ComparisonFile.Read(comparisons);
+        string labels = Path.Combine(_dir, "round-1", "labels");
+        var keys = new StringReader(string.Join("\n", items.Select(i => i.Identical ? "t" : "a")) + "\n");
+        RlhfCore.Cli.Label.LabelSession.Run(comparisons, labels, keys, TextWriter.Null);
+
+        var (rounds, _) = new RlhfPipeline(o, be, _ => { }).Run(CancellationToken.None);
+        int usable = items.Count(i => !i.Identical && i.A.Trim().Length > 0 && i.B.Trim().Length > 0);
+        Assert.That(rounds[1].Pairs, Is.EqualTo(usable), "every A/B judgment with two non-empty completions becomes a pair");
+    }
+
+    [Test]
+    public void DpoRoundCompletes()
+    {
+        using var be = new CpuBackend(2);
+        var (rounds, curve) = new RlhfPipeline(Tiny(PipelineMethod.Dpo), be, _ => { }).Run(CancellationToken.None);
+        Assert.That(rounds, Has.Count.EqualTo(2));
+        Assert.That(curve, Is.Empty, "DPO has no rollouts, so no curve");
+        Assert.That(File.Exists(Path.Combine(_dir, "round-1/policy/model.safetensors")));
+    }
+}
