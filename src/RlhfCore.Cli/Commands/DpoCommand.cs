@@ -32,7 +32,7 @@ internal static class DpoCommand
         var tokenizer = TokenizerFactory.Create(o.Tokenizer, o.TokenizerDir);
         var store = new CheckpointStore(o.OutDir);
         string referenceCopy = Path.Combine(o.OutDir, "reference.safetensors");
-        string? resumeDir = o.Resume ? store.LatestDirectory() ?? throw new FileNotFoundException($"--resume: no checkpoint in {store.Root}") : null;
+        string? resumeDir = store.ResumeDirectory(o.Resume);
         if (resumeDir == null && o.InitFrom == null) throw new ArgumentException("--init-from is required: DPO starts from an SFT checkpoint");
         if (resumeDir != null && !File.Exists(referenceCopy)) throw new FileNotFoundException($"--resume: the run's reference model {referenceCopy} is missing", referenceCopy);
 
@@ -60,32 +60,23 @@ internal static class DpoCommand
         if (resumeDir != null) AnsiConsole.MarkupLineInterpolated($"resuming from {resumeDir} at step {trainer.StepsDone}");
 
         using var metrics = RunFiles.OpenMetrics(o.OutDir, trainer.StepsDone);
-        using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; cancel.Cancel(); };
-        Console.CancelKeyPress += onCtrlC;
-        try
+        using var cancel = new CtrlC();
+        TrainingProgress.Run(o.Steps, trainer.StepsDone, report =>
         {
-            TrainingProgress.Run(o.Steps, trainer.StepsDone, report =>
+            trainer.Run(cancel.Token, step =>
             {
-                trainer.Run(cancel.Token, step =>
-                {
-                    var row = step.Train.ToDictionary();
-                    row["lr"] = step.Lr;
-                    row["grad_norm"] = step.GradNorm;
-                    row["skipped"] = step.Skipped ? 1 : 0;
-                    row["pairs_per_second"] = step.PairsPerSecond;
-                    if (step.Eval != null) foreach (var (k, v) in step.Eval.ToDictionary("eval_")) row[k] = v;
-                    metrics.Log(step.Step, row);
-                    report(step.Step + 1, $"loss {step.Train.Loss:F4} margin {step.Train.RewardsMargin:F3} acc {step.Train.RewardsAccuracy:P0}"
-                        + (step.Eval is { } e ? $"  eval loss {e.Loss:F4} acc {e.RewardsAccuracy:P0}" : "")
-                        + (step.Skipped ? "  [yellow]skipped: non-finite[/]" : ""));
-                }, t => store.Save(policy, t.Optimizer, t.CaptureState()));
-            });
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCtrlC;
-        }
+                var row = step.Train.ToDictionary();
+                row["lr"] = step.Lr;
+                row["grad_norm"] = step.GradNorm;
+                row["skipped"] = step.Skipped ? 1 : 0;
+                row["pairs_per_second"] = step.PairsPerSecond;
+                if (step.Eval != null) foreach (var (k, v) in step.Eval.ToDictionary("eval_")) row[k] = v;
+                metrics.Log(step.Step, row);
+                report(step.Step + 1, $"loss {step.Train.Loss:F4} margin {step.Train.RewardsMargin:F3} acc {step.Train.RewardsAccuracy:P0}"
+                    + (step.Eval is { } e ? $"  eval loss {e.Loss:F4} acc {e.RewardsAccuracy:P0}" : "")
+                    + (step.Skipped ? "  [yellow]skipped: non-finite[/]" : ""));
+            }, t => store.Save(policy, t.Optimizer, t.CaptureState()));
+        });
         if (cancel.IsCancellationRequested)
         {
             string dir = store.Save(policy, trainer.Optimizer, trainer.CaptureState());

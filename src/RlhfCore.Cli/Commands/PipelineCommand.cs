@@ -37,9 +37,7 @@ internal static class PipelineCommand
         RunFiles.WriteConfig(o.OutDir, new { pipeline = o, device = backend.DeviceDescription });
         AnsiConsole.MarkupLineInterpolated($"[bold]{(demo ? "demo" : "pipeline")}[/] {o.Task}, {o.Rounds} rounds of {o.ComparisonsPerRound} comparisons, {o.Method}, {backend.DeviceDescription}; outputs in {o.OutDir}");
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; cancel.Cancel(); };
-        Console.CancelKeyPress += onCtrlC;
+        using var cancel = new CtrlC();
         try
         {
             var (rounds, _) = new RlhfPipeline(o, backend, line => AnsiConsole.MarkupLineInterpolated($"[grey]{clock.Elapsed:mm\\:ss}[/] {line}")).Run(cancel.Token);
@@ -55,10 +53,6 @@ internal static class PipelineCommand
         {
             AnsiConsole.MarkupLineInterpolated($"[yellow]waiting for labels:[/] {e.Message}");
             return 2;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCtrlC;
         }
     }
 

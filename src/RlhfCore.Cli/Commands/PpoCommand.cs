@@ -39,7 +39,7 @@ internal static class PpoCommand
         var tokenizer = TokenizerFactory.Create(o.Tokenizer, o.TokenizerDir);
         var prompts = PromptSource.Load(o.Prompts, o.PromptPool, o.Seed);
         var store = new CheckpointStore(o.OutDir);
-        string? resumeDir = o.Resume ? store.LatestDirectory() ?? throw new FileNotFoundException($"--resume: no checkpoint in {store.Root}") : null;
+        string? resumeDir = store.ResumeDirectory(o.Resume);
         var heads = method.UsesValueHead ? ModelHeads.Value : ModelHeads.None;
 
         using var policy = resumeDir != null ? ModelFiles.Load(Path.Combine(resumeDir, "model.safetensors"), backend, heads, o.Seed)
@@ -75,28 +75,19 @@ internal static class PpoCommand
         if (resumeDir != null) AnsiConsole.MarkupLineInterpolated($"resuming from {resumeDir} at step {trainer.StepsDone}");
 
         using var metrics = RunFiles.OpenMetrics(o.OutDir, trainer.StepsDone);
-        using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; cancel.Cancel(); };
-        Console.CancelKeyPress += onCtrlC;
+        using var cancel = new CtrlC();
         PpoStepReport? last = null;
-        try
+        TrainingProgress.Run(o.Steps, trainer.StepsDone, report =>
         {
-            TrainingProgress.Run(o.Steps, trainer.StepsDone, report =>
+            trainer.Run(cancel.Token, step =>
             {
-                trainer.Run(cancel.Token, step =>
-                {
-                    last = step;
-                    metrics.Log(step.Step, step.Metrics);
-                    var m = step.Metrics;
-                    report(step.Step + 1, $"score {m["objective/scores"]:F3}  kl {m["objective/kl"]:F3}  β {m["objective/kl_coef"]:G3}"
-                        + (step.SkippedMinibatches > 0 ? $"  [yellow]{step.SkippedMinibatches} minibatches skipped: non-finite[/]" : ""));
-                }, t => PpoCheckpoint.Save(store, policy, t));
-            });
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCtrlC;
-        }
+                last = step;
+                metrics.Log(step.Step, step.Metrics);
+                var m = step.Metrics;
+                report(step.Step + 1, $"score {m["objective/scores"]:F3}  kl {m["objective/kl"]:F3}  β {m["objective/kl_coef"]:G3}"
+                    + (step.SkippedMinibatches > 0 ? $"  [yellow]{step.SkippedMinibatches} minibatches skipped: non-finite[/]" : ""));
+            }, t => PpoCheckpoint.Save(store, policy, t));
+        });
         if (cancel.IsCancellationRequested)
         {
             string dir = PpoCheckpoint.Save(store, policy, trainer);

@@ -30,7 +30,7 @@ internal static class RewardCommand
         using var backend = BackendFactory.Create(o.Device, o.Threads);
         var tokenizer = TokenizerFactory.Create(o.Tokenizer, o.TokenizerDir);
         var store = new CheckpointStore(o.OutDir);
-        string? resumeDir = o.Resume ? store.LatestDirectory() ?? throw new FileNotFoundException($"--resume: no checkpoint in {store.Root}") : null;
+        string? resumeDir = store.ResumeDirectory(o.Resume);
         using var model = resumeDir != null ? ModelFiles.Load(Path.Combine(resumeDir, "model.safetensors"), backend)
             : o.InitFrom != null ? ModelFiles.Load(o.InitFrom, backend, ModelHeads.Reward, o.Seed)
             : NewModel(backend, o);
@@ -69,37 +69,28 @@ internal static class RewardCommand
         if (resumeDir != null) AnsiConsole.MarkupLineInterpolated($"resuming from {resumeDir} at step {trainer.StepsDone}");
 
         using var metrics = RunFiles.OpenMetrics(o.OutDir, trainer.StepsDone);
-        using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; cancel.Cancel(); };
-        Console.CancelKeyPress += onCtrlC;
+        using var cancel = new CtrlC();
         RewardSummary? lastEval = null;
-        try
+        TrainingProgress.Run(o.Steps, trainer.StepsDone, report =>
         {
-            TrainingProgress.Run(o.Steps, trainer.StepsDone, report =>
+            trainer.Run(cancel.Token, step =>
             {
-                trainer.Run(cancel.Token, step =>
+                var row = step.Train.ToMetrics();
+                row["lr"] = step.Lr;
+                row["grad_norm"] = step.GradNorm;
+                row["sequences_per_second"] = step.SequencesPerSecond;
+                row["skipped"] = step.Skipped ? 1 : 0;
+                if (step.Eval is { } ev)
                 {
-                    var row = step.Train.ToMetrics();
-                    row["lr"] = step.Lr;
-                    row["grad_norm"] = step.GradNorm;
-                    row["sequences_per_second"] = step.SequencesPerSecond;
-                    row["skipped"] = step.Skipped ? 1 : 0;
-                    if (step.Eval is { } ev)
-                    {
-                        foreach (var (k, v) in ev.ToMetrics("eval/")) row[k] = v;
-                        lastEval = ev;
-                    }
-                    metrics.Log(step.Step, row);
-                    report(step.Step + 1, $"loss {step.Train.Loss:F4} acc {step.Train.Accuracy:F3}"
-                        + (step.Eval is { } e2 ? $" eval acc {e2.Accuracy:F3}" : "")
-                        + (step.Skipped ? "  [yellow]skipped: non-finite[/]" : ""));
-                }, t => store.Save(model, t.Optimizer, t.CaptureState()));
-            });
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCtrlC;
-        }
+                    foreach (var (k, v) in ev.ToMetrics("eval/")) row[k] = v;
+                    lastEval = ev;
+                }
+                metrics.Log(step.Step, row);
+                report(step.Step + 1, $"loss {step.Train.Loss:F4} acc {step.Train.Accuracy:F3}"
+                    + (step.Eval is { } e2 ? $" eval acc {e2.Accuracy:F3}" : "")
+                    + (step.Skipped ? "  [yellow]skipped: non-finite[/]" : ""));
+            }, t => store.Save(model, t.Optimizer, t.CaptureState()));
+        });
         if (cancel.IsCancellationRequested)
         {
             string dir = store.Save(model, trainer.Optimizer, trainer.CaptureState());

@@ -29,7 +29,7 @@ internal static class SftCommand
         using var backend = BackendFactory.Create(o.Device, o.Threads);
         var tokenizer = TokenizerFactory.Create(o.Tokenizer, o.TokenizerDir);
         var store = new CheckpointStore(o.OutDir);
-        string? resumeDir = o.Resume ? store.LatestDirectory() ?? throw new FileNotFoundException($"--resume: no checkpoint in {store.Root}") : null;
+        string? resumeDir = store.ResumeDirectory(o.Resume);
         using var model = resumeDir != null ? ModelFiles.Load(Path.Combine(resumeDir, "model.safetensors"), backend)
             : o.InitFrom != null ? ModelFiles.Load(o.InitFrom, backend)
             : NewModel(backend, o);
@@ -55,31 +55,22 @@ internal static class SftCommand
         if (resumeDir != null) AnsiConsole.MarkupLineInterpolated($"resuming from {resumeDir} at step {trainer.StepsDone}");
 
         using var metrics = RunFiles.OpenMetrics(o.OutDir, trainer.StepsDone);
-        using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; cancel.Cancel(); };
-        Console.CancelKeyPress += onCtrlC;
-        try
+        using var cancel = new CtrlC();
+        TrainingProgress.Run(o.Steps, trainer.StepsDone, report =>
         {
-            TrainingProgress.Run(o.Steps, trainer.StepsDone, report =>
+            trainer.Run(cancel.Token, step =>
             {
-                trainer.Run(cancel.Token, step =>
+                var row = new Dictionary<string, double>
                 {
-                    var row = new Dictionary<string, double>
-                    {
-                        ["loss"] = step.Loss, ["lr"] = step.Lr, ["grad_norm"] = step.GradNorm,
-                        ["tokens_per_second"] = step.TokensPerSecond, ["skipped"] = step.Skipped ? 1 : 0,
-                    };
-                    if (step.EvalLoss is double ev) row["eval/loss"] = ev;
-                    metrics.Log(step.Step, row);
-                    report(step.Step + 1, $"loss {step.Loss:F4}" + (step.EvalLoss is double e2 ? $" eval {e2:F4}" : "") + $"  {step.TokensPerSecond:F0} tok/s"
-                        + (step.Skipped ? "  [yellow]skipped: non-finite[/]" : ""));
-                }, t => store.Save(model, t.Optimizer, t.CaptureState()));
-            });
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCtrlC;
-        }
+                    ["loss"] = step.Loss, ["lr"] = step.Lr, ["grad_norm"] = step.GradNorm,
+                    ["tokens_per_second"] = step.TokensPerSecond, ["skipped"] = step.Skipped ? 1 : 0,
+                };
+                if (step.EvalLoss is double ev) row["eval/loss"] = ev;
+                metrics.Log(step.Step, row);
+                report(step.Step + 1, $"loss {step.Loss:F4}" + (step.EvalLoss is double e2 ? $" eval {e2:F4}" : "") + $"  {step.TokensPerSecond:F0} tok/s"
+                    + (step.Skipped ? "  [yellow]skipped: non-finite[/]" : ""));
+            }, t => store.Save(model, t.Optimizer, t.CaptureState()));
+        });
         if (cancel.IsCancellationRequested)
         {
             string dir = store.Save(model, trainer.Optimizer, trainer.CaptureState());

@@ -49,6 +49,10 @@ public sealed class CheckpointStore
         return dir;
     }
 
+    /// <summary>The checkpoint a <c>--resume</c> run continues from (null when not resuming); an error when there is none.</summary>
+    public string? ResumeDirectory(bool resume) =>
+        resume ? LatestDirectory() ?? throw new FileNotFoundException($"--resume: no checkpoint in {Root}") : null;
+
     /// <summary>Loads the newest checkpoint into <paramref name="model"/> and <paramref name="optimizer"/> and returns its state.</summary>
     public TrainerState Load(GptModel model, AdamW optimizer)
     {
