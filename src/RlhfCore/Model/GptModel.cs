@@ -188,7 +188,9 @@ public sealed class GptModel : IDisposable
     }
 
     /// <summary>The first <paramref name="rows"/>·<paramref name="cols"/> elements of <paramref name="t"/> as [rows, cols].</summary>
-    internal static Tensor Rows(Tensor t, int rows, int cols) => t.Slice(0, (long)rows * cols, [rows, cols]);
+    /// <remarks>A full batch gets the tensor itself, so a training step allocates no shape arrays.</remarks>
+    internal static Tensor Rows(Tensor t, int rows, int cols) =>
+        t.Rank == 2 && t.Shape[0] == rows && t.Shape[1] == cols ? t : t.Slice(0, (long)rows * cols, [rows, cols]);
 
     /// <inheritdoc/>
     public void Dispose()

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using RlhfCore.IO;
 using RlhfCore.Model;
@@ -22,12 +21,8 @@ public static class PpoCheckpoint
     public static string Save(CheckpointStore store, GptModel policy, PpoTrainer trainer)
     {
         var s = trainer.CaptureState();
-        string dir = Path.Combine(store.Root, "step-" + s.Step.ToString("D6", CultureInfo.InvariantCulture));
-        AtomicFile.Write(Path.Combine(dir, FileName), f => JsonSerializer.Serialize(f, s, Json));
-        string saved = store.Save(policy, trainer.Optimizer, new TrainerState(s.Step, s.OptimizerStep, s.DataCursor, s.RngState, s.SkippedMinibatches));
-        if (Path.GetFullPath(saved) != Path.GetFullPath(dir))
-            throw new InvalidOperationException($"the checkpoint store wrote {saved}, not {dir} where the RL state went");
-        return saved;
+        return store.Save(policy, trainer.Optimizer, new TrainerState(s.Step, s.OptimizerStep, s.DataCursor, s.RngState, s.SkippedMinibatches),
+            dir => AtomicFile.Write(Path.Combine(dir, FileName), f => JsonSerializer.Serialize(f, s, Json)));
     }
 
     /// <summary>Loads the newest checkpoint into <paramref name="policy"/> and the trainer.</summary>

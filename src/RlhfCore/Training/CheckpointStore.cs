@@ -23,8 +23,12 @@ public sealed class CheckpointStore
     /// <summary>Checkpoints under <paramref name="outDir"/>/checkpoint.</summary>
     public CheckpointStore(string outDir) => Root = Path.Combine(outDir, "checkpoint");
 
-    /// <summary>Saves <paramref name="model"/>, <paramref name="optimizer"/> and <paramref name="state"/>.</summary>
-    public string Save(GptModel model, AdamW optimizer, TrainerState state)
+    /// <summary>
+    /// Saves <paramref name="model"/>, <paramref name="optimizer"/> and <paramref name="state"/>;
+    /// <paramref name="writeExtra"/>, when given, writes a trainer's own files into the step folder before the
+    /// <c>latest</c> pointer moves, so they are part of the same all-or-nothing checkpoint.
+    /// </summary>
+    public string Save(GptModel model, AdamW optimizer, TrainerState state, Action<string>? writeExtra = null)
     {
         string name = "step-" + state.Step.ToString("D6", CultureInfo.InvariantCulture);
         string dir = Path.Combine(Root, name);
@@ -33,6 +37,7 @@ public sealed class CheckpointStore
         TensorFile.SaveTensors(Path.Combine(dir, "optimizer.safetensors"), model.Backend,
             TensorFile.Named("adam.m.", optimizer.M).Concat(TensorFile.Named("adam.v.", optimizer.V)));
         AtomicFile.Write(Path.Combine(dir, "state.json"), s => JsonSerializer.Serialize(s, state, JsonOptions));
+        writeExtra?.Invoke(dir);
         AtomicFile.Write(Path.Combine(Root, Latest), s => s.Write(System.Text.Encoding.UTF8.GetBytes(name)));
         foreach (var old in Directory.GetDirectories(Root, "step-*").OrderDescending(StringComparer.Ordinal).Skip(Keep))
             Directory.Delete(old, recursive: true);

@@ -57,5 +57,5 @@ public sealed class LmStep
         return sum / counted;
     }
 
-    private static Tensor Head(Tensor t, int n) => t.Slice(0, n);
+    private static Tensor Head(Tensor t, int n) => t.Length == n ? t : t.Slice(0, n);
 }
