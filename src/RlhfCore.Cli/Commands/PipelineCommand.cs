@@ -67,10 +67,12 @@ internal static class PipelineCommand
         AnsiConsole.Write(table);
         var sft = rounds[0];
         var last = rounds[^1];
-        double gain = last.GoldGreedy - sft.GoldGreedy;
-        AnsiConsole.MarkupLineInterpolated($"RLHF vs SFT on the gold reward (greedy): {G(last.GoldGreedy, accuracy)} vs {G(sft.GoldGreedy, accuracy)} ({(gain >= 0 ? "+" : "")}{(accuracy ? $"{gain * 100:F1} points" : $"{gain:F3}")}) in {elapsed:mm\\:ss}");
+        AnsiConsole.MarkupLineInterpolated($"RLHF (round {last.Round}) vs SFT on the gold reward: sampled {G(last.GoldSampled, accuracy)} vs {G(sft.GoldSampled, accuracy)} ({Gain(last.GoldSampled - sft.GoldSampled, accuracy)}), greedy {G(last.GoldGreedy, accuracy)} vs {G(sft.GoldGreedy, accuracy)} ({Gain(last.GoldGreedy - sft.GoldGreedy, accuracy)}), in {elapsed:mm\\:ss}");
         AnsiConsole.MarkupLineInterpolated($"report: {Path.Combine(o.OutDir, "rounds.csv")}, {Path.Combine(o.OutDir, "curve.csv")}, {Path.Combine(o.OutDir, "overoptimization.svg")}");
     }
+
+    private static string Gain(double gain, bool accuracy) =>
+        (gain >= 0 ? "+" : "") + (accuracy ? $"{gain * 100:F1} points" : $"{gain:F3}");
 
     private static string G(double x, bool accuracy) => double.IsNaN(x) ? "-" : accuracy ? x.ToString("P1") : x.ToString("F3");
 }

@@ -12,6 +12,15 @@ public enum LabelSource
     Human,
 }
 
+/// <summary>Where each round's reward model starts.</summary>
+public enum RewardInit
+{
+    /// <summary>The SFT policy's trunk with a fresh reward head (InstructGPT's choice).</summary>
+    Sft,
+    /// <summary>Fresh weights: the policy's architecture, or the preset named by <see cref="PipelineOptions.RewardModel"/>.</summary>
+    Fresh,
+}
+
 /// <summary>Which optimizer turns preferences into a better policy each round.</summary>
 public enum PipelineMethod
 {
@@ -47,14 +56,14 @@ public sealed record PipelineOptions
     public int SftSteps { get; init; } = 1500;
     [Description("SFT peak learning rate.")]
     public float SftLr { get; init; } = 3e-3f;
-    [Description("Rows per SFT and reward-model batch.")]
+    [Description("Rows per SFT batch.")]
     public int Batch { get; init; } = 32;
     [Description("Tokens per row for SFT and reward-model sequences.")]
     public int SeqLen { get; init; } = 16;
     [Description("Feedback-and-training rounds after SFT.")]
-    public int Rounds { get; init; } = 2;
+    public int Rounds { get; init; } = 3;
     [Description("Prompts whose two sampled completions are compared each round.")]
-    public int ComparisonsPerRound { get; init; } = 4096;
+    public int ComparisonsPerRound { get; init; } = 32768;
     [Description("Where preferences come from: Simulated or Human (rlhf label).")]
     public LabelSource Labels { get; init; } = LabelSource.Simulated;
     [Description("Simulated annotator: logit temperature on the gold-reward difference (0 = always the higher gold).")]
@@ -65,14 +74,16 @@ public sealed record PipelineOptions
     public double AnnotatorTieMargin { get; init; } = 0.5;
     [Description("Simulated annotator: systematic length bias added to the logit per character A is longer than B.")]
     public double AnnotatorLengthBias { get; init; }
-    [Description("Model preset of a fresh reward model (empty: the policy's architecture). A larger one verifies answers better.")]
+    [Description("Where each round's reward model starts: Sft (the SFT trunk, InstructGPT's choice) or Fresh.")]
+    public RewardInit RewardInit { get; init; } = RewardInit.Sft;
+    [Description("Model preset of a Fresh reward model (empty: the policy's architecture).")]
     public string RewardModel { get; init; } = "";
-    [Description("Initialize each reward model from the SFT trunk (InstructGPT's choice) instead of fresh weights of the same architecture.")]
-    public bool RewardFromSft { get; init; }
     [Description("Reward-model training steps per round (on every round's pairs so far).")]
-    public int RewardSteps { get; init; } = 1000;
+    public int RewardSteps { get; init; } = 2000;
     [Description("Reward-model peak learning rate.")]
-    public float RewardLr { get; init; } = 1e-3f;
+    public float RewardLr { get; init; } = 3e-4f;
+    [Description("Preference pairs per reward-model batch.")]
+    public int RewardBatch { get; init; } = 32;
     [Description("Fraction of pairs held out to measure the reward model's accuracy.")]
     public double RewardEvalFraction { get; init; } = 0.15;
     [Description("Policy optimizer: Ppo, A2c, Reinforce, Rloo, Grpo or Dpo.")]
@@ -80,15 +91,15 @@ public sealed record PipelineOptions
     [Description("Optimize the policy against the gold reward instead of the reward model (an oracle upper bound for research).")]
     public bool OptimizeGold { get; init; }
     [Description("Policy-optimization steps per round (PPO rollouts, or DPO steps).")]
-    public int PolicySteps { get; init; } = 40;
+    public int PolicySteps { get; init; } = 80;
     [Description("Policy learning rate.")]
-    public float PolicyLr { get; init; } = 3e-5f;
+    public float PolicyLr { get; init; } = 3e-4f;
     [Description("KL penalty coefficient to the SFT reference (RL methods); the DPO beta for Dpo.")]
-    public double KlCoef { get; init; } = 0.05;
+    public double KlCoef { get; init; } = 0.2;
     [Description("Prompts per PPO rollout.")]
     public int PromptsPerStep { get; init; } = 32;
     [Description("Prompts in the fixed evaluation set.")]
-    public int EvalPrompts { get; init; } = 200;
+    public int EvalPrompts { get; init; } = 400;
     [Description("Seed of everything random.")]
     public ulong Seed { get; init; } = 1337;
     [Description("Output folder: sft/, round-N/, report.csv, overoptimization.svg.")]
@@ -115,6 +126,8 @@ public sealed record PipelineOptions
         if (Rounds < 1) throw new ArgumentException($"--rounds must be positive, got {Rounds}");
         if (ComparisonsPerRound < 4) throw new ArgumentException($"--comparisons-per-round must be at least 4, got {ComparisonsPerRound}");
         if (SftSteps < 1 || RewardSteps < 1 || PolicySteps < 1) throw new ArgumentException("--sft-steps, --reward-steps and --policy-steps must be positive");
+        if (Batch < 1 || RewardBatch < 1) throw new ArgumentException("--batch and --reward-batch must be positive");
+        if (RewardModel.Length > 0 && RewardInit != RewardInit.Fresh) throw new ArgumentException("--reward-model names a preset for a fresh reward model: add --reward-init Fresh");
         if (RewardEvalFraction is <= 0 or >= 1) throw new ArgumentException($"--reward-eval-fraction must be in (0, 1), got {RewardEvalFraction}");
         if (MaxOperand < 1) throw new ArgumentException($"--max-operand must be positive, got {MaxOperand}");
         if (DemoErrorRate is < 0 or > 1) throw new ArgumentException($"--demo-error-rate must be in [0, 1], got {DemoErrorRate}");
