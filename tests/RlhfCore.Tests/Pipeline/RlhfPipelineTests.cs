@@ -24,7 +24,7 @@ public class RlhfPipelineTests
     private PipelineOptions Tiny(PipelineMethod method = PipelineMethod.Rloo, LabelSource labels = LabelSource.Simulated) => new()
     {
         Model = "byte-tiny", MaxOperand = 10, SftSteps = 40, Batch = 8, SeqLen = 16, Rounds = 1, ComparisonsPerRound = 24,
-        AnnotatorTieMargin = 0, RewardSteps = 6, PolicySteps = 3, PromptsPerStep = 4, EvalPrompts = 8, Method = method, Labels = labels,
+        AnnotatorTieMargin = 0, RewardSteps = 6, RewardBatch = 4, PolicySteps = 3, PromptsPerStep = 4, EvalPrompts = 8, Method = method, Labels = labels,
         OutDir = _dir, Threads = 2,
     };
 
@@ -86,5 +86,30 @@ public class RlhfPipelineTests
         Assert.That(rounds, Has.Count.EqualTo(2));
         Assert.That(curve, Is.Empty, "DPO has no rollouts, so no curve");
         Assert.That(File.Exists(Path.Combine(_dir, "round-1/policy/model.safetensors")));
+    }
+
+    [TestCase(RewardInit.Sft)]
+    [TestCase(RewardInit.Fresh)]
+    public void RewardModelStartsFromTheSftTrunkOrFresh(RewardInit init)
+    {
+        // A learning rate too small to move any weight leaves the trained reward model's trunk where it started.
+        var o = Tiny() with { RewardInit = init, RewardLr = 1e-20f };
+        using var be = new CpuBackend(2);
+        new RlhfPipeline(o, be, _ => { }).Run(CancellationToken.None);
+        using var sft = RlhfCore.IO.SafetensorsFile.Open(Path.Combine(_dir, "sft/model.safetensors"));
+        using var rm = RlhfCore.IO.SafetensorsFile.Open(Path.Combine(_dir, "round-1/reward/model.safetensors"));
+        Assert.That(rm.Entries.Select(e => e.Name), Has.Some.Contains("score"), "the reward model has a reward head");
+        var shared = sft.Entries.Select(e => e.Name).Where(rm.Contains).ToList();
+        Assert.That(shared, Has.Count.GreaterThan(10), "the trunk's tensors are in both files");
+        bool same = shared.All(k => sft.ReadFloat32(k).SequenceEqual(rm.ReadFloat32(k)));
+        Assert.That(same, Is.EqualTo(init == RewardInit.Sft), init == RewardInit.Sft ? "trunk copied from SFT" : "fresh trunk");
+    }
+
+    [Test]
+    public void RewardModelPresetNeedsAFreshReward()
+    {
+        var e = Assert.Throws<ArgumentException>(() => (Tiny() with { RewardModel = "byte-medium" }).Validate())!;
+        Assert.That(e.Message, Does.Contain("--reward-init Fresh"));
+        Assert.DoesNotThrow(() => (Tiny() with { RewardModel = "byte-medium", RewardInit = RewardInit.Fresh }).Validate());
     }
 }
