@@ -112,4 +112,14 @@ public class RlhfPipelineTests
         Assert.That(e.Message, Does.Contain("--reward-init Fresh"));
         Assert.DoesNotThrow(() => (Tiny() with { RewardModel = "byte-medium", RewardInit = RewardInit.Fresh }).Validate());
     }
+
+    [Test]
+    public void TooFewPairsForARewardModelIsOneClearError()
+    {
+        // Four comparisons with every tie dropped leave at most a pair or two: too few to hold two out.
+        var o = Tiny() with { ComparisonsPerRound = 4, AnnotatorTieMargin = 0.5 };
+        using var be = new CpuBackend(2);
+        var e = Assert.Throws<InvalidOperationException>(() => new RlhfPipeline(o, be, _ => { }).Run(CancellationToken.None))!;
+        Assert.That(e.Message, Does.Contain("round 1 has").And.Contain("--comparisons-per-round"));
+    }
 }

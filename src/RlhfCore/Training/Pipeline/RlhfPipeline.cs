@@ -167,11 +167,14 @@ public sealed class RlhfPipeline
         string dir = Path.Combine(RoundDir(r), "reward"), model = Path.Combine(dir, "model.safetensors"), info = Path.Combine(dir, "reward.json");
         if (File.Exists(model) && File.Exists(info))
             return (model, JsonSerializer.Deserialize<Dictionary<string, double>>(File.ReadAllText(info), Json)!["accuracy"]);
+        if (pairs.Count < 3)
+            throw new InvalidOperationException($"round {r} has {pairs.Count} preference pair(s) so far; a reward model needs at least 3 (2 are held out). " +
+                "Raise --comparisons-per-round, or lower --annotator-tie-margin so fewer comparisons are ties");
         Directory.CreateDirectory(dir);
         var shuffled = pairs.Select(p => (FeedbackRecord)new PreferencePair(p.Prompt, p.Chosen, p.Rejected)).ToList();
         var rng = new Rng(Seed(r, 4));
         for (int i = shuffled.Count - 1; i > 0; i--) { int j = rng.NextInt(i + 1); (shuffled[i], shuffled[j]) = (shuffled[j], shuffled[i]); }
-        int held = Math.Max(2, (int)(shuffled.Count * _o.RewardEvalFraction));
+        int held = Math.Min(shuffled.Count - 1, Math.Max(2, (int)(shuffled.Count * _o.RewardEvalFraction)));
         var eval = shuffled.GetRange(0, held);
         var train = shuffled.GetRange(held, shuffled.Count - held);
         using var rm = _o.RewardInit == RewardInit.Sft ? ModelFiles.Load(SftModel, _be, ModelHeads.Reward, Seed(r, 5)) : FreshRewardModel(Seed(r, 5));
