@@ -56,7 +56,7 @@ public enum ValueHeadInit
 /// and the resolved record is written as <c>config.json</c> beside the run's outputs. Names follow TRL's
 /// PPOConfig where one exists.
 /// </summary>
-public sealed record PpoOptions
+public sealed record PpoOptions : IOptimizerSettings
 {
     [Description("Method: Ppo, A2c, Reinforce, Rloo or Grpo.")]
     public PolicyGradientMethod Method { get; init; } = PolicyGradientMethod.Ppo;
@@ -195,7 +195,6 @@ public sealed record PpoOptions
     public PpoOptions Validate()
     {
         var r = Resolve();
-        if (Steps < 1) throw new ArgumentException($"--steps must be positive, got {Steps}");
         if (PromptsPerStep < 1) throw new ArgumentException($"--prompts-per-step must be positive, got {PromptsPerStep}");
         if (SamplesPerPrompt < 0) throw new ArgumentException($"--samples-per-prompt must be ≥ 0, got {SamplesPerPrompt}");
         if (Method is PolicyGradientMethod.Rloo or PolicyGradientMethod.Grpo && r.SamplesPerPrompt < 2)
@@ -218,11 +217,8 @@ public sealed record PpoOptions
         if (!(EntropyCoef >= 0)) throw new ArgumentException($"--entropy-coef must be ≥ 0, got {EntropyCoef}");
         if (!(TargetKl >= 0)) throw new ArgumentException($"--target-kl must be ≥ 0, got {TargetKl}");
         if (!(BaselineDecay is >= 0 and < 1)) throw new ArgumentException($"--baseline-decay must be in [0, 1), got {BaselineDecay}");
-        if (!(Lr > 0)) throw new ArgumentException($"--lr must be positive, got {Lr}");
-        if (Warmup < 0) throw new ArgumentException($"--warmup must be ≥ 0, got {Warmup}");
-        if (!(GradClip >= 0)) throw new ArgumentException($"--grad-clip must be ≥ 0, got {GradClip}");
         if (Reward is not ("model" or "gold")) throw new ArgumentException($"--reward must be model or gold, got '{Reward}'");
-        new AdamWOptions(Beta1, Beta2, Eps, WeightDecay).Validate();
+        this.ValidateOptimizer();
         return this;
     }
 }

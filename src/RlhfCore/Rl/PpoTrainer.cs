@@ -85,7 +85,7 @@ public sealed class PpoTrainer : IDisposable
         _sampler = new ShuffleSampler(prompts.Count, options.Seed);
         _rng = new Rng(options.Seed ^ 0x9905EEDUL);
         KlController = new KlController(options.KlCoef, options.KlTarget > 0 ? options.KlTarget : null, options.KlHorizon);
-        Optimizer = new AdamW(policy.Parameters, policy.Gradients, new AdamWOptions(options.Beta1, options.Beta2, options.Eps, options.WeightDecay));
+        Optimizer = new AdamW(policy.Parameters, policy.Gradients, options.AdamW());
     }
 
     /// <summary>The state a checkpoint needs besides the policy's parameters and the moments.</summary>

@@ -7,7 +7,7 @@ namespace RlhfCore.Training;
 /// Every setting of a supervised fine-tuning run. CLI flags map onto these one to one, and the
 /// resolved record is written as <c>config.json</c> beside the run's outputs.
 /// </summary>
-public sealed record SftOptions
+public sealed record SftOptions : IOptimizerSettings
 {
     [Description("Training data: a JSONL file ({\"text\"} or {\"prompt\",\"completion\"}), an llm.c token shard (.bin), a plain .txt, or builtin:arithmetic / builtin:reviews.")]
     public string Data { get; init; } = "builtin:arithmetic";
@@ -70,14 +70,10 @@ public sealed record SftOptions
     public SftOptions Validate()
     {
         if (Batch < 1) throw new ArgumentException($"--batch must be positive, got {Batch}");
-        if (SeqLen < 2) throw new ArgumentException($"--seq must be at least 2, got {SeqLen}");
-        if (Steps < 1) throw new ArgumentException($"--steps must be positive, got {Steps}");
+        if (SeqLen < 2) throw new ArgumentException($"--seq-len must be at least 2, got {SeqLen}");
         if (GradAccum < 1) throw new ArgumentException($"--grad-accum must be positive, got {GradAccum}");
-        if (!(Lr > 0)) throw new ArgumentException($"--lr must be positive, got {Lr}");
-        if (Warmup < 0) throw new ArgumentException($"--warmup must be ≥ 0, got {Warmup}");
-        if (!(GradClip >= 0)) throw new ArgumentException($"--grad-clip must be ≥ 0, got {GradClip}");
         if (EvalFraction is < 0 or >= 1) throw new ArgumentException($"--eval-fraction must be in [0, 1), got {EvalFraction}");
-        new AdamWOptions(Beta1, Beta2, Eps, WeightDecay).Validate();
+        this.ValidateOptimizer();
         return this;
     }
 }

@@ -116,8 +116,8 @@ public class RlhfPipelineTests
     [Test]
     public void TooFewPairsForARewardModelIsOneClearError()
     {
-        // Four comparisons with every tie dropped leave at most a pair or two: too few to hold two out.
-        var o = Tiny() with { ComparisonsPerRound = 4, AnnotatorTieMargin = 0.5 };
+        // Arithmetic's gold rewards differ by at most 1, so a tie margin of 2 makes every comparison a tie: no pairs.
+        var o = Tiny() with { AnnotatorTieMargin = 2 };
         using var be = new CpuBackend(2);
         var e = Assert.Throws<InvalidOperationException>(() => new RlhfPipeline(o, be, _ => { }).Run(CancellationToken.None))!;
         Assert.That(e.Message, Does.Contain("round 1 has").And.Contain("--comparisons-per-round"));

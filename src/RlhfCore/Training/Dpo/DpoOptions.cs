@@ -7,7 +7,7 @@ namespace RlhfCore.Training.Dpo;
 /// Every setting of a DPO / IPO run. CLI flags map onto these one to one, and the resolved record is written
 /// as <c>config.json</c> beside the run's outputs.
 /// </summary>
-public sealed record DpoOptions
+public sealed record DpoOptions : IOptimizerSettings
 {
     [Description("Preference pairs: a JSONL file of {\"prompt\",\"chosen\",\"rejected\"}, or builtin:arithmetic (correct vs off-by-1..3 sums).")]
     public string Data { get; init; } = "builtin:arithmetic";
@@ -77,17 +77,13 @@ public sealed record DpoOptions
     {
         if (Batch < 1) throw new ArgumentException($"--batch must be positive, got {Batch}");
         if (SeqLen < 1) throw new ArgumentException($"--seq-len must be positive, got {SeqLen}");
-        if (Steps < 1) throw new ArgumentException($"--steps must be positive, got {Steps}");
         if (GradAccum < 1) throw new ArgumentException($"--grad-accum must be positive, got {GradAccum}");
-        if (!(Lr > 0)) throw new ArgumentException($"--lr must be positive, got {Lr}");
-        if (Warmup < 0) throw new ArgumentException($"--warmup must be ≥ 0, got {Warmup}");
-        if (!(GradClip >= 0)) throw new ArgumentException($"--grad-clip must be ≥ 0, got {GradClip}");
         if (EvalBatches < 0) throw new ArgumentException($"--eval-batches must be ≥ 0, got {EvalBatches}");
         if (EvalFraction is < 0 or >= 1) throw new ArgumentException($"--eval-fraction must be in [0, 1), got {EvalFraction}");
         if (!(Beta > 0) || double.IsInfinity(Beta)) throw new ArgumentException($"--beta must be positive, got {Beta}");
         if (LabelSmoothing is < 0 or >= 0.5) throw new ArgumentException($"--label-smoothing must be in [0, 0.5), got {LabelSmoothing}");
         if (LabelSmoothing > 0 && Loss != DpoLossKind.Sigmoid) throw new ArgumentException("--label-smoothing applies to the sigmoid (DPO) loss only");
-        new AdamWOptions(Beta1, Beta2, Eps, WeightDecay).Validate();
+        this.ValidateOptimizer();
         return this;
     }
 }

@@ -57,7 +57,7 @@ public sealed class DpoTrainer : IDisposable
         _sampler = new ShuffleSampler(train.Count, options.Seed);
         _clipper = new GradientClipper(policy.Backend);
         _schedule = new LearningRateSchedule(options.Lr, options.Warmup, options.Steps, options.Schedule, options.MinLrFraction);
-        Optimizer = new AdamW(policy.Parameters, policy.Gradients, new AdamWOptions(options.Beta1, options.Beta2, options.Eps, options.WeightDecay));
+        Optimizer = new AdamW(policy.Parameters, policy.Gradients, options.AdamW());
     }
 
     /// <summary>The state a checkpoint needs besides the policy's parameters and moments.</summary>

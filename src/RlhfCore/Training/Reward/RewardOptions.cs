@@ -9,7 +9,7 @@ namespace RlhfCore.Training.Reward;
 /// written as <c>config.json</c> beside the run's outputs. Callers that train in memory (the pipeline)
 /// use the optimizer, batch, loss and schedule fields and ignore the file ones.
 /// </summary>
-public sealed record RewardOptions
+public sealed record RewardOptions : IOptimizerSettings
 {
     [Description("Feedback data: a JSONL file (pairs, HH transcripts, rankings, ratings or approvals; .gz allowed) or builtin:arithmetic.")]
     public string Data { get; init; } = "builtin:arithmetic";
@@ -83,11 +83,7 @@ public sealed record RewardOptions
     {
         if (Batch < 1) throw new ArgumentException($"--batch must be positive, got {Batch}");
         if (SeqLen < 2) throw new ArgumentException($"--seq-len must be at least 2, got {SeqLen}");
-        if (Steps < 1) throw new ArgumentException($"--steps must be positive, got {Steps}");
         if (GradAccum < 1) throw new ArgumentException($"--grad-accum must be positive, got {GradAccum}");
-        if (!(Lr > 0)) throw new ArgumentException($"--lr must be positive, got {Lr}");
-        if (Warmup < 0) throw new ArgumentException($"--warmup must be ≥ 0, got {Warmup}");
-        if (!(GradClip >= 0)) throw new ArgumentException($"--grad-clip must be ≥ 0, got {GradClip}");
         if (!(CenterRewardsCoefficient >= 0) || !double.IsFinite(CenterRewardsCoefficient))
             throw new ArgumentException($"--center-rewards-coefficient must be a finite number ≥ 0, got {CenterRewardsCoefficient}");
         if (EvalFraction is < 0 or >= 1) throw new ArgumentException($"--eval-fraction must be in [0, 1), got {EvalFraction}");
@@ -95,7 +91,7 @@ public sealed record RewardOptions
         if (EvalMax < 0) throw new ArgumentException($"--eval-max must be ≥ 0, got {EvalMax}");
         if (CheckpointEvery < 0) throw new ArgumentException($"--checkpoint-every must be ≥ 0, got {CheckpointEvery}");
         FeedbackReader.ParseKind(Kind);
-        new AdamWOptions(Beta1, Beta2, Eps, WeightDecay).Validate();
+        this.ValidateOptimizer();
         return this;
     }
 }

@@ -75,7 +75,7 @@ public sealed class RewardTrainer : IDisposable
         _step = new RewardStep(model, _batch.MaxRows, options.SeqLen);
         _clipper = new GradientClipper(model.Backend);
         _schedule = new LearningRateSchedule(options.Lr, options.Warmup, options.Steps, options.Schedule, options.MinLrFraction);
-        Optimizer = new AdamW(model.Parameters, model.Gradients, new AdamWOptions(options.Beta1, options.Beta2, options.Eps, options.WeightDecay));
+        Optimizer = new AdamW(model.Parameters, model.Gradients, options.AdamW());
     }
 
     /// <summary>
