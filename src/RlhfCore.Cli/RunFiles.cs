@@ -1,10 +1,14 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using RlhfCore.IO;
+using RlhfCore.Training;
 
 namespace RlhfCore.Cli;
 
-/// <summary>The files every run writes beside its outputs: the resolved config and the metrics log.</summary>
+/// <summary>
+/// The files every run writes beside its outputs: the resolved config and the metrics log. A training run writes
+/// them only after it has claimed its <see cref="RunFolder"/>, so they never replace another run's.
+/// </summary>
 internal static class RunFiles
 {
     public static readonly JsonSerializerOptions Json = new()
@@ -20,13 +24,30 @@ internal static class RunFiles
         AtomicFile.Write(Path.Combine(outDir, "config.json"), s => JsonSerializer.Serialize(s, config, config.GetType(), Json));
     }
 
+    /// <summary>Claims <paramref name="run"/>'s folder (its first write) and says where an earlier run was moved by --overwrite.</summary>
+    public static void ReportClaim(RunFolder run)
+    {
+        string? aside = run.Claim();
+        if (aside != null) Spectre.Console.AnsiConsole.MarkupLineInterpolated($"--overwrite: moved the earlier run in {run.OutDir} aside to {aside}");
+    }
+
+    /// <summary>Writes <paramref name="config"/> with the run's id first as <c>config.json</c> in the claimed <paramref name="run"/> folder.</summary>
+    public static void WriteConfig(RunFolder run, object config)
+    {
+        RequireClaimed(run);
+        var node = JsonSerializer.SerializeToNode(config, config.GetType(), Json)!.AsObject();
+        node.Insert(0, "runId", run.Identity.RunId);
+        AtomicFile.Write(Path.Combine(run.OutDir, "config.json"), s => JsonSerializer.Serialize(s, node, Json));
+    }
+
     /// <summary>
-    /// Opens <c>metrics.jsonl</c> (and its CSV) in <paramref name="outDir"/>. When resuming at
+    /// Opens <c>metrics.jsonl</c> (and its CSV) in the claimed <paramref name="run"/> folder. When resuming at
     /// <paramref name="keepBeforeStep"/>, the earlier rows are carried over so the log reads as one run.
     /// </summary>
-    public static MetricsLog OpenMetrics(string outDir, long keepBeforeStep)
+    public static MetricsLog OpenMetrics(RunFolder run, long keepBeforeStep)
     {
-        string path = Path.Combine(outDir, "metrics.jsonl");
+        RequireClaimed(run);
+        string path = Path.Combine(run.OutDir, "metrics.jsonl");
         var kept = new List<(long Step, Dictionary<string, double> Values)>();
         if (keepBeforeStep > 0 && File.Exists(path))
         {
@@ -45,5 +66,10 @@ internal static class RunFiles
         var log = new MetricsLog(path);
         foreach (var (step, values) in kept) log.Log(step, values);
         return log;
+    }
+
+    private static void RequireClaimed(RunFolder run)
+    {
+        if (!run.IsClaimed) throw new InvalidOperationException($"{run.OutDir}: the run writes its files only after claiming the folder");
     }
 }

@@ -28,6 +28,7 @@ internal static class BestOfNCommand
         using var backend = BackendFactory.Create(o.Device, o.Threads);
         var tokenizer = TokenizerFactory.Create(o.Tokenizer, o.TokenizerDir);
         using var policy = ModelFiles.Load(o.Policy!, backend);
+        VocabularyMatch.Require(tokenizer, policy.Config.VocabSize, $"--policy {o.Policy}");
         var prompts = PromptSet.Load(o.Prompts, o.NumPrompts, o.Seed);
         bool arithmetic = o.Prompts == "builtin:arithmetic";
         int maxPrompt = prompts.Max(p => p.Length == 0 ? 1 : tokenizer.Encode(p).Length);

@@ -14,7 +14,7 @@ namespace RlhfCore.Cli.Commands;
 /// <c>rlhf dpo</c>: direct preference optimization (DPO or IPO) from an SFT checkpoint. Every flag is a field of
 /// <see cref="DpoOptions"/>. The frozen reference is copied to OUT/reference.safetensors at the start, so a
 /// resumed run uses exactly the same one. Writes config.json, metrics.jsonl/.csv (TRL's names), loss.svg,
-/// rewards.svg, model.safetensors and resumable checkpoints; Ctrl-C saves a checkpoint; --resume continues exactly.
+/// rewards.svg, model.safetensors and resumable checkpoints; Ctrl-C or SIGTERM saves a checkpoint; --resume continues exactly.
 /// </summary>
 internal static class DpoCommand
 {
@@ -28,24 +28,24 @@ internal static class DpoCommand
 
     private static int Run(DpoOptions o)
     {
+        var run = RunFolder.Open(o.OutDir, "dpo", o.Resume, o.Overwrite);
         using var backend = BackendFactory.Create(o.Device, o.Threads);
         var tokenizer = TokenizerFactory.Create(o.Tokenizer, o.TokenizerDir);
-        var store = new CheckpointStore(o.OutDir);
         string referenceCopy = Path.Combine(o.OutDir, "reference.safetensors");
-        string? resumeDir = store.ResumeDirectory(o.Resume);
+        string? resumeDir = run.ResumeDirectory;
         if (resumeDir == null && o.InitFrom == null) throw new ArgumentException("--init-from is required: DPO starts from an SFT checkpoint");
         if (resumeDir != null && !File.Exists(referenceCopy)) throw new FileNotFoundException($"--resume: the run's reference model {referenceCopy} is missing", referenceCopy);
 
         using var reference = ModelFiles.Load(resumeDir != null ? referenceCopy : o.Reference ?? o.InitFrom!, backend);
         using var policy = ModelFiles.Load(resumeDir != null ? Path.Combine(resumeDir, "model.safetensors") : o.InitFrom!, backend);
-        if (tokenizer.VocabSize > policy.Config.VocabSize)
-            throw new ArgumentException($"the {tokenizer.Name} tokenizer has {tokenizer.VocabSize} ids but the model's vocabulary is {policy.Config.VocabSize}");
+        VocabularyMatch.Require(tokenizer, policy.Config.VocabSize, resumeDir != null ? $"checkpoint {resumeDir}" : $"--init-from {o.InitFrom}");
         var data = DpoData.Build(o, tokenizer, policy.Config.VocabSize);
         using var trainer = new DpoTrainer(policy, reference, data.Train, data.Eval, o);
-        if (resumeDir != null) trainer.RestoreState(store.Load(policy, trainer.Optimizer));
-        else Gpt2Checkpoint.Save(referenceCopy, reference.Config, reference.Heads, reference.Parameters);
+        if (resumeDir != null) trainer.RestoreState(run.Checkpoints.Load(policy, trainer.Optimizer));
 
-        RunFiles.WriteConfig(o.OutDir, new
+        RunFiles.ReportClaim(run);
+        if (resumeDir == null) Gpt2Checkpoint.Save(referenceCopy, reference.Config, reference.Heads, reference.Parameters);
+        RunFiles.WriteConfig(run, new
         {
             dpo = o,
             model = policy.Config,
@@ -59,8 +59,8 @@ internal static class DpoCommand
             $"[bold]dpo[/] ({o.Loss}, β {o.Beta}) {policy.ParameterCount:N0} parameters, {data.Train.Count:N0} training pairs, {data.Eval.Count:N0} held out, {backend.DeviceDescription}");
         if (resumeDir != null) AnsiConsole.MarkupLineInterpolated($"resuming from {resumeDir} at step {trainer.StepsDone}");
 
-        using var metrics = RunFiles.OpenMetrics(o.OutDir, trainer.StepsDone);
-        using var cancel = new CtrlC();
+        using var metrics = RunFiles.OpenMetrics(run, trainer.StepsDone);
+        using var cancel = new StopSignals();
         TrainingProgress.Run(o.Steps, trainer.StepsDone, report =>
         {
             trainer.Run(cancel.Token, step =>
@@ -75,14 +75,10 @@ internal static class DpoCommand
                 report(step.Step + 1, $"loss {step.Train.Loss:F4} margin {step.Train.RewardsMargin:F3} acc {step.Train.RewardsAccuracy:P0}"
                     + (step.Eval is { } e ? $"  eval loss {e.Loss:F4} acc {e.RewardsAccuracy:P0}" : "")
                     + (step.Skipped ? "  [yellow]skipped: non-finite[/]" : ""));
-            }, t => store.Save(policy, t.Optimizer, t.CaptureState()));
+            }, t => run.Checkpoints.Save(policy, t.Optimizer, t.CaptureState()));
         });
         if (cancel.IsCancellationRequested)
-        {
-            string dir = store.Save(policy, trainer.Optimizer, trainer.CaptureState());
-            AnsiConsole.MarkupLineInterpolated($"interrupted at step {trainer.StepsDone}: checkpoint saved to {dir}; continue with --resume");
-            return 130;
-        }
+            return cancel.ReportSaved(trainer.StepsDone, run.Checkpoints.Save(policy, trainer.Optimizer, trainer.CaptureState()));
 
         string modelPath = Path.Combine(o.OutDir, "model.safetensors");
         Gpt2Checkpoint.Save(modelPath, policy.Config, policy.Heads, policy.Parameters);

@@ -21,9 +21,11 @@ internal static class EvalCommand
         foreach (var o in new Option[] { data, batch, seq }) cmd.Add(o);
         cmd.SetAction(r => CommonOptions.Guard(() =>
         {
-            var tokenizer = m.CreateTokenizer(r);
+            // A token shard is already ids: it needs no tokenizer, only a model whose vocabulary covers them.
+            var tokenizer = SftData.IsTokenShard(r.GetValue(data)!) ? null : m.CreateTokenizer(r);
             using var backend = BackendFactory.Create(r.GetValue(m.Device)!, r.GetValue(m.Threads));
             using var model = ModelFiles.Load(r.GetValue(m.Model)!, backend);
+            if (tokenizer != null) VocabularyMatch.Require(tokenizer, model.Config.VocabSize, $"--model {r.GetValue(m.Model)}");
             var o = new SftOptions { Data = r.GetValue(data)!, Batch = r.GetValue(batch), SeqLen = r.GetValue(seq), EvalFraction = 0 }.Validate();
             var sft = SftData.Build(o, tokenizer, model.Config.MaxSeqLen, model.Config.VocabSize);
             var step = new LmStep(model, o.Batch, o.SeqLen);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using RlhfCore.Backends;
+using RlhfCore.Data;
 using RlhfCore.IO;
 using RlhfCore.Model;
 using Spectre.Console;
@@ -28,6 +29,7 @@ internal static class GenerateCommand
             var tokenizer = m.CreateTokenizer(r);
             using var backend = BackendFactory.Create(r.GetValue(m.Device)!, r.GetValue(m.Threads));
             using var model = ModelFiles.Load(r.GetValue(m.Model)!, backend);
+            VocabularyMatch.Require(tokenizer, model.Config.VocabSize, $"--model {r.GetValue(m.Model)}");
             var texts = r.GetValue(prompt)!.SelectMany(p => Enumerable.Repeat(p, Math.Max(1, r.GetValue(samples)))).ToArray();
             var encoded = texts.Select(t => t.Length == 0 ? [tokenizer.EndOfText] : tokenizer.Encode(t)).ToArray();
             var options = new SamplingOptions(r.GetValue(maxNew), r.GetValue(temperature), r.GetValue(topK), r.GetValue(topP),

@@ -37,14 +37,14 @@ internal static class PipelineCommand
         RunFiles.WriteConfig(o.OutDir, new { pipeline = o, device = backend.DeviceDescription });
         AnsiConsole.MarkupLineInterpolated($"[bold]{(demo ? "demo" : "pipeline")}[/] {o.Task}, {o.Rounds} rounds of {o.ComparisonsPerRound} comparisons, {o.Method}, {backend.DeviceDescription}; outputs in {o.OutDir}");
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        using var cancel = new CtrlC();
+        using var cancel = new StopSignals();
         try
         {
             var (rounds, _) = new RlhfPipeline(o, backend, line => AnsiConsole.MarkupLineInterpolated($"[grey]{clock.Elapsed:mm\\:ss}[/] {line}")).Run(cancel.Token);
             if (cancel.IsCancellationRequested)
             {
-                AnsiConsole.MarkupLine("interrupted: finished stages are kept; run the same command again to continue");
-                return 130;
+                AnsiConsole.MarkupLineInterpolated($"interrupted by {cancel.SignalName}: finished stages are kept; run the same command again to continue");
+                return cancel.ExitCode;
             }
             Summarize(o, rounds, clock.Elapsed);
             return 0;

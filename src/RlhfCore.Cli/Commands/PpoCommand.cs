@@ -14,7 +14,7 @@ namespace RlhfCore.Cli.Commands;
 /// <c>rlhf ppo</c>: RL fine-tuning against a reward model or the built-in gold reward, with PPO, A2C,
 /// REINFORCE, RLOO or GRPO (<c>--method</c>). Every flag is a field of <see cref="PpoOptions"/>. Writes
 /// config.json, metrics.jsonl/.csv (TRL's metric names), reward.svg, kl.svg, model.safetensors (policy with
-/// value head) and resumable checkpoints to --out-dir; Ctrl-C finishes the current rollout step, saves a
+/// value head) and resumable checkpoints to --out-dir; Ctrl-C or SIGTERM finishes the current rollout step, saves a
 /// checkpoint and exits; --resume continues exactly.
 /// </summary>
 internal static class PpoCommand
@@ -35,11 +35,11 @@ internal static class PpoCommand
         if (o.Reward == "model" && o.RewardModel == null) throw new ArgumentException("--reward model needs --reward-model PATH (or use --reward gold)");
         if (o.ValueHead == ValueHeadInit.RewardModel && o.RewardModel == null) throw new ArgumentException("--value-head RewardModel needs --reward-model PATH");
 
+        var run = RunFolder.Open(o.OutDir, "ppo", o.Resume, o.Overwrite);
         using var backend = BackendFactory.Create(o.Device, o.Threads);
         var tokenizer = TokenizerFactory.Create(o.Tokenizer, o.TokenizerDir);
         var prompts = PromptSource.Load(o.Prompts, o.PromptPool, o.Seed);
-        var store = new CheckpointStore(o.OutDir);
-        string? resumeDir = store.ResumeDirectory(o.Resume);
+        string? resumeDir = run.ResumeDirectory;
         var heads = method.UsesValueHead ? ModelHeads.Value : ModelHeads.None;
 
         using var policy = resumeDir != null ? ModelFiles.Load(Path.Combine(resumeDir, "model.safetensors"), backend, heads, o.Seed)
@@ -48,6 +48,8 @@ internal static class PpoCommand
         string? referencePath = o.Reference ?? o.InitFrom;
         using var reference = referencePath != null ? ModelFiles.Load(referencePath, backend) : Fresh(backend, o, ModelHeads.None);
         using var rewardModel = o.RewardModel != null ? ModelFiles.Load(o.RewardModel, backend) : null;
+        VocabularyMatch.Require(tokenizer, policy.Config.VocabSize, resumeDir != null ? $"checkpoint {resumeDir}" : o.InitFrom != null ? $"--init-from {o.InitFrom}" : $"--model {o.Model}");
+        if (rewardModel != null) VocabularyMatch.Require(tokenizer, rewardModel.Config.VocabSize, $"--reward-model {o.RewardModel}");
         if (o.ValueHead == ValueHeadInit.RewardModel && resumeDir == null && method.UsesValueHead) ValueHead.CopyFromRewardHead(policy, rewardModel!);
 
         int maxTokens = prompts.Max(p => tokenizer.Encode(p).Length) + o.MaxNewTokens;
@@ -56,9 +58,10 @@ internal static class PpoCommand
         IRewardFunction reward = scorer != null ? scorer : new FunctionReward(ArithmeticTask.GoldReward);
 
         using var trainer = new PpoTrainer(policy, reference, reward, tokenizer, prompts, o);
-        if (resumeDir != null) PpoCheckpoint.Load(store, policy, trainer);
+        if (resumeDir != null) PpoCheckpoint.Load(run.Checkpoints, policy, trainer);
 
-        RunFiles.WriteConfig(o.OutDir, new
+        RunFiles.ReportClaim(run);
+        RunFiles.WriteConfig(run, new
         {
             ppo = o,
             resolved = method,
@@ -74,8 +77,8 @@ internal static class PpoCommand
             $"[bold]{o.Method.ToString().ToLowerInvariant()}[/] {policy.ParameterCount:N0} parameters, {prompts.Count:N0} prompts, {o.RolloutSize} sequences per rollout, reward: {(o.Reward == "gold" ? "gold" : o.RewardModel)}, {backend.DeviceDescription}");
         if (resumeDir != null) AnsiConsole.MarkupLineInterpolated($"resuming from {resumeDir} at step {trainer.StepsDone}");
 
-        using var metrics = RunFiles.OpenMetrics(o.OutDir, trainer.StepsDone);
-        using var cancel = new CtrlC();
+        using var metrics = RunFiles.OpenMetrics(run, trainer.StepsDone);
+        using var cancel = new StopSignals();
         PpoStepReport? last = null;
         TrainingProgress.Run(o.Steps, trainer.StepsDone, report =>
         {
@@ -86,14 +89,10 @@ internal static class PpoCommand
                 var m = step.Metrics;
                 report(step.Step + 1, $"score {m["objective/scores"]:F3}  kl {m["objective/kl"]:F3}  β {m["objective/kl_coef"]:G3}"
                     + (step.SkippedMinibatches > 0 ? $"  [yellow]{step.SkippedMinibatches} minibatches skipped: non-finite[/]" : ""));
-            }, t => PpoCheckpoint.Save(store, policy, t));
+            }, t => PpoCheckpoint.Save(run.Checkpoints, policy, t));
         });
         if (cancel.IsCancellationRequested)
-        {
-            string dir = PpoCheckpoint.Save(store, policy, trainer);
-            AnsiConsole.MarkupLineInterpolated($"interrupted at step {trainer.StepsDone}: checkpoint saved to {dir}; continue with --resume");
-            return 130;
-        }
+            return cancel.ReportSaved(trainer.StepsDone, PpoCheckpoint.Save(run.Checkpoints, policy, trainer));
 
         string modelPath = Path.Combine(o.OutDir, "model.safetensors");
         Gpt2Checkpoint.Save(modelPath, policy.Config, policy.Heads, policy.Parameters);

@@ -12,7 +12,7 @@ namespace RlhfCore.Cli.Commands;
 /// <summary>
 /// <c>rlhf reward</c>: trains a reward model on human feedback. Every flag is a field of
 /// <see cref="RewardOptions"/>. Writes config.json, metrics.jsonl/.csv, reward.svg (loss and accuracy),
-/// model.safetensors (with the <c>score</c> head) and resumable checkpoints to --out-dir; Ctrl-C finishes
+/// model.safetensors (with the <c>score</c> head) and resumable checkpoints to --out-dir; Ctrl-C or SIGTERM finishes
 /// the current step, saves a checkpoint and exits; --resume continues exactly.
 /// </summary>
 internal static class RewardCommand
@@ -27,15 +27,14 @@ internal static class RewardCommand
 
     private static int Run(RewardOptions o)
     {
+        var run = RunFolder.Open(o.OutDir, "reward", o.Resume, o.Overwrite);
         using var backend = BackendFactory.Create(o.Device, o.Threads);
         var tokenizer = TokenizerFactory.Create(o.Tokenizer, o.TokenizerDir);
-        var store = new CheckpointStore(o.OutDir);
-        string? resumeDir = store.ResumeDirectory(o.Resume);
+        string? resumeDir = run.ResumeDirectory;
         using var model = resumeDir != null ? ModelFiles.Load(Path.Combine(resumeDir, "model.safetensors"), backend)
             : o.InitFrom != null ? ModelFiles.Load(o.InitFrom, backend, ModelHeads.Reward, o.Seed)
             : NewModel(backend, o);
-        if (tokenizer.VocabSize > model.Config.VocabSize)
-            throw new ArgumentException($"the {tokenizer.Name} tokenizer has {tokenizer.VocabSize} ids but the model's vocabulary is {model.Config.VocabSize}");
+        VocabularyMatch.Require(tokenizer, model.Config.VocabSize, resumeDir != null ? $"checkpoint {resumeDir}" : o.InitFrom != null ? $"--init-from {o.InitFrom}" : $"--model {o.Model}");
 
         var data = RewardData.Load(o);
         var skipped = new List<string>(data.Skipped);
@@ -48,9 +47,10 @@ internal static class RewardCommand
         if (skipped.Count > 5) AnsiConsole.MarkupLineInterpolated($"[yellow]skipped {skipped.Count - 5} more records[/]");
 
         using var trainer = new RewardTrainer(model, train, eval, o);
-        if (resumeDir != null) trainer.RestoreState(store.Load(model, trainer.Optimizer));
+        if (resumeDir != null) trainer.RestoreState(run.Checkpoints.Load(model, trainer.Optimizer));
 
-        RunFiles.WriteConfig(o.OutDir, new
+        RunFiles.ReportClaim(run);
+        RunFiles.WriteConfig(run, new
         {
             reward = o,
             kind = data.Kind.ToString(),
@@ -68,8 +68,8 @@ internal static class RewardCommand
             $"[bold]reward[/] {trainer.Loss} on {train.Count:N0} {data.Kind.ToString().ToLowerInvariant()} records ({eval.Count:N0} held out), {model.ParameterCount:N0} parameters, {backend.DeviceDescription}");
         if (resumeDir != null) AnsiConsole.MarkupLineInterpolated($"resuming from {resumeDir} at step {trainer.StepsDone}");
 
-        using var metrics = RunFiles.OpenMetrics(o.OutDir, trainer.StepsDone);
-        using var cancel = new CtrlC();
+        using var metrics = RunFiles.OpenMetrics(run, trainer.StepsDone);
+        using var cancel = new StopSignals();
         RewardSummary? lastEval = null;
         TrainingProgress.Run(o.Steps, trainer.StepsDone, report =>
         {
@@ -89,14 +89,10 @@ internal static class RewardCommand
                 report(step.Step + 1, $"loss {step.Train.Loss:F4} acc {step.Train.Accuracy:F3}"
                     + (step.Eval is { } e2 ? $" eval acc {e2.Accuracy:F3}" : "")
                     + (step.Skipped ? "  [yellow]skipped: non-finite[/]" : ""));
-            }, t => store.Save(model, t.Optimizer, t.CaptureState()));
+            }, t => run.Checkpoints.Save(model, t.Optimizer, t.CaptureState()));
         });
         if (cancel.IsCancellationRequested)
-        {
-            string dir = store.Save(model, trainer.Optimizer, trainer.CaptureState());
-            AnsiConsole.MarkupLineInterpolated($"interrupted at step {trainer.StepsDone}: checkpoint saved to {dir}; continue with --resume");
-            return 130;
-        }
+            return cancel.ReportSaved(trainer.StepsDone, run.Checkpoints.Save(model, trainer.Optimizer, trainer.CaptureState()));
 
         string modelPath = Path.Combine(o.OutDir, "model.safetensors");
         Gpt2Checkpoint.Save(modelPath, model.Config, model.Heads, model.Parameters);

@@ -12,7 +12,8 @@ namespace RlhfCore.Cli.Commands;
 /// <summary>
 /// <c>rlhf sft</c>: supervised fine-tuning. Every flag is a field of <see cref="SftOptions"/>. Writes
 /// config.json, metrics.jsonl/.csv, loss.svg, model.safetensors and resumable checkpoints to --out-dir;
-/// Ctrl-C finishes the current step, saves a checkpoint and exits; --resume continues exactly.
+/// Ctrl-C or SIGTERM finishes the current step, saves a checkpoint and exits (130 or 143); --resume continues exactly;
+/// a fresh run refuses an --out-dir holding an earlier run unless --overwrite moves it aside.
 /// </summary>
 internal static class SftCommand
 {
@@ -26,27 +27,29 @@ internal static class SftCommand
 
     private static int Run(SftOptions o)
     {
+        var run = RunFolder.Open(o.OutDir, "sft", o.Resume, o.Overwrite);
         using var backend = BackendFactory.Create(o.Device, o.Threads);
-        var tokenizer = TokenizerFactory.Create(o.Tokenizer, o.TokenizerDir);
-        var store = new CheckpointStore(o.OutDir);
-        string? resumeDir = store.ResumeDirectory(o.Resume);
+        // A token shard is already ids: it needs no tokenizer, only a model whose vocabulary covers them (checked by the batcher).
+        var tokenizer = SftData.IsTokenShard(o.Data) ? null : TokenizerFactory.Create(o.Tokenizer, o.TokenizerDir);
+        string? resumeDir = run.ResumeDirectory;
         using var model = resumeDir != null ? ModelFiles.Load(Path.Combine(resumeDir, "model.safetensors"), backend)
             : o.InitFrom != null ? ModelFiles.Load(o.InitFrom, backend)
             : NewModel(backend, o);
-        if (tokenizer.VocabSize > model.Config.VocabSize)
-            throw new ArgumentException($"the {tokenizer.Name} tokenizer has {tokenizer.VocabSize} ids but the model's vocabulary is {model.Config.VocabSize}");
+        if (tokenizer != null)
+            VocabularyMatch.Require(tokenizer, model.Config.VocabSize, resumeDir != null ? $"checkpoint {resumeDir}" : o.InitFrom != null ? $"--init-from {o.InitFrom}" : $"--model {o.Model}");
 
         var data = SftData.Build(o, tokenizer, model.Config.MaxSeqLen, model.Config.VocabSize);
         using var trainer = new SftTrainer(model, data.Train, data.Eval, o);
-        if (resumeDir != null) trainer.RestoreState(store.Load(model, trainer.Optimizer));
+        if (resumeDir != null) trainer.RestoreState(run.Checkpoints.Load(model, trainer.Optimizer));
 
-        RunFiles.WriteConfig(o.OutDir, new
+        RunFiles.ReportClaim(run);
+        RunFiles.WriteConfig(run, new
         {
             sft = o,
             model = model.Config,
             heads = model.Heads.ToString(),
             parameters = model.ParameterCount,
-            tokenizer = tokenizer.Name,
+            tokenizer = tokenizer?.Name ?? "none (token shard)",
             device = backend.DeviceDescription,
             trainExamples = data.TrainExamples,
         });
@@ -54,8 +57,8 @@ internal static class SftCommand
             $"[bold]sft[/] {model.ParameterCount:N0} parameters ({model.Config.NumLayers} layers, {model.Config.NumHeads} heads, width {model.Config.Channels}), {data.TrainExamples:N0} training examples, {backend.DeviceDescription}");
         if (resumeDir != null) AnsiConsole.MarkupLineInterpolated($"resuming from {resumeDir} at step {trainer.StepsDone}");
 
-        using var metrics = RunFiles.OpenMetrics(o.OutDir, trainer.StepsDone);
-        using var cancel = new CtrlC();
+        using var metrics = RunFiles.OpenMetrics(run, trainer.StepsDone);
+        using var cancel = new StopSignals();
         TrainingProgress.Run(o.Steps, trainer.StepsDone, report =>
         {
             trainer.Run(cancel.Token, step =>
@@ -69,14 +72,10 @@ internal static class SftCommand
                 metrics.Log(step.Step, row);
                 report(step.Step + 1, $"loss {step.Loss:F4}" + (step.EvalLoss is double e2 ? $" eval {e2:F4}" : "") + $"  {step.TokensPerSecond:F0} tok/s"
                     + (step.Skipped ? "  [yellow]skipped: non-finite[/]" : ""));
-            }, t => store.Save(model, t.Optimizer, t.CaptureState()));
+            }, t => run.Checkpoints.Save(model, t.Optimizer, t.CaptureState()));
         });
         if (cancel.IsCancellationRequested)
-        {
-            string dir = store.Save(model, trainer.Optimizer, trainer.CaptureState());
-            AnsiConsole.MarkupLineInterpolated($"interrupted at step {trainer.StepsDone}: checkpoint saved to {dir}; continue with --resume");
-            return 130;
-        }
+            return cancel.ReportSaved(trainer.StepsDone, run.Checkpoints.Save(model, trainer.Optimizer, trainer.CaptureState()));
 
         string modelPath = Path.Combine(o.OutDir, "model.safetensors");
         Gpt2Checkpoint.Save(modelPath, model.Config, model.Heads, model.Parameters);
@@ -85,7 +84,7 @@ internal static class SftCommand
         if (metrics.Columns.Contains("eval/loss")) series.Add(new("eval loss", metrics.Series("eval/loss")));
         SvgChart.Write(Path.Combine(o.OutDir, "loss.svg"), "SFT loss", "step", "cross-entropy (nats/token)", series);
         AnsiConsole.MarkupLineInterpolated($"saved {modelPath}; {trainer.StepsSkipped} steps skipped for non-finite values; metrics in {metrics.JsonlPath}");
-        if (o.Data.StartsWith("builtin:", StringComparison.Ordinal)) ShowGoldSamples(GoldTasks.Create(o.Data), model, tokenizer, o.Seed);
+        if (o.Data.StartsWith("builtin:", StringComparison.Ordinal)) ShowGoldSamples(GoldTasks.Create(o.Data), model, tokenizer!, o.Seed);
         return 0;
     }
 

@@ -32,6 +32,28 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>
+    /// Deletes the temporary files that writes into <paramref name="dir"/> left when their process was killed
+    /// before it could clean up (<c>.NAME.GUID.tmp</c>). Call only while no other process writes into the folder.
+    /// </summary>
+    public static void RemoveLeftovers(string dir)
+    {
+        if (!Directory.Exists(dir)) return;
+        foreach (var f in Directory.GetFiles(dir, ".*.tmp"))
+            if (IsTemporaryName(System.IO.Path.GetFileName(f))) TryDelete(f);
+    }
+
+    /// <summary>True for names <see cref="Write"/> gives its temporary files: <c>.NAME.</c> + 32 hex digits + <c>.tmp</c>.</summary>
+    public static bool IsTemporaryName(string fileName)
+    {
+        const int Hex = 32, Suffix = 4; // ".tmp"
+        if (fileName.Length < 1 + 1 + 1 + Hex + Suffix || fileName[0] != '.' || !fileName.EndsWith(".tmp", StringComparison.Ordinal)) return false;
+        if (fileName[fileName.Length - Suffix - Hex - 1] != '.') return false;
+        foreach (char c in fileName.AsSpan(fileName.Length - Suffix - Hex, Hex))
+            if (!char.IsAsciiHexDigitLower(c)) return false;
+        return true;
+    }
+
     private static void TryDelete(string temp)
     {
         // The original error matters more than a leftover temporary file, so a failed delete is not rethrown.

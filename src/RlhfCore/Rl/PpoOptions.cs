@@ -163,6 +163,8 @@ public sealed record PpoOptions : IOptimizerSettings
     public string Device { get; init; } = "cpu";
     [Description("Continue from the latest checkpoint in OutDir.")]
     public bool Resume { get; init; }
+    [Description("Start a fresh run in an OutDir that holds an earlier run, after moving that run aside to OUTDIR.replaced-TIMESTAMP (nothing is deleted).")]
+    public bool Overwrite { get; init; }
 
     /// <summary>Sequences per rollout: prompts × samples per prompt.</summary>
     public int RolloutSize => PromptsPerStep * Resolve().SamplesPerPrompt;

@@ -18,10 +18,15 @@ public sealed record SftData(ISftBatchSource Train, ISftBatchSource? Eval, int T
     /// pairs are padded one example per row, plain <c>{"text"}</c> documents are packed into a token
     /// stream; an llm.c token shard (<c>.bin</c>) is already a token stream; any other file is plain text, packed.
     /// </summary>
-    public static SftData Build(SftOptions o, ITokenizer tokenizer, int contextLength, int vocabSize)
+    /// <param name="o">The run's options (data paths, batch shape, held-out split, seed).</param>
+    /// <param name="tokenizer">The tokenizer for text data; may be null for a token shard, which is already ids.</param>
+    /// <param name="contextLength">The model's context length.</param>
+    /// <param name="vocabSize">The model's vocabulary: every id must lie below it.</param>
+    public static SftData Build(SftOptions o, ITokenizer? tokenizer, int contextLength, int vocabSize)
     {
         if (IsTokenShard(o.Data)) return FromTokenShards(o, vocabSize);
-        return FromRecords(LoadRecords(o.Data, o.Seed), o, tokenizer, contextLength, vocabSize);
+        return FromRecords(LoadRecords(o.Data, o.Seed), o, tokenizer ?? throw new ArgumentNullException(nameof(tokenizer), $"{o.Data} is text: it needs a tokenizer"),
+            contextLength, vocabSize);
     }
 
     /// <summary>
@@ -50,7 +55,8 @@ public sealed record SftData(ISftBatchSource Train, ISftBatchSource? Eval, int T
         return new SftData(trainSource, evalSource, count);
     }
 
-    private static bool IsTokenShard(string path) => path.EndsWith(".bin", StringComparison.OrdinalIgnoreCase);
+    /// <summary>True when <paramref name="path"/> names an llm.c token shard (<c>.bin</c>), which trains without a tokenizer.</summary>
+    public static bool IsTokenShard(string path) => path.EndsWith(".bin", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// llm.c token shards, already tokenized: the training shard is packed as is; evaluation uses

@@ -77,6 +77,8 @@ public sealed record RewardOptions : IOptimizerSettings
     public string Device { get; init; } = "cpu";
     [Description("Continue from the latest checkpoint in OutDir.")]
     public bool Resume { get; init; }
+    [Description("Start a fresh run in an OutDir that holds an earlier run, after moving that run aside to OUTDIR.replaced-TIMESTAMP (nothing is deleted).")]
+    public bool Overwrite { get; init; }
 
     /// <summary>Throws naming the flag when a value is out of range.</summary>
     public RewardOptions Validate()
