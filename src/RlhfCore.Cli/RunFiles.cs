@@ -48,7 +48,7 @@ internal static class RunFiles
     {
         RequireClaimed(run);
         string path = Path.Combine(run.OutDir, "metrics.jsonl");
-        var kept = new List<(long Step, Dictionary<string, double> Values)>();
+        var kept = new List<(long Step, IReadOnlyDictionary<string, double> Values)>();
         if (keepBeforeStep > 0 && File.Exists(path))
         {
             foreach (var line in File.ReadLines(path))
@@ -63,9 +63,7 @@ internal static class RunFiles
                 kept.Add((step, values));
             }
         }
-        var log = new MetricsLog(path);
-        foreach (var (step, values) in kept) log.Log(step, values);
-        return log;
+        return new MetricsLog(path, kept);
     }
 
     private static void RequireClaimed(RunFolder run)

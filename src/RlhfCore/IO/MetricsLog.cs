@@ -34,26 +34,53 @@ public sealed class MetricsLog : IDisposable
     /// <summary>The metric names seen so far, in first-seen order (the CSV columns after <c>step</c>).</summary>
     public IReadOnlyList<string> Columns => _columns;
 
-    /// <summary>Creates (or truncates) <paramref name="jsonlPath"/> and the CSV beside it.</summary>
-    public MetricsLog(string jsonlPath)
+    /// <summary>Creates (or replaces) <paramref name="jsonlPath"/> and the CSV beside it.</summary>
+    public MetricsLog(string jsonlPath) : this(jsonlPath, []) { }
+
+    /// <summary>
+    /// Creates (or replaces) <paramref name="jsonlPath"/> and the CSV beside it, holding <paramref name="carried"/> first
+    /// (a resumed run's earlier rows). Both files are replaced atomically, so a crash while a resumed run reopens its log
+    /// leaves the old files whole rather than truncated.
+    /// </summary>
+    public MetricsLog(string jsonlPath, IEnumerable<(long Step, IReadOnlyDictionary<string, double> Values)> carried)
     {
         JsonlPath = Path.GetFullPath(jsonlPath);
         CsvPath = Path.ChangeExtension(JsonlPath, ".csv");
-        Directory.CreateDirectory(Path.GetDirectoryName(JsonlPath)!);
-        _jsonl = new FileStream(JsonlPath, FileMode.Create, FileAccess.Write, FileShare.Read);
-        _csv = new FileStream(CsvPath, FileMode.Create, FileAccess.Write, FileShare.Read);
-        WriteCsvLine(_csv, ["step"]);
-        _csv.Flush();
+        foreach (var (step, values) in carried) Remember(step, values);
+        AtomicFile.Write(JsonlPath, fs => { foreach (var (step, row) in _rows) WriteJsonLine(fs, step, row); });
+        AtomicFile.Write(CsvPath, WriteCsv);
+        _jsonl = new FileStream(JsonlPath, FileMode.Append, FileAccess.Write, FileShare.Read);
+        _csv = new FileStream(CsvPath, FileMode.Append, FileAccess.Write, FileShare.Read);
     }
 
     /// <summary>Appends the row for <paramref name="step"/> to both files and flushes them.</summary>
     public void Log(long step, IReadOnlyDictionary<string, double> values)
     {
-        if (values.ContainsKey("step")) throw new ArgumentException("'step' is the row key; do not pass it as a metric", nameof(values));
-        var row = new Dictionary<string, double>(values, StringComparer.Ordinal);
-        _rows.Add((step, row));
+        bool newKey = Remember(step, values);
+        WriteJsonLine(_jsonl, step, values);
+        _jsonl.Flush();
+        if (newKey) RewriteCsv();
+        else
+        {
+            WriteCsvLine(_csv, CsvCells(step, _rows[^1].Values));
+            _csv.Flush();
+        }
+    }
 
-        using (var w = new Utf8JsonWriter(_jsonl))
+    /// <summary>Keeps the row in memory (for the CSV and charts); true when it brings a new column.</summary>
+    private bool Remember(long step, IReadOnlyDictionary<string, double> values)
+    {
+        if (values.ContainsKey("step")) throw new ArgumentException("'step' is the row key; do not pass it as a metric", nameof(values));
+        _rows.Add((step, new Dictionary<string, double>(values, StringComparer.Ordinal)));
+        bool newKey = false;
+        foreach (var k in values.Keys)
+            if (_known.Add(k)) { _columns.Add(k); newKey = true; }
+        return newKey;
+    }
+
+    private static void WriteJsonLine(Stream s, long step, IReadOnlyDictionary<string, double> values)
+    {
+        using (var w = new Utf8JsonWriter(s))
         {
             w.WriteStartObject();
             w.WriteNumber("step", step);
@@ -64,18 +91,7 @@ public sealed class MetricsLog : IDisposable
             }
             w.WriteEndObject();
         }
-        _jsonl.WriteByte((byte)'\n');
-        _jsonl.Flush();
-
-        bool newKey = false;
-        foreach (var k in values.Keys)
-            if (_known.Add(k)) { _columns.Add(k); newKey = true; }
-        if (newKey) RewriteCsv();
-        else
-        {
-            WriteCsvLine(_csv, CsvCells(step, row));
-            _csv.Flush();
-        }
+        s.WriteByte((byte)'\n');
     }
 
     /// <summary>The (step, value) points of metric <paramref name="name"/> logged so far, for charts.</summary>
@@ -85,12 +101,14 @@ public sealed class MetricsLog : IDisposable
     private void RewriteCsv()
     {
         _csv.Dispose();
-        AtomicFile.Write(CsvPath, fs =>
-        {
-            WriteCsvLine(fs, ["step", .. _columns]);
-            foreach (var (step, row) in _rows) WriteCsvLine(fs, CsvCells(step, row));
-        });
+        AtomicFile.Write(CsvPath, WriteCsv);
         _csv = new FileStream(CsvPath, FileMode.Append, FileAccess.Write, FileShare.Read);
+    }
+
+    private void WriteCsv(Stream fs)
+    {
+        WriteCsvLine(fs, ["step", .. _columns]);
+        foreach (var (step, row) in _rows) WriteCsvLine(fs, CsvCells(step, row));
     }
 
     private IEnumerable<string> CsvCells(long step, Dictionary<string, double> row)

@@ -5,7 +5,8 @@ namespace RlhfCore.Tests.Reliability;
 
 /// <summary>
 /// A training run killed at random moments (SIGKILL, which nothing can catch, and SIGTERM) and resumed each time
-/// ends with exactly the model of an uninterrupted run, bit for bit, and leaves no temporary files. The kill times
+/// ends with exactly the model, optimizer state and per-step losses of an uninterrupted run, bit for bit, and leaves
+/// no temporary files. The kill times
 /// are random but logged with the seed, so a failure can be replayed. A longer soak: benchmarks/kill-soak.sh.
 /// </summary>
 [Platform(Exclude = "Win", Reason = "delivers POSIX signals with kill(2)")]
@@ -52,9 +53,17 @@ public class KillAndResumeTests
         string last = Path.Combine("checkpoint", $"step-{Steps:D6}");
         Assert.That(File.ReadAllBytes(Path.Combine(killed, last, "optimizer.safetensors")), Is.EqualTo(File.ReadAllBytes(Path.Combine(straight, last, "optimizer.safetensors"))),
             "final AdamW moments differ\n" + what);
+        Assert.That(Losses(killed), Is.EqualTo(Losses(straight)), "metrics.jsonl: one row per step, in order, the same losses\n" + what);
         Assert.That(Leftovers(killed), Is.Empty, what);
         TestContext.Out.WriteLine(what);
     }
+
+    private static List<(long Step, double Loss)> Losses(string run) =>
+        File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Select(l =>
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(l);
+            return (doc.RootElement.GetProperty("step").GetInt64(), doc.RootElement.GetProperty("loss").GetDouble());
+        }).ToList();
 
     private static void WaitFor(string path, Running p)
     {
