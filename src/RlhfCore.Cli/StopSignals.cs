@@ -31,7 +31,7 @@ internal sealed class StopSignals : IDisposable
     public bool IsCancellationRequested => _source.IsCancellationRequested;
 
     /// <summary>The exit code for the first signal that arrived: 130 (SIGINT) or 143 (SIGTERM).</summary>
-    public int ExitCode => _first == 0 ? InterruptExitCode : _first;
+    public int ExitCode => Volatile.Read(ref _first) is int first and not 0 ? first : InterruptExitCode;
 
     /// <summary>The first signal's name, for messages.</summary>
     public string SignalName => ExitCode == TerminateExitCode ? "SIGTERM" : "SIGINT";
