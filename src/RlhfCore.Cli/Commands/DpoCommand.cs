@@ -28,7 +28,7 @@ internal static class DpoCommand
 
     private static int Run(DpoOptions o)
     {
-        var run = RunFolder.Open(o.OutDir, "dpo", o.Resume, o.Overwrite);
+        using var run = RunFolder.Open(o.OutDir, "dpo", o.Resume, o.Overwrite);
         using var backend = BackendFactory.Create(o.Device, o.Threads);
         var tokenizer = TokenizerFactory.Create(o.Tokenizer, o.TokenizerDir);
         string referenceCopy = Path.Combine(o.OutDir, "reference.safetensors");

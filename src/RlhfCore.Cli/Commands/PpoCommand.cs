@@ -35,7 +35,7 @@ internal static class PpoCommand
         if (o.Reward == "model" && o.RewardModel == null) throw new ArgumentException("--reward model needs --reward-model PATH (or use --reward gold)");
         if (o.ValueHead == ValueHeadInit.RewardModel && o.RewardModel == null) throw new ArgumentException("--value-head RewardModel needs --reward-model PATH");
 
-        var run = RunFolder.Open(o.OutDir, "ppo", o.Resume, o.Overwrite);
+        using var run = RunFolder.Open(o.OutDir, "ppo", o.Resume, o.Overwrite);
         using var backend = BackendFactory.Create(o.Device, o.Threads);
         var tokenizer = TokenizerFactory.Create(o.Tokenizer, o.TokenizerDir);
         var prompts = PromptSource.Load(o.Prompts, o.PromptPool, o.Seed);

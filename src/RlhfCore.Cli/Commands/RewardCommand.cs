@@ -27,7 +27,7 @@ internal static class RewardCommand
 
     private static int Run(RewardOptions o)
     {
-        var run = RunFolder.Open(o.OutDir, "reward", o.Resume, o.Overwrite);
+        using var run = RunFolder.Open(o.OutDir, "reward", o.Resume, o.Overwrite);
         using var backend = BackendFactory.Create(o.Device, o.Threads);
         var tokenizer = TokenizerFactory.Create(o.Tokenizer, o.TokenizerDir);
         string? resumeDir = run.ResumeDirectory;

@@ -27,7 +27,7 @@ internal static class SftCommand
 
     private static int Run(SftOptions o)
     {
-        var run = RunFolder.Open(o.OutDir, "sft", o.Resume, o.Overwrite);
+        using var run = RunFolder.Open(o.OutDir, "sft", o.Resume, o.Overwrite);
         using var backend = BackendFactory.Create(o.Device, o.Threads);
         // A token shard is already ids: it needs no tokenizer, only a model whose vocabulary covers them (checked by the batcher).
         var tokenizer = SftData.IsTokenShard(o.Data) ? null : TokenizerFactory.Create(o.Tokenizer, o.TokenizerDir);

@@ -8,9 +8,10 @@ namespace RlhfCore.Training;
 /// run may use the folder: a fresh run only where no earlier run left its files (or with <c>--overwrite</c>, which moves
 /// them aside, never deleting), a <c>--resume</c> run only where the latest checkpoint verifies as the folder's run.
 /// <see cref="Claim"/> is the run's first write; config.json, metrics and checkpoints come after it, so a start that
-/// fails never touches another run's files.
+/// fails never touches another run's files. From the claim until disposal the run holds <c>run.json</c> open without
+/// sharing, so a second process on the same folder is refused instead of writing between this run's files.
 /// </summary>
-public sealed class RunFolder
+public sealed class RunFolder : IDisposable
 {
     /// <summary>Files and folders whose presence means an earlier run wrote into the folder.</summary>
     private static readonly string[] RunFiles =
@@ -18,6 +19,7 @@ public sealed class RunFolder
 
     private readonly bool _overwrite;
     private readonly IReadOnlyList<string> _earlierRun;
+    private FileStream? _lock;
 
     /// <summary>The output folder.</summary>
     public string OutDir { get; }
@@ -85,11 +87,34 @@ public sealed class RunFolder
         string? aside = null;
         if (ResumeDirectory == null && _overwrite && _earlierRun.Count > 0) aside = MoveAside();
         Directory.CreateDirectory(OutDir);
+        if (RunIdentity.Read(OutDir) == null) Identity.Write(OutDir);
+        _lock = Lock();
+        // Only now, with the folder locked, are temporary names surely no other live process's.
         AtomicFile.RemoveLeftovers(OutDir);
         Checkpoints.RemoveLeftovers();
-        if (RunIdentity.Read(OutDir) == null) Identity.Write(OutDir);
         IsClaimed = true;
         return aside;
+    }
+
+    /// <summary>Releases the folder for other processes.</summary>
+    public void Dispose()
+    {
+        _lock?.Dispose();
+        _lock = null;
+    }
+
+    private FileStream Lock()
+    {
+        string path = Path.Combine(OutDir, RunIdentity.FileName);
+        try
+        {
+            // FileShare.None is an exclusive lock (flock on Unix), released when the process ends, however it ends.
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.None);
+        }
+        catch (IOException e) when (e is not FileNotFoundException)
+        {
+            throw new IOException($"{OutDir} is in use by another rlhf process (it holds {path}): wait for it to end, or choose another --out-dir", e);
+        }
     }
 
     private string MoveAside()

@@ -22,9 +22,19 @@ public sealed record RunIdentity(string RunId, string Command, DateTime StartedU
     {
         string path = Path.Combine(outDir, FileName);
         if (!File.Exists(path)) return null;
+        string text;
         try
         {
-            var id = JsonSerializer.Deserialize<RunIdentity>(File.ReadAllText(path), Json);
+            text = File.ReadAllText(path);
+        }
+        catch (IOException e) when (e is not FileNotFoundException)
+        {
+            // A running rlhf holds run.json locked (see RunFolder).
+            throw new IOException($"{path} cannot be read, probably because another rlhf process is running in {outDir}: {e.Message}", e);
+        }
+        try
+        {
+            var id = JsonSerializer.Deserialize<RunIdentity>(text, Json);
             return id is { RunId.Length: > 0, Command.Length: > 0 } ? id : throw new InvalidDataException($"{path}: runId or command is missing");
         }
         catch (JsonException e)

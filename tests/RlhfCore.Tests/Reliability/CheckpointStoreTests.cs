@@ -148,7 +148,7 @@ public class CheckpointStoreTests
         File.WriteAllText(Path.Combine(dir.Path, $".config.json.{guid}.tmp"), "{");
         File.WriteAllText(Path.Combine(dir.Path, "notes.tmp"), "the user's own file");
 
-        var folder = RunFolder.Open(dir.Path, "sft", resume: true, overwrite: false);
+        using var folder = RunFolder.Open(dir.Path, "sft", resume: true, overwrite: false);
         Assert.That(folder.ResumeDirectory, Is.EqualTo(Path.Combine(root, "step-000003")));
         folder.Claim();
         Assert.That(Directory.GetFileSystemEntries(root).Select(Path.GetFileName), Is.EquivalentTo(new[] { "latest", "step-000003" }));

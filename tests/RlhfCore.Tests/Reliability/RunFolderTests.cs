@@ -57,6 +57,25 @@ public class RunFolderTests
     }
 
     [Test]
+    public void SecondProcessOnTheFolderOfARunningRun_IsRefused()
+    {
+        using var dir = new TempDir();
+        string shard = Shard(dir.Path);
+        string run = dir.File("run");
+        Assert.That(Run(Sft(shard, run, steps: 2, checkpointEvery: 0)).Code, Is.EqualTo(0));
+        using var first = Start(Sft(shard, run, steps: 1_000_000, checkpointEvery: 0, "--resume"));
+        string metrics = Path.Combine(run, "metrics.jsonl");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (File.ReadLines(metrics).Count() < 4 && !first.Process.HasExited && DateTime.UtcNow < deadline) Thread.Sleep(20);
+
+        var (code, output) = Run(Sft(shard, run, steps: 5, checkpointEvery: 0, "--resume"));
+        Assert.That(code, Is.EqualTo(1), output);
+        Assert.That(Flat(output), Does.Contain("another rlhf process"));
+        first.Signal(SigTerm);
+        Assert.That(first.Wait(), Is.EqualTo(143), first.Output);
+    }
+
+    [Test]
     public void FailedSave_LeavesNoTemporaryFilesOrFolders_AndTheRunStillResumes()
     {
         using var dir = new TempDir();
