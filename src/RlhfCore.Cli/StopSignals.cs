@@ -30,6 +30,12 @@ internal sealed class StopSignals : IDisposable
     /// <summary>True once SIGINT or SIGTERM arrived.</summary>
     public bool IsCancellationRequested => _source.IsCancellationRequested;
 
+    /// <summary>
+    /// True when a signal stopped training before its last step. A signal that arrives during the last step does not
+    /// stop the run from writing its final model: it has nothing left to resume.
+    /// </summary>
+    public bool StoppedEarly(int stepsDone, int steps) => IsCancellationRequested && stepsDone < steps;
+
     /// <summary>The exit code for the first signal that arrived: 130 (SIGINT) or 143 (SIGTERM).</summary>
     public int ExitCode => Volatile.Read(ref _first) is int first and not 0 ? first : InterruptExitCode;
 

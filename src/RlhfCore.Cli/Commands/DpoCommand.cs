@@ -77,7 +77,7 @@ internal static class DpoCommand
                     + (step.Skipped ? "  [yellow]skipped: non-finite[/]" : ""));
             }, t => run.Checkpoints.Save(policy, t.Optimizer, t.CaptureState()));
         });
-        if (cancel.IsCancellationRequested)
+        if (cancel.StoppedEarly(trainer.StepsDone, o.Steps))
             return cancel.ReportSaved(trainer.StepsDone, run.Checkpoints.Save(policy, trainer.Optimizer, trainer.CaptureState()));
 
         string modelPath = Path.Combine(o.OutDir, "model.safetensors");

@@ -91,7 +91,7 @@ internal static class PpoCommand
                     + (step.SkippedMinibatches > 0 ? $"  [yellow]{step.SkippedMinibatches} minibatches skipped: non-finite[/]" : ""));
             }, t => PpoCheckpoint.Save(run.Checkpoints, policy, t));
         });
-        if (cancel.IsCancellationRequested)
+        if (cancel.StoppedEarly(trainer.StepsDone, o.Steps))
             return cancel.ReportSaved(trainer.StepsDone, PpoCheckpoint.Save(run.Checkpoints, policy, trainer));
 
         string modelPath = Path.Combine(o.OutDir, "model.safetensors");

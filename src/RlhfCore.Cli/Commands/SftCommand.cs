@@ -74,7 +74,7 @@ internal static class SftCommand
                     + (step.Skipped ? "  [yellow]skipped: non-finite[/]" : ""));
             }, t => run.Checkpoints.Save(model, t.Optimizer, t.CaptureState()));
         });
-        if (cancel.IsCancellationRequested)
+        if (cancel.StoppedEarly(trainer.StepsDone, o.Steps))
             return cancel.ReportSaved(trainer.StepsDone, run.Checkpoints.Save(model, trainer.Optimizer, trainer.CaptureState()));
 
         string modelPath = Path.Combine(o.OutDir, "model.safetensors");
