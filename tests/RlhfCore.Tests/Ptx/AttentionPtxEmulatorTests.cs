@@ -35,7 +35,10 @@ public sealed class AttentionPtxEmulatorTests
     [TestCase(3, 2, 33, true)]
     [TestCase(1, 1, 70, true)]    // two query tiles: the off-diagonal tile and the K/V prefetch
     [TestCase(1, 2, 19, false)]   // no key mask (a null pointer in the forward, all ones in backward)
-    public void ForwardAndBackwardMatchReference(int B, int NH, int T, bool masked)
+    public void ForwardAndBackwardMatchReference(int B, int NH, int T, bool masked) => Assert.That(Check(B, NH, T, masked), Is.Null);
+
+    /// <summary>Runs forward then backward on random inputs; the first disagreement with the reference, or null.</summary>
+    internal static string? Check(int B, int NH, int T, bool masked)
     {
         int C = NH * HeadSize;
         var rng = new Random(1000 * B + 100 * NH + T);
@@ -49,23 +52,28 @@ public sealed class AttentionPtxEmulatorTests
         var refLse = Lse(q, mask, B, T, C, NH);
         var refD = AttentionReference.Backward(g, q, att, B, T, C, NH);
         var (outBound, dBound) = ErrorBounds(q, g, att, refOut, B, T, C, NH);
-        AssertWithin(run.Out, refOut, outBound, "out");
-        Assert.That(run.Out2, Is.EqualTo(run.Out), "out2 (the copy for backward) must equal out bit for bit");
-        for (int i = 0; i < refLse.Length; i++)
-            if (double.IsNegativeInfinity(refLse[i])) Assert.That(run.Lse[i], Is.EqualTo(float.NegativeInfinity), $"lse[{i}]: a row that sees no key");
-            else Assert.That(run.Lse[i], Is.EqualTo(refLse[i]).Within(1e-4), $"lse[{i}]");
-        AssertWithin(run.Dqkv, refD, dBound, "dqkv");
+        return First(
+            () => Within(run.Out, refOut, outBound, "out"),
+            () => run.Out2.SequenceEqual(run.Out) ? null : "out2 (the copy for backward) must equal out bit for bit",
+            () => Enumerable.Range(0, refLse.Length).Select(i => LseMismatch(run.Lse[i], refLse[i], i)).FirstOrDefault(m => m != null),
+            () => Within(run.Dqkv, refD, dBound, "dqkv"));
     }
 
-    /// <summary>|got − want| ≤ 2·bound + 1e-6 everywhere (NaN fails); the message names the element and its part.</summary>
-    private static void AssertWithin(float[] got, double[] want, double[] bound, string what)
+    private static string? LseMismatch(float got, double want, int i) =>
+        double.IsNegativeInfinity(want)
+            ? (float.IsNegativeInfinity(got) ? null : $"lse[{i}] is {got}; a row that sees no key has -inf")
+            : Math.Abs(got - want) <= 1e-4 ? null : $"lse[{i}] is {got}, reference {want} (tol 1e-4)";
+
+    /// <summary>The first element with |got − want| &gt; 2·bound + 1e-6 (NaN included), or null.</summary>
+    private static string? Within(float[] got, double[] want, double[] bound, string what)
     {
-        Assert.That(got.Length, Is.EqualTo(want.Length), $"{what}: length");
+        if (got.Length != want.Length) return $"{what}: {got.Length} elements, reference {want.Length}";
         for (int i = 0; i < got.Length; i++)
         {
             double err = Math.Abs(got[i] - want[i]), tol = 2 * bound[i] + 1e-6;
-            if (!(err <= tol)) Assert.Fail($"{what}[{i}] is {got[i]}, reference {want[i]} (|err| {err:g3} > tol {tol:g3})");
+            if (!(err <= tol)) return $"{what}[{i}] is {got[i]}, reference {want[i]} (|err| {err:g3} > tol {tol:g3})";
         }
+        return null;
     }
 
     /// <summary>The per-element rounding bounds of the remarks, for out [B,T,C] and dqkv [B,T,3C].</summary>

@@ -23,13 +23,14 @@ public sealed class GaePtxEmulatorTests
     [TestCase(6, 100, false)]     // vector path, a partial chunk
     [TestCase(5, 132, false)]     // vector path, two chunks (the prefetch)
     [TestCase(7, 128, true)]      // bases 4 bytes off 16: the scalar path for a T the vector path could take
-    public void GaeMatchesReference(int B, int T, bool misalign) => Run(B, T, misalign, grid: null);
+    public void GaeMatchesReference(int B, int T, bool misalign) => Assert.That(CheckGae(B, T, misalign, grid: null), Is.Null);
 
     /// <summary>Fewer CTAs than rows/8: the grid-stride loop over rows (the launcher does this past B = 8192).</summary>
     [Test]
-    public void GaeGridStrideMatchesReference() => Run(B: 13, T: 36, misalign: false, grid: 1);
+    public void GaeGridStrideMatchesReference() => Assert.That(CheckGae(B: 13, T: 36, misalign: false, grid: 1), Is.Null);
 
-    private static void Run(int B, int T, bool misalign, int? grid)
+    /// <summary>Runs gae_scan + gae_moments on random rows; the first disagreement with the reference, or null.</summary>
+    internal static string? CheckGae(int B, int T, bool misalign, int? grid)
     {
         var rng = new Random(100 * B + T + (misalign ? 7 : 0));
         int n = B * T;
@@ -61,15 +62,16 @@ public sealed class GaePtxEmulatorTests
         var want = GaeReference.Run(Widen(rewards), Widen(values), Widen(mask), B, T, Gamma, Lambda);
         var gotAdv = mem.Download<float>(adv, n);
         var gotRet = mem.Download<float>(ret, n);
-        KernelTestUtil.AssertClose(gotAdv, want.Advantages, 1e-5, 1e-5, "advantages");
-        KernelTestUtil.AssertClose(gotRet, want.Returns, 1e-5, 1e-5, "returns");
-        for (int i = 0; i < n; i++)
-            if (mask[i] == 0) Assert.That((gotAdv[i], gotRet[i]), Is.EqualTo((0f, 0f)), $"masked position {i} must be exactly 0");
         var got = mem.Download<float>(moments, 3);
         double absSum = want.Advantages.Sum(Math.Abs), sqSum = want.Advantages.Sum(a => a * a);
-        Assert.That(got[0], Is.EqualTo(want.Moments[0]), "Σ mask");
-        Assert.That(got[1], Is.EqualTo(want.Moments[1]).Within(1e-5 * (1 + absSum)), "Σ mask·A");
-        Assert.That(got[2], Is.EqualTo(want.Moments[2]).Within(1e-5 * (1 + sqSum)), "Σ mask·A²");
+        return First(
+            () => Mismatch(gotAdv, want.Advantages, 1e-5, 1e-5, "advantages"),
+            () => Mismatch(gotRet, want.Returns, 1e-5, 1e-5, "returns"),
+            () => Enumerable.Range(0, n).Where(i => mask[i] == 0 && (gotAdv[i] != 0 || gotRet[i] != 0))
+                .Select(i => $"masked position {i} has A = {gotAdv[i]}, R = {gotRet[i]}; must be exactly 0").FirstOrDefault(),
+            () => got[0] == want.Moments[0] ? null : $"Σ mask is {got[0]}, reference {want.Moments[0]}",
+            () => Mismatch([got[1]], [want.Moments[1]], 1e-5 * (1 + absSum), 0, "Σ mask·A"),
+            () => Mismatch([got[2]], [want.Moments[2]], 1e-5 * (1 + sqSum), 0, "Σ mask·A²"));
     }
 
     [TestCase(1)]

@@ -150,6 +150,7 @@ public static partial class PtxParser
             foreach (var o in ops)
                 if ((o.Kind == OperandKind.Label) != (isBranch && o == ops[0]))
                     throw PtxException.At(p.Line, p.Text, o.Kind == OperandKind.Label ? $"unknown symbol '{o.Name}'" : "bra needs a label");
+            if (isBranch && ops[0].Target < 0) throw PtxException.At(p.Line, p.Text, $"unknown symbol '{ops[0].Name}' (no such label in {name})");
         }
         return new PtxKernel
         {
