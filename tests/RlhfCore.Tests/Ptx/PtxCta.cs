@@ -79,6 +79,7 @@ public sealed partial class PtxCta
                 int t = _sel[i];
                 if (ins.Guard < 0 || (Reg(ins.Guard, t, ins) != 0) != ins.GuardNegated) _act[_nact++] = t;
             }
+            if (_nact > 0) Interlocked.Increment(ref _k.Issued[min]);
             switch (ins.Op)
             {
                 case PtxOp.Bra:

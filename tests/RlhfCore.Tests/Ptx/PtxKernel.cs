@@ -19,4 +19,6 @@ public sealed class PtxKernel
     public required int SharedBytes { get; init; }
     /// <summary>The body, in order; branch targets are indices into it.</summary>
     public required PtxInstruction[] Code { get; init; }
+    /// <summary>Per instruction of <see cref="Code"/>: how many times it ran with at least one active thread (coverage).</summary>
+    public required long[] Issued { get; init; }
 }

@@ -156,7 +156,7 @@ public static partial class PtxParser
         {
             Name = name, ParamName = prm.Groups[2].Value, ParamBytes = int.Parse(prm.Groups[3].Value),
             ReqNtid = reqntid, MaxNtid = maxntid, Registers = regs.OrderBy(kv => kv.Value).Select(kv => kv.Key).ToArray(),
-            SharedBytes = smem, Code = code,
+            SharedBytes = smem, Code = code, Issued = new long[code.Length],
         };
     }
 

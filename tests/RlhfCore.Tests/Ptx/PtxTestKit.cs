@@ -19,9 +19,12 @@ internal static class PtxTestKit
         _override is { } o && o.File == file ? o.Module[entry] : Modules.GetOrAdd(file, f => PtxEmulator.Load(KernelSources.Ptx(f)))[entry];
 
     /// <summary>Runs <paramref name="check"/> with <paramref name="file"/> replaced by <paramref name="text"/>.</summary>
-    public static string? WithText(string file, string text, Func<string?> check)
+    public static string? WithText(string file, string text, Func<string?> check) => WithModule(file, PtxEmulator.Load(text), check);
+
+    /// <summary>Runs <paramref name="check"/> with <paramref name="file"/> replaced by an already parsed <paramref name="module"/>.</summary>
+    public static string? WithModule(string file, IReadOnlyDictionary<string, PtxKernel> module, Func<string?> check)
     {
-        _override = (file, PtxEmulator.Load(text));
+        _override = (file, module);
         try { return check(); }
         finally { _override = null; }
     }
