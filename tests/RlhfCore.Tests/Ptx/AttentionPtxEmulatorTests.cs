@@ -33,6 +33,7 @@ public sealed class AttentionPtxEmulatorTests
     [TestCase(1, 1, 1, true)]
     [TestCase(2, 1, 7, true)]
     [TestCase(3, 2, 33, true)]
+    [TestCase(1, 1, 64, true)]    // exactly one full tile: no rows past T
     [TestCase(1, 1, 70, true)]    // two query tiles: the off-diagonal tile and the K/V prefetch
     [TestCase(1, 2, 19, false)]   // no key mask (a null pointer in the forward, all ones in backward)
     public void ForwardAndBackwardMatchReference(int B, int NH, int T, bool masked) => Assert.That(Check(B, NH, T, masked), Is.Null);

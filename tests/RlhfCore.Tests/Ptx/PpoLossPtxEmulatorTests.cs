@@ -25,6 +25,30 @@ public sealed class PpoLossPtxEmulatorTests
     [TestCase(3, 203, true)]       // dlogits aliasing logits
     public void MatchesReference(int N, int V, bool inPlace) => Assert.That(Check(N, V, inPlace), Is.Null);
 
+    /// <summary>
+    /// The header's promise for a bad action (outside [0, V)): NaN loss and logp, and no read out of bounds —
+    /// the emulator bounds-checks every access, so an out-of-row read would fail the launch.
+    /// </summary>
+    [TestCase(37, 37)]
+    [TestCase(37, -1)]
+    [TestCase(1001, 5000)]
+    public void ActionOutsideTheVocabularyGivesNaNWithoutReadingOutOfBounds(int V, int action)
+    {
+        var rng = new Random(V);
+        var mem = new PtxMemory();
+        ulong pLoss = Poisoned(mem, 1), pLogp = Poisoned(mem, 1);
+        var p = new PpoLossParams
+        {
+            DLogits = (nint)Poisoned(mem, V), Losses = (nint)pLoss, Logp = (nint)pLogp, Entropy = (nint)Poisoned(mem, 1),
+            Clipped = (nint)Poisoned(mem, 1), Logits = (nint)mem.Upload<float>(Uniform(rng, V, -3, 3)), Actions = (nint)mem.Upload<int>([action]),
+            OldLogp = (nint)mem.Upload<float>([-3f]), Advantages = (nint)mem.Upload<float>([0.5f]), Weights = (nint)mem.Upload<float>([1f]),
+            N = 1, V = V, ClipEps = ClipEps, EntropyCoef = EntropyCoef,
+        };
+        PtxEmulator.Launch(Shipped("ppo_loss.ptx", "ppo_loss"), mem, PtxEmulator.Params(p), (1, 1, 1), (CudaBackend.PpoLossThreads(V), 1, 1));
+        Assert.That(mem.Download<float>(pLogp, 1)[0], Is.NaN, "logp");
+        Assert.That(mem.Download<float>(pLoss, 1)[0], Is.NaN, "loss");
+    }
+
     /// <summary>Runs ppo_loss on random rows; the first disagreement with the reference, or null.</summary>
     internal static string? Check(int N, int V, bool inPlace)
     {
