@@ -97,7 +97,7 @@ public sealed partial class PtxCta
     }
 
     /// <summary>
-    /// mma.sync.aligned.m16n8k16.row.col.f32.{bf16,f16}.{bf16,f16}.f32 d, a, b, c with the ISA's fragment
+    /// mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 d, a, b, c with the ISA's fragment
     /// layout (g = lane/4, q = 2(lane%4)): a0..a3 hold A[g][q..q+1], A[g+8][q..q+1], A[g][q+8..q+9],
     /// A[g+8][q+8..q+9]; b0, b1 hold B[q..q+1][g], B[q+8..q+9][g]; c0..c3 / d0..d3 are C[g][q], C[g][q+1],
     /// C[g+8][q], C[g+8][q+1]. The products of 16-bit values are exact; the emulator sums them and C in
@@ -109,7 +109,6 @@ public sealed partial class PtxCta
         var o = ins.Operands;
         PtxOperand[] d = o[0].Elements, a = o[1].Elements, b = o[2].Elements, c = o[3].Elements;
         if (d.Length != 4 || a.Length != 4 || b.Length != 2 || c.Length != 4) throw ins.Error("m16n8k16 takes {4 d}, {4 a}, {2 b}, {4 c} registers");
-        Func<uint, float> half = ins.MmaF16 ? PtxFloat.FromF16 : PtxFloat.FromBf16;
         var A = new double[16, 16];
         var B = new double[16, 8];
         var C = new double[16, 8];
@@ -120,14 +119,14 @@ public sealed partial class PtxCta
             {
                 uint v = U32(a[i], t, ins);
                 int row = g + (i & 1) * 8, col = q + (i >> 1) * 8;
-                A[row, col] = half(v & 0xFFFF);
-                A[row, col + 1] = half(v >> 16);
+                A[row, col] = PtxFloat.FromBf16(v & 0xFFFF);
+                A[row, col + 1] = PtxFloat.FromBf16(v >> 16);
             }
             for (int i = 0; i < 2; i++)
             {
                 uint v = U32(b[i], t, ins);
-                B[q + i * 8, g] = half(v & 0xFFFF);
-                B[q + i * 8 + 1, g] = half(v >> 16);
+                B[q + i * 8, g] = PtxFloat.FromBf16(v & 0xFFFF);
+                B[q + i * 8 + 1, g] = PtxFloat.FromBf16(v >> 16);
             }
             for (int i = 0; i < 4; i++)
             {

@@ -72,7 +72,7 @@ internal static class PtxDecoder
         var m = new Mods(parts[1..], line, text);
         PtxInstruction Make(PtxOp op, PtxType type = PtxType.None, PtxType src = PtxType.None, PtxCmp cmp = default,
             PtxBoolOp boolOp = PtxBoolOp.None, PtxSpace space = default, int vec = 1, PtxMulMode mul = PtxMulMode.None,
-            bool ftz = false, bool trans = false, bool f16 = false, bool shiftAmt = false, bool uni = false, PtxShfl shfl = default)
+            bool ftz = false, bool trans = false, bool shiftAmt = false, bool uni = false, PtxShfl shfl = default)
         {
             m.Done();
             int want = Arity.First(a => a.Op == op).Operands;
@@ -81,7 +81,7 @@ internal static class PtxDecoder
             return new PtxInstruction
             {
                 Line = line, Text = text, Op = op, Type = type, SrcType = src, Cmp = cmp, BoolOp = boolOp, Space = space,
-                Vec = vec, MulMode = mul, Ftz = ftz, Trans = trans, MmaF16 = f16, ShiftAmt = shiftAmt, Uni = uni, Shfl = shfl,
+                Vec = vec, MulMode = mul, Ftz = ftz, Trans = trans, ShiftAmt = shiftAmt, Uni = uni, Shfl = shfl,
                 Guard = guard, GuardNegated = guardNeg, Operands = ops,
             };
         }
@@ -201,13 +201,9 @@ internal static class PtxDecoder
             case "mma":
             {
                 m.Require("sync"); m.Require("aligned"); m.Require("m16n8k16"); m.Require("row"); m.Require("col");
-                // .f32.bf16.bf16.f32 or .f32.f16.f16.f32: d and c types f32, a and b the same 16-bit type
-                bool f16 = parts.Length == 10 && parts[7] == "f16" && parts[8] == "f16";
-                bool bf16 = parts.Length == 10 && parts[7] == "bf16" && parts[8] == "bf16";
-                if (!(f16 || bf16) || parts[6] != "f32" || parts[9] != "f32")
-                    throw PtxException.At(line, text, "mma form not emulated (only m16n8k16.row.col.f32.{bf16,f16}.{bf16,f16}.f32)");
-                m.Take(parts[7]); m.Take(parts[7]); m.Require("f32"); m.Require("f32");
-                return Make(PtxOp.Mma, PtxType.F32, f16: f16);
+                // the form the shipped files use: f32 accumulators, bf16 operands
+                m.Require("f32"); m.Require("bf16"); m.Require("bf16"); m.Require("f32");
+                return Make(PtxOp.Mma, PtxType.F32);
             }
             case "shfl":
             {
@@ -239,7 +235,7 @@ internal static class PtxDecoder
 
     private delegate PtxInstruction Maker(PtxOp op, PtxType type = PtxType.None, PtxType src = PtxType.None, PtxCmp cmp = default,
         PtxBoolOp boolOp = PtxBoolOp.None, PtxSpace space = default, int vec = 1, PtxMulMode mul = PtxMulMode.None,
-        bool ftz = false, bool trans = false, bool f16 = false, bool shiftAmt = false, bool uni = false, PtxShfl shfl = default);
+        bool ftz = false, bool trans = false, bool shiftAmt = false, bool uni = false, PtxShfl shfl = default);
 
     private static PtxInstruction DecodeCvt(Mods m, string[] parts, int line, string text, Maker make)
     {

@@ -26,9 +26,6 @@ public static class PtxFloat
     /// <summary>bf16 bits → fp32 (exact).</summary>
     public static float FromBf16(uint h) => BitConverter.UInt32BitsToSingle((h & 0xFFFF) << 16);
 
-    /// <summary>f16 bits → fp32 (exact).</summary>
-    public static float FromF16(uint h) => (float)BitConverter.UInt16BitsToHalf((ushort)h);
-
     /// <summary>max.f32: a NaN operand yields the other one (NaN only if both are); +0 is above −0.</summary>
     public static float Max(float a, float b) =>
         float.IsNaN(a) ? b : float.IsNaN(b) ? a : a == b ? (float.IsNegative(a) ? b : a) : Math.Max(a, b);

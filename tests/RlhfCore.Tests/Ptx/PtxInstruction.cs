@@ -47,8 +47,6 @@ public sealed class PtxInstruction
     public bool Ftz { get; init; }
     /// <summary>ldmatrix .trans.</summary>
     public bool Trans { get; init; }
-    /// <summary>mma operand type is f16 (else bf16).</summary>
-    public bool MmaF16 { get; init; }
     /// <summary>bfind .shiftamt.</summary>
     public bool ShiftAmt { get; init; }
     /// <summary>bra.uni / ret.uni: the branch is promised warp-uniform (checked).</summary>
