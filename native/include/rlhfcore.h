@@ -61,8 +61,9 @@ RLHF_EXPORT int32_t rlhf_api_version(void);
 RLHF_EXPORT const char *rlhf_last_error(void);
 
 /* Starts the .NET runtime and binds the engine. api_version: pass RLHF_API_VERSION. managed_dir: the
- * folder holding RlhfCore.dll and RlhfCore.runtimeconfig.json, or NULL for librlhfcore.so's own folder.
- * Calling it again while initialized is harmless (RLHF_OK). */
+ * folder holding RlhfCore.dll and RlhfCore.runtimeconfig.json, or NULL for librlhfcore.so's own folder;
+ * the first successful call's folder serves the whole process. Calling it again while initialized is
+ * harmless (RLHF_OK). Call it, and rlhf_shutdown, while no other thread is inside the API. */
 RLHF_EXPORT rlhf_status rlhf_init(int32_t api_version, const char *managed_dir);
 
 /* Destroys every live handle and unbinds the engine. A second call is harmless (RLHF_OK). The .NET
@@ -121,8 +122,8 @@ RLHF_EXPORT rlhf_status rlhf_model_destroy(rlhf_model *model);
 RLHF_EXPORT rlhf_status rlhf_model_get_config(rlhf_model *model, rlhf_model_config *config, uint32_t *heads);
 
 /* ---- forward, losses, backward ----------------------------------------------------------------
- * tokens and attention_mask are [batch, seq_len]; attention_mask is 1 for real tokens and 0 for padding
- * (NULL: every token is real). Positions count real tokens only, so a padded row computes what it would
+ * tokens and attention_mask are [batch, seq_len]; every id, padding included, must be in [0, vocab_size);
+ * attention_mask is 1 for real tokens and 0 for padding (NULL: every token is real). Positions count real tokens only, so a padded row computes what it would
  * alone. seq_len must not exceed the model's max_seq_len. Backward passes accumulate (+=) into the
  * model's gradients; rlhf_model_zero_grad clears them. */
 
@@ -144,7 +145,8 @@ RLHF_EXPORT rlhf_status rlhf_sft_loss(rlhf_model *model, const int32_t *tokens, 
  * row's last real token). loss_name and values:
  *   "bradley-terry": rows are pairs [chosen0, rejected0, chosen1, ...]; values: one margin per pair or NULL;
  *   "regression":    values: one rating per row;   "logistic": values: one 0/1 label per row.
- * scores: [rows], written, or NULL. loss: the mean over pairs or rows. */
+ * scores: [rows], written, or NULL. loss: the mean over pairs or rows. With backward != 0, a NaN or
+ * infinite loss gives RLHF_ERR_NON_FINITE (loss still written) and accumulates no gradient. */
 RLHF_EXPORT rlhf_status rlhf_reward_loss(rlhf_model *model, const char *loss_name, const int32_t *tokens,
                                          const int32_t *attention_mask, int32_t rows, int32_t seq_len,
                                          const float *values, int32_t backward, double *loss, float *scores);

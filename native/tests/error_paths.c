@@ -134,6 +134,11 @@ static void case_wrong_shapes(fixture *f)
     int32_t prompt_length = 16;
     EXPECT(rlhf_dpo_loss(f->model, f->model, "sigmoid", 0.1, 0, f->tokens, NULL, &prompt_length, 1, 16, 1, &loss, NULL),
            RLHF_ERR_INVALID_ARGUMENT, "prompt_lengths[0] = 16");
+    int32_t same_rows[32];
+    for (int i = 0; i < 32; i++) same_rows[i] = f->tokens[i % 16];
+    prompt_length = 4;
+    EXPECT(rlhf_dpo_loss(f->model, f->model, "sigmoid", 0.1, 0, same_rows, NULL, &prompt_length, 1, 16, 1, &loss, NULL),
+           RLHF_ERR_INVALID_ARGUMENT, "separate, frozen copy");
     float buffer[4];
     EXPECT(rlhf_buffer_read(f->model, RLHF_BUFFER_GRADIENTS, 2, buffer, 16), RLHF_ERR_INVALID_ARGUMENT, "multiples of 4");
     EXPECT(rlhf_buffer_read(f->model, 7, 0, buffer, 16), RLHF_ERR_INVALID_ARGUMENT, "which = 7");
