@@ -1,7 +1,8 @@
 /* api_checks.c: what the C API computes is what the engine computes. Usage:
  *   rlhf_api_checks all | list | CASE...
  * Prints "ok CASE", "skip CASE: why" or "FAIL CASE: ..." per case; exits 1 when any case fails. The GPT-2
- * tokenizer case reads RLHF_GPT2_TOKENIZER_DIR (vocab.json, merges.txt) and skips without it. */
+ * tokenizer case reads RLHF_GPT2_TOKENIZER_DIR (vocab.json, merges.txt), the Hugging Face checkpoint case
+ * RLHF_HF_CHECKPOINT (a model.safetensors); each skips without its variable. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -279,6 +280,31 @@ static void case_gpt2_tokenizer(fixture *f)
     MUST(rlhf_tokenizer_destroy(t));
 }
 
+static void case_hf_checkpoint(fixture *f)
+{
+    const char *path = getenv("RLHF_HF_CHECKPOINT");
+    if (!path) {
+        printf("skip %s: RLHF_HF_CHECKPOINT is not set\n", g_case);
+        g_skipped = 1;
+        return;
+    }
+    /* A file written by Hugging Face transformers: GPT-2 with n_embd 2, one layer, the full vocabulary. */
+    rlhf_model *m;
+    rlhf_model_config c;
+    MUST(rlhf_model_load(f->cpu, path, 0, 1, &m));
+    MUST(rlhf_model_get_config(m, &c, NULL));
+    CHECK_THAT(c.vocab_size == 50257 && c.channels == 2 && c.num_layers == 1, "config %d %d %d", (int)c.vocab_size, (int)c.channels,
+               (int)c.num_layers);
+    int32_t ids[3] = {15496, 995, 50256};
+    float *logits = malloc(sizeof(float) * 3 * 50257);
+    MUST(rlhf_model_forward(m, ids, NULL, 1, 3, logits));
+    int finite = 1;
+    for (int i = 0; i < 3 * 50257; i++) finite &= isfinite(logits[i]) != 0;
+    CHECK_THAT(finite, "non-finite logits from the Hugging Face checkpoint");
+    free(logits);
+    MUST(rlhf_model_destroy(m));
+}
+
 typedef struct test_case {
     const char *name;
     void (*run)(fixture *);
@@ -287,6 +313,7 @@ typedef struct test_case {
 static const test_case CASES[] = {
     {"save_load", case_save_load}, {"forward_and_sft", case_forward_and_sft}, {"reward", case_reward}, {"dpo", case_dpo},
     {"generate", case_generate},   {"buffers", case_buffers},                 {"gpt2_tokenizer", case_gpt2_tokenizer},
+    {"hf_checkpoint", case_hf_checkpoint},
 };
 enum { N_CASES = sizeof CASES / sizeof CASES[0] };
 

@@ -14,7 +14,7 @@ public sealed class NativeProgramTests
         "unknown_names", "buffer_too_small", "non_finite", "destroy_order", "errors_per_thread",
     ];
 
-    private static readonly string[] ApiCases = ["save_load", "forward_and_sft", "reward", "dpo", "generate", "buffers", "gpt2_tokenizer"];
+    private static readonly string[] ApiCases = ["save_load", "forward_and_sft", "reward", "dpo", "generate", "buffers", "gpt2_tokenizer", "hf_checkpoint"];
 
     [TestCaseSource(nameof(ErrorCases))]
     public void ErrorPath_GivesStatusAndMessage(string name) => RunCase("rlhf_error_paths", name);
@@ -41,10 +41,16 @@ public sealed class NativeProgramTests
         Assert.That(run.Stdout, Does.Contain("after 100 cycles"));
     }
 
+    private static string? SharedPath(string relative) =>
+        TestData.Root is { } root && File.Exists(Path.Combine(root, relative)) ? Path.Combine(root, relative) : null;
+
     private static void RunCase(string program, string name)
     {
+        // The shared-data cases skip (and say so) when their file is absent.
         var environment = new Dictionary<string, string>();
-        if (TestData.Root != null) environment["RLHF_GPT2_TOKENIZER_DIR"] = Path.Combine(TestData.Root, "gpt2-tokenizer");
+        string? tokenizer = SharedPath("gpt2-tokenizer/vocab.json"), checkpoint = SharedPath("gpt2-tiny-random/model.safetensors");
+        if (tokenizer != null) environment["RLHF_GPT2_TOKENIZER_DIR"] = Path.GetDirectoryName(tokenizer)!;
+        if (checkpoint != null) environment["RLHF_HF_CHECKPOINT"] = checkpoint;
         var run = NativeProcess.Run(NativeBuild.Program(program), [name], TimeSpan.FromMinutes(2), environment: environment);
         if (run.Stdout.StartsWith($"skip {name}:", StringComparison.Ordinal)) Assert.Ignore(run.Stdout.Trim());
         Assert.That(run.ExitCode, Is.Zero, run.Output);
