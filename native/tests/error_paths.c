@@ -1,7 +1,8 @@
 /* error_paths.c: every kind of misuse gives a status and a message, never a crash. Usage:
  *   rlhf_error_paths all | list | CASE...
  * Prints "ok CASE" or "FAIL CASE: ..." per case; exits 1 when any case fails. Each case starts from an
- * initialized library with a CPU backend and a byte-tiny model (some first shut the library down). */
+ * initialized library with a CPU backend and a byte-tiny model (some first shut the library down), except
+ * bad_managed_dir, which must be the first case of its process (it is first in "all"). */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -45,6 +46,16 @@ static void set_up(fixture *f)
     MUST(rlhf_backend_create("cpu", 1, &f->cpu));
     MUST(rlhf_model_create_preset(f->cpu, "byte-tiny", RLHF_HEAD_REWARD, 3, &f->model));
     for (int i = 0; i < 2 * 16; i++) f->tokens[i] = 'a' + i % 26;
+}
+
+/* Runs first in its process (no set_up): a wrong managed_dir fails with the reason, and a later call
+ * with the right one still binds. */
+static void case_bad_managed_dir(fixture *f)
+{
+    EXPECT(rlhf_init(RLHF_API_VERSION, "/nonexistent"), RLHF_ERR_RUNTIME, "/nonexistent/RlhfCore.runtimeconfig.json not found");
+    rlhf_backend *b;
+    EXPECT(rlhf_backend_create("cpu", 1, &b), RLHF_ERR_NOT_INITIALIZED, NULL);
+    set_up(f);
 }
 
 static void case_before_init(fixture *f)
@@ -302,22 +313,32 @@ static void case_errors_per_thread(fixture *f)
 typedef struct test_case {
     const char *name;
     void (*run)(fixture *);
+    int first; /* must run before anything else in the process started the runtime: no set_up */
 } test_case;
 
 static const test_case CASES[] = {
-    {"before_init", case_before_init},       {"second_shutdown", case_second_shutdown}, {"bad_handle", case_bad_handle},
-    {"null_pointers", case_null_pointers},   {"wrong_shapes", case_wrong_shapes},       {"corrupt_checkpoint", case_corrupt_checkpoint},
-    {"unknown_names", case_unknown_names},   {"buffer_too_small", case_buffer_too_small}, {"non_finite", case_non_finite},
-    {"destroy_order", case_destroy_order},   {"errors_per_thread", case_errors_per_thread},
+    {"bad_managed_dir", case_bad_managed_dir, 1}, {"before_init", case_before_init, 0},
+    {"second_shutdown", case_second_shutdown, 0}, {"bad_handle", case_bad_handle, 0},
+    {"null_pointers", case_null_pointers, 0},     {"wrong_shapes", case_wrong_shapes, 0},
+    {"corrupt_checkpoint", case_corrupt_checkpoint, 0}, {"unknown_names", case_unknown_names, 0},
+    {"buffer_too_small", case_buffer_too_small, 0}, {"non_finite", case_non_finite, 0},
+    {"destroy_order", case_destroy_order, 0},     {"errors_per_thread", case_errors_per_thread, 0},
 };
 enum { N_CASES = sizeof CASES / sizeof CASES[0] };
+
+static int g_started; /* a case has run in this process, so the runtime is bound */
 
 static int run_case(const test_case *c)
 {
     fixture f;
     g_case = c->name;
     g_failed = 0;
-    set_up(&f);
+    if (c->first && g_started) {
+        printf("FAIL %s: it must be the first case of its process\n", c->name);
+        return 1;
+    }
+    g_started = 1;
+    if (!c->first) set_up(&f);
     if (!g_failed) c->run(&f);
     MUST(rlhf_shutdown());
     if (!g_failed) printf("ok %s\n", c->name);

@@ -15,12 +15,3 @@ internal enum EmbeddingStatus
     NonFinite = 9,
     Internal = 10,
 }
-
-/// <summary>A handle that is null, destroyed, never created, or of another kind.</summary>
-internal sealed class BadHandleException(string message) : Exception(message);
-
-/// <summary>A loss or gradient norm that is NaN or infinite, reported before anything is updated.</summary>
-internal sealed class NonFiniteException(string message) : Exception(message);
-
-/// <summary>An output buffer smaller than the result; the entry point has already reported the size needed.</summary>
-internal sealed class BufferTooSmallException(string message) : Exception(message);

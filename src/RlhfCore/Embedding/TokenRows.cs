@@ -16,11 +16,8 @@ internal static class TokenRows
             int position = 0;
             for (int t = 0; t < T; t++)
             {
-                int i = r * T + t;
-                int id = tokens[i], m = mask.IsEmpty ? 1 : mask[i];
-                if ((uint)id >= (uint)vocab) throw new ArgumentException($"tokens[{r}][{t}] = {id} is outside the vocabulary [0, {vocab})");
-                if (m is not (0 or 1)) throw new ArgumentException($"attention_mask[{r}][{t}] = {m}; it must be 0 or 1");
-                tokensOut[i] = id;
+                int i = r * T + t, m = Checked(tokens, mask, r, t, T, vocab);
+                tokensOut[i] = tokens[i];
                 maskOut[i] = m;
                 positions[i] = m == 1 ? position++ : 0;
             }
@@ -36,17 +33,23 @@ internal static class TokenRows
             int length = 0;
             for (int t = 0; t < T; t++)
             {
-                int i = r * T + t;
-                int id = tokens[i], m = mask.IsEmpty ? 1 : mask[i];
-                if ((uint)id >= (uint)vocab) throw new ArgumentException($"tokens[{r}][{t}] = {id} is outside the vocabulary [0, {vocab})");
-                if (m is not (0 or 1)) throw new ArgumentException($"attention_mask[{r}][{t}] = {m}; it must be 0 or 1");
+                int m = Checked(tokens, mask, r, t, T, vocab);
                 if (m == 1 && length != t) throw new ArgumentException($"attention_mask row {r} is not right-padded: a real token at column {t} follows padding");
-                if (m == 1) length++;
+                length += m;
             }
             if (length == 0) throw new ArgumentException($"attention_mask row {r} has no real token");
             lengths[r] = length;
         }
         return lengths;
+    }
+
+    /// <summary>The mask value at [r, t] after checking it and the id there.</summary>
+    private static int Checked(ReadOnlySpan<int> tokens, ReadOnlySpan<int> mask, int r, int t, int T, int vocab)
+    {
+        int i = r * T + t, id = tokens[i], m = mask.IsEmpty ? 1 : mask[i];
+        if ((uint)id >= (uint)vocab) throw new ArgumentException($"tokens[{r}][{t}] = {id} is outside the vocabulary [0, {vocab})");
+        if (m is not (0 or 1)) throw new ArgumentException($"attention_mask[{r}][{t}] = {m}; it must be 0 or 1");
+        return m;
     }
 
     /// <summary>Throws unless the batch shape is usable on a model with context <paramref name="maxSeqLen"/>.</summary>

@@ -10,7 +10,7 @@ public sealed class NativeProgramTests
 {
     private static readonly string[] ErrorCases =
     [
-        "before_init", "second_shutdown", "bad_handle", "null_pointers", "wrong_shapes", "corrupt_checkpoint",
+        "bad_managed_dir", "before_init", "second_shutdown", "bad_handle", "null_pointers", "wrong_shapes", "corrupt_checkpoint",
         "unknown_names", "buffer_too_small", "non_finite", "destroy_order", "errors_per_thread",
     ];
 
