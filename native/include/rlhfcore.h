@@ -108,8 +108,9 @@ RLHF_EXPORT rlhf_status rlhf_model_create(rlhf_backend *backend, const rlhf_mode
 RLHF_EXPORT rlhf_status rlhf_model_load(rlhf_backend *backend, const char *path, uint32_t extra_heads, uint64_t seed,
                                         rlhf_model **out);
 
-/* Saves atomically: a path ending in .bin is written as an llm.c checkpoint (LM head only), anything
- * else as safetensors in Hugging Face GPT-2 layout with the heads. */
+/* Saves atomically: a path ending in .bin is written as an llm.c checkpoint (which holds the LM only, so a
+ * model with a value or reward head is refused), anything else as safetensors in Hugging Face GPT-2
+ * layout with the heads. */
 RLHF_EXPORT rlhf_status rlhf_model_save(rlhf_model *model, const char *path);
 
 /* A separate model with the same architecture, heads and parameter values (for example a frozen DPO
