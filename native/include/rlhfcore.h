@@ -4,8 +4,10 @@
  * the managed assemblies (RlhfCore.dll and its dependencies) lie beside the library.
  *
  * Conventions (the README's embedding guide has the full text):
- *  - Every function returns an rlhf_status; RLHF_OK is 0. On failure rlhf_last_error() gives the
- *    message, per thread; a successful call leaves it empty. No exception or signal crosses the API.
+ *  - Every function but rlhf_api_version and rlhf_last_error returns an rlhf_status; RLHF_OK is 0. On
+ *    failure rlhf_last_error() gives the message, per thread; a successful call leaves it empty. No .NET
+ *    exception crosses the API. NULL pointers are checked; an array pointer that is not NULL must point
+ *    to as many elements as the call's dimensions say.
  *  - Handles are opaque. A handle is valid from the call that creates it until its destroy call (or
  *    rlhf_shutdown); a stale, destroyed or foreign handle gives RLHF_ERR_BAD_HANDLE, never a crash.
  *  - Arrays are row-major and owned by the caller; the library never keeps a caller's pointer after a
