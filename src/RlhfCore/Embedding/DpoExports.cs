@@ -33,7 +33,7 @@ internal static unsafe class DpoExports
             lock (p.Owner.Gate)
             {
                 var key = new DpoKey(r.Model, pairs, seqLen, kind, beta, labelSmoothing);
-                var ws = p.Dpo.Get(key, k => new DpoWorkspace(g, k));
+                var ws = p.Dpo.Get(key, g, static (k, model) => new DpoWorkspace(model, k));
                 ws.Batch.Fill(examples);
                 var sum = new DpoMetricsSum();
                 result = ws.Step.Run(ws.Batch, backward != 0, 1.0 / pairs, sum) / pairs;

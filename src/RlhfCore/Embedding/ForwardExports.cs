@@ -20,7 +20,7 @@ internal static unsafe class ForwardExports
             var output = NativeArgs.Out(logits, n * V, "logits");
             lock (m.Owner.Gate)
             {
-                var ws = m.Lm.Get((batch, seqLen), k => new LmWorkspace(g, k.B, k.T));
+                var ws = m.Lm.Get((batch, seqLen), g, static (k, model) => new LmWorkspace(model, k.B, k.T));
                 var x = ws.Batch;
                 TokenRows.Fill(ids, mask, batch, seqLen, g.Config.VocabSize, x.Tokens, x.AttentionMask, x.Positions);
                 var a = ws.Step.Activations;

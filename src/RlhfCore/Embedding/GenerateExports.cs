@@ -36,7 +36,7 @@ internal static unsafe class GenerateExports
                 throw new ArgumentException($"a prompt of {longest} tokens leaves no room in the model's context of {g.Config.MaxSeqLen}");
             lock (m.Owner.Gate)
             {
-                var generator = m.Generator.Get((batch, longest), k => new GptGenerator(g, k.B, k.P));
+                var generator = m.Generator.Get((batch, longest), g, static (k, model) => new GptGenerator(model, k.B, k.P));
                 var result = generator.Generate(rows, options, new Rng(s.Seed));
                 tokensOut.Fill(-1);
                 for (int b = 0; b < batch; b++)

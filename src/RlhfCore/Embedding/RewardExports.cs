@@ -32,7 +32,7 @@ internal static unsafe class RewardExports
             var examples = Examples(kind, ids, lengths, seqLen, targets);
             lock (m.Owner.Gate)
             {
-                var ws = m.Reward.Get((rows, seqLen), k => new RewardWorkspace(g, k.Rows, k.T));
+                var ws = m.Reward.Get((rows, seqLen), g, static (k, model) => new RewardWorkspace(model, k.Rows, k.T));
                 var batch = ws.Batch;
                 batch.Clear();
                 foreach (var example in examples) batch.Add(example);

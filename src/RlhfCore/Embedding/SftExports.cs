@@ -23,7 +23,7 @@ internal static unsafe class SftExports
             ref double result = ref NativeArgs.Ref(loss, "loss");
             lock (m.Owner.Gate)
             {
-                var ws = m.Lm.Get((batch, seqLen), k => new LmWorkspace(g, k.B, k.T));
+                var ws = m.Lm.Get((batch, seqLen), g, static (k, model) => new LmWorkspace(model, k.B, k.T));
                 var x = ws.Batch;
                 TokenRows.Fill(ids, mask, batch, seqLen, V, x.Tokens, x.AttentionMask, x.Positions);
                 int counted = 0;

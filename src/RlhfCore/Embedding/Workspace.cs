@@ -9,12 +9,15 @@ internal sealed class Workspace<TKey, TValue> : IDisposable where TKey : IEquata
     private TKey? _key;
     private TValue? _value;
 
-    /// <summary>The object for <paramref name="key"/>, made by <paramref name="create"/> when the cached one has another key.</summary>
-    public TValue Get(TKey key, Func<TKey, TValue> create)
+    /// <summary>
+    /// The object for <paramref name="key"/>, made by <paramref name="create"/> from the key and
+    /// <paramref name="state"/> when the cached one has another key (a static lambda: no allocation per call).
+    /// </summary>
+    public TValue Get<TState>(TKey key, TState state, Func<TKey, TState, TValue> create)
     {
         if (_value != null && _key!.Equals(key)) return _value;
         Dispose();
-        _value = create(key);
+        _value = create(key, state);
         _key = key;
         return _value;
     }
