@@ -1,0 +1,68 @@
+using System.Text;
+using RlhfCore.Backends.Cuda.Native;
+using RlhfCore.Embedding;
+using RlhfCore.IO;
+
+namespace RlhfCore.Tests.Embedding;
+
+/// <summary>The managed half of the C API's error handling: status codes, and the message copy behind rlhf_last_error.</summary>
+public sealed class EmbeddingErrorsTests
+{
+    private static IEnumerable<TestCaseData> Statuses()
+    {
+        yield return new TestCaseData(new ArgumentException("x"), 1);
+        yield return new TestCaseData(new InvalidOperationException("x"), 1);
+        yield return new TestCaseData(new BadHandleException("x"), 2);
+        yield return new TestCaseData(new CudaUnavailableException("x"), 4);
+        yield return new TestCaseData(new FileNotFoundException("x"), 5);
+        yield return new TestCaseData(new SafetensorsException("m.safetensors", null, "x"), 5);
+        yield return new TestCaseData(new BufferTooSmallException("x"), 6);
+        yield return new TestCaseData(new OutOfMemoryException("x"), 7);
+        yield return new TestCaseData(new NonFiniteException("x"), 9);
+        yield return new TestCaseData(new NullReferenceException("x"), 10);
+    }
+
+    [TestCaseSource(nameof(Statuses))]
+    public void Fail_MapsTheExceptionToItsStatus_AndKeepsTheMessage(Exception e, int status)
+    {
+        Assert.That(EmbeddingErrors.Fail(e, "rlhf_test"), Is.EqualTo(status));
+        Assert.That(EmbeddingErrors.LastError, Does.StartWith("rlhf_test: "));
+        if (status == 10) Assert.That(EmbeddingErrors.LastError, Does.Contain("internal error NullReferenceException"));
+    }
+
+    [Test]
+    public unsafe void CopyTo_TruncatesOnACharacterBoundary_AndEndsWithNul()
+    {
+        EmbeddingErrors.Fail(new ArgumentException("ab€"), "f"); // "f: ab€": € is 3 UTF-8 bytes
+        byte* buffer = stackalloc byte[16];
+        new Span<byte>(buffer, 16).Fill(0xAA);
+        int n = EmbeddingErrors.CopyTo(buffer, 7); // room for 6 bytes: "f: ab" plus 1 byte of € would split it
+        Assert.That(Encoding.UTF8.GetString(buffer, n), Is.EqualTo("f: ab"));
+        Assert.That(buffer[n], Is.Zero);
+        n = EmbeddingErrors.CopyTo(buffer, 16);
+        Assert.That(Encoding.UTF8.GetString(buffer, n), Is.EqualTo("f: ab€"));
+        Assert.That(buffer[n], Is.Zero);
+    }
+
+    [Test]
+    public void Messages_ArePerThread()
+    {
+        EmbeddingErrors.Fail(new ArgumentException("here"), "f");
+        string? other = null;
+        var thread = new Thread(() => other = EmbeddingErrors.LastError);
+        thread.Start();
+        thread.Join();
+        Assert.That(other, Is.Empty);
+        Assert.That(EmbeddingErrors.LastError, Is.EqualTo("f: here"));
+    }
+
+    [Test]
+    public void OptimizerSettings_ParseCommasAndSpaces_OverDefaults()
+    {
+        var o = OptimizerSettings.AdamW("adamw", "beta1=0.8, eps=1e-6 weight_decay=0");
+        Assert.That(o, Is.EqualTo(new RlhfCore.Optim.AdamWOptions(Beta1: 0.8f, Eps: 1e-6f, WeightDecay: 0)));
+        Assert.That(OptimizerSettings.AdamW("adamw", null), Is.EqualTo(new RlhfCore.Optim.AdamWOptions()));
+        Assert.That(() => OptimizerSettings.AdamW("adamw", "beta1=0.8,beta1=0.7"), Throws.ArgumentException.With.Message.Contains("given twice"));
+        Assert.That(() => OptimizerSettings.AdamW("adamw", "eps=tiny"), Throws.ArgumentException.With.Message.Contains("'tiny' is not a number"));
+    }
+}
