@@ -20,12 +20,12 @@ public static class FeedbackReader
 
     /// <summary>Reads every record of <paramref name="path"/>.</summary>
     /// <exception cref="DataFormatException">The file is unreadable, empty, mixes kinds, or a line is malformed or (without <paramref name="skipInvalid"/>) has bad content.</exception>
-    public static FeedbackSet Read(string path, FeedbackKind? kind = null, bool skipInvalid = false)
+    public static FeedbackSet Read(string path, FeedbackKind? kind = null, bool skipInvalid = false, int maxLineBytes = JsonlReader.DefaultMaxLineBytes)
     {
         var records = new List<FeedbackRecord>();
         var skipped = new List<string>();
         FeedbackKind? fileKind = kind;
-        foreach (var line in JsonlReader.Read(path))
+        foreach (var line in JsonlReader.Read(path, maxLineBytes))
         {
             var detected = Detect(line);
             if (fileKind == null)
