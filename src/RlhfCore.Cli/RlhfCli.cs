@@ -43,7 +43,7 @@ internal static class RlhfCli
         if (result.Errors.Count > 0)
         {
             foreach (var e in result.Errors) ErrorOutput.Write(e.Message);
-            Console.Error.WriteLine($"run 'rlhf {string.Join(' ', CommandPath(result))} --help' for the flags");
+            Console.Error.WriteLine($"run '{string.Join(' ', ["rlhf", .. CommandPath(result), "--help"])}' for the flags");
             return ErrorOutput.Usage;
         }
         // Exceptions that escape Guard are bugs: let them crash with their stack trace, unchanged.

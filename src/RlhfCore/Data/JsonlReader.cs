@@ -11,7 +11,10 @@ namespace RlhfCore.Data;
 /// </summary>
 public static class JsonlReader
 {
-    /// <summary>Default longest line: 16 MiB, about 500× the longest line of Anthropic's HH files.</summary>
+    /// <summary>
+    /// Default longest line: 16 MiB, about 2,000× the longest line (7,933 bytes) of the HH test file in the
+    /// shared data (<c>zcat harmless-base-test.jsonl.gz | awk '{ if (length($0) > m) m = length($0) } END { print m }'</c>).
+    /// </summary>
     public const int DefaultMaxLineBytes = 16 << 20;
 
     /// <summary>Largest limit a caller may set: 1 GiB, the most one array holds with room to parse it.</summary>
