@@ -47,7 +47,8 @@ public class OptionFuzzTests
         {
             var (name, flags) = commands[rng.Next(commands.Length)];
             var args = new List<string>();
-            for (int k = rng.Next(1, 4); k > 0; k--) args.AddRange([flags[rng.Next(flags.Length)], RandomValue(rng)]);
+            // Distinct flags: a repeated flag is the parser's own usage error, not a value check.
+            foreach (var flag in flags.OrderBy(_ => rng.Next()).Take(rng.Next(1, 4))) args.AddRange([flag, RandomValue(rng)]);
             Check(name, args, ref succeeded);
             runs++;
         }
