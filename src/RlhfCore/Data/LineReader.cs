@@ -11,14 +11,13 @@ internal sealed class LineReader(Stream stream, string path, int maxLineBytes)
     private int _start, _end;
     private byte[] _line = new byte[4096];
     private bool _first = true;
+    private long _consumed;
 
     /// <summary>1-based number of the line last returned.</summary>
     public int LineNumber { get; private set; }
 
     /// <summary>Offset in the (decompressed) stream of the line last returned.</summary>
     public long LineOffset { get; private set; }
-
-    private long _consumed;
 
     /// <summary>The next line's bytes (valid until the next call), or false at the end of the stream.</summary>
     /// <exception cref="DataFormatException">The line is longer than the limit.</exception>
@@ -52,13 +51,13 @@ internal sealed class LineReader(Stream stream, string path, int maxLineBytes)
             if (newline >= 0) break;
         }
         LineNumber++;
-        LineOffset = offset;
         int begin = 0;
         if (_first)
         {
             _first = false;
             if (_line.AsSpan(0, length).StartsWith("\uFEFF"u8)) begin = 3;
         }
+        LineOffset = offset + begin;
         if (length > begin && _line[length - 1] == '\r') length--;
         line = _line.AsMemory(begin, length - begin);
         return true;

@@ -58,6 +58,15 @@ public class StrictDecodingTests
     }
 
     [Test]
+    public void ByteOffsets_CountFromTheFileStart_ByteOrderMarkIncluded()
+    {
+        string path = _files.Missing("bom.jsonl");
+        File.WriteAllBytes(path, [.. "\uFEFF{\"a\":\""u8, 0xFE, .. "\"}\n"u8]);
+        var e = Assert.Throws<DataFormatException>(() => JsonlReader.Read(path).ToList())!;
+        Assert.That(e.Message, Is.EqualTo($"{path} line 1: invalid UTF-8 at byte 6 of the line (byte 9 of the file; byte 0xfe)"));
+    }
+
+    [Test]
     public void InvalidUtf8_InPlainText_NamesLineAndByte()
     {
         string txt = _files.Missing("bad.txt");

@@ -44,7 +44,7 @@ public sealed record BestOfNOptions
     [Description("Write each prompt's best completion as {\"prompt\",\"completion\"} JSONL here (a rejection-sampling set for rlhf sft).")]
     public string? Output { get; init; }
     [Description("Write only prompts whose best score is at least this (when set).")]
-    [Bounds(double.MinValue, double.MaxValue)]
+    [Bounds(-Limits.MaxThreshold, Limits.MaxThreshold)]
     public double? MinScore { get; init; }
     [Description("Seed of the prompts and the sampling.")]
     public ulong Seed { get; init; } = 1;

@@ -7,8 +7,8 @@ namespace RlhfCore.Training.Core;
 /// </summary>
 public static class Limits
 {
-    /// <summary>Rows (or pairs, prompts) per micro-batch: 2^16. Beyond it a batch of even one token per row
-    /// no longer fits the per-tensor element count of a GPT-2 vocabulary's logits.</summary>
+    /// <summary>Rows (or pairs, prompts) per micro-batch: 2^16, above any batch that fits: GPT-2's logits for
+    /// 65,536 rows of a single token would already hold 3.3 billion elements, more than one tensor's 2^31 − 1.</summary>
     public const double MaxBatch = 65536;
 
     /// <summary>Tokens per row: 2^16, 64× GPT-2's context; the model's own context is checked later.</summary>
