@@ -46,7 +46,7 @@ internal static class RlhfCli
             Console.Error.WriteLine($"run '{string.Join(' ', ["rlhf", .. CommandPath(result), "--help"])}' for the flags");
             return ErrorOutput.Usage;
         }
-        // Exceptions that escape Guard are bugs: let them crash with their stack trace, unchanged.
+        // Exceptions that escape Guard are bugs: they propagate to Start (and to tests) unchanged.
         return result.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
     }
 
@@ -65,7 +65,16 @@ internal static class RlhfCli
             });
             AnsiConsole.Profile.Width = 4096;
         }
-        return Run(Build(), args);
+        try
+        {
+            return Run(Build(), args);
+        }
+        catch (Exception e)
+        {
+            // Only bugs get here (Guard turns users' errors into one line): keep the whole trace for the report.
+            Console.Error.WriteLine($"error: internal error, please report it with this trace: {e}");
+            return ErrorOutput.Failure;
+        }
     }
 
     private static IEnumerable<string> CommandPath(ParseResult result)
