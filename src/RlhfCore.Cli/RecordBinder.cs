@@ -1,14 +1,16 @@
 using System.CommandLine;
 using System.ComponentModel;
 using System.Reflection;
-using System.Text;
+using RlhfCore.Training.Core;
 
 namespace RlhfCore.Cli;
 
 /// <summary>
 /// Maps an options record onto command-line flags one to one: each public init property becomes
-/// <c>--kebab-case-name</c> with the record's default and the property's [Description]. Binding reads
-/// every flag back into a new record, so the record stays the single source of truth.
+/// <c>--kebab-case-name</c> with the record's default and the property's [Description], followed in
+/// <c>--help</c> by its <see cref="BoundsAttribute"/> range. Numeric flags are parsed by
+/// <see cref="NumberParser"/> against that range. Binding reads every flag back into a new record, so the
+/// record stays the single source of truth.
 /// </summary>
 internal sealed class RecordBinder<TRecord> where TRecord : new()
 {
@@ -23,14 +25,21 @@ internal sealed class RecordBinder<TRecord> where TRecord : new()
             if (p.SetMethod == null || p.GetIndexParameters().Length > 0) continue;
             var option = (Option)typeof(RecordBinder<TRecord>).GetMethod(nameof(MakeOption), BindingFlags.NonPublic | BindingFlags.Static)!
                 .MakeGenericMethod(p.PropertyType)
-                .Invoke(null, [FlagName(p.Name), p.GetCustomAttribute<DescriptionAttribute>()?.Description ?? "", p.GetValue(defaults)])!;
+                .Invoke(null, [p, p.GetValue(defaults)])!;
             command.Add(option);
             _options.Add((p, option));
         }
     }
 
-    private static Option<T> MakeOption<T>(string name, string description, T defaultValue) =>
-        new(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+    private static Option<T> MakeOption<T>(PropertyInfo property, T defaultValue)
+    {
+        string flag = OptionBounds.FlagName(property.Name);
+        string description = property.GetCustomAttribute<DescriptionAttribute>()?.Description ?? "";
+        if (OptionBounds.BoundsOf(property) is { } bounds) description += $" Range: {bounds.Interval}.";
+        var option = new Option<T>(flag) { Description = description, DefaultValueFactory = _ => defaultValue };
+        if (OptionBounds.IsBoundedType(typeof(T))) option.CustomParser = r => NumberParser.Parse<T>(r, property, flag);
+        return option;
+    }
 
     /// <summary>The record with every flag's value.</summary>
     public TRecord Bind(ParseResult result)
@@ -42,17 +51,5 @@ internal sealed class RecordBinder<TRecord> where TRecord : new()
                     && m.GetParameters()[0].ParameterType.GetGenericTypeDefinition() == typeof(Option<>))
                 .MakeGenericMethod(p.PropertyType).Invoke(result, [o]));
         return record;
-    }
-
-    /// <summary><c>GradAccum</c> → <c>--grad-accum</c>.</summary>
-    public static string FlagName(string property)
-    {
-        var sb = new StringBuilder("--");
-        for (int i = 0; i < property.Length; i++)
-        {
-            if (char.IsUpper(property[i]) && i > 0) sb.Append('-');
-            sb.Append(char.ToLowerInvariant(property[i]));
-        }
-        return sb.ToString();
     }
 }

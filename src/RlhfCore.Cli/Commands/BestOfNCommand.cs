@@ -17,10 +17,7 @@ internal static class BestOfNCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("best-of-n", "Best-of-n sampling with a reward model; optionally writes a rejection-sampling set for rlhf sft");
-        var binder = new RecordBinder<BestOfNOptions>(cmd);
-        cmd.SetAction(r => CommonOptions.Guard(() => Run(binder.Bind(r).Validate())));
-        return cmd;
+        return OptionsCommand.Create<BestOfNOptions>(new Command("best-of-n", "Best-of-n sampling with a reward model; optionally writes a rejection-sampling set for rlhf sft"), o => o.Validate(), Run);
     }
 
     private static int Run(BestOfNOptions o)
@@ -29,7 +26,7 @@ internal static class BestOfNCommand
         var tokenizer = TokenizerFactory.Create(o.Tokenizer, o.TokenizerDir);
         using var policy = ModelFiles.Load(o.Policy!, backend);
         VocabularyMatch.Require(tokenizer, policy.Config.VocabSize, $"--policy {o.Policy}");
-        var prompts = PromptSet.Load(o.Prompts, o.NumPrompts, o.Seed);
+        var prompts = PromptSet.Load(o.Prompts, o.NumPrompts, o.Seed, o.MaxLineBytes);
         bool arithmetic = o.Prompts == "builtin:arithmetic";
         int maxPrompt = prompts.Max(p => p.Length == 0 ? 1 : tokenizer.Encode(p).Length);
         if (maxPrompt >= policy.Config.MaxSeqLen)
@@ -47,7 +44,7 @@ internal static class BestOfNCommand
         AnsiConsole.MarkupLineInterpolated($"[bold]best-of-{o.N}[/] {prompts.Count:N0} prompts × {o.N} samples, scored by {scorer.Name}, {backend.DeviceDescription}");
         var result = sampler.Sample(prompts, o.N, sampling, new Rng(o.Seed));
 
-        var table = new Table().AddColumns("selection", $"mean {scorer.Name} score");
+        var table = new Table().AddColumns("selection", Markup.Escape($"mean {scorer.Name} score"));
         table.AddRow("single sample", $"{result.MeanSampleScore:F4}");
         for (int k = 2; k < o.N; k *= 2) table.AddRow($"best of {k}", $"{result.MeanBestOfFirst(k):F4}");
         table.AddRow($"best of {o.N}", $"{result.MeanBestScore:F4}");

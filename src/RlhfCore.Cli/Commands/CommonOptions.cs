@@ -1,20 +1,14 @@
-using System.CommandLine;
-using Spectre.Console;
+using RlhfCore.Training.Core;
 
 namespace RlhfCore.Cli.Commands;
 
-/// <summary>Flags and error handling every command shares.</summary>
+/// <summary>Error handling every command shares.</summary>
 internal static class CommonOptions
 {
-    public static Option<string> Device() =>
-        new("--device") { Description = "Backend: cpu or cuda", DefaultValueFactory = _ => "cpu" };
-
-    public static Option<int> Threads() =>
-        new("--threads") { Description = "CPU threads (0 = all)", DefaultValueFactory = _ => 0 };
-
     /// <summary>
-    /// Runs a command body and turns the errors users cause (bad files, bad flags, bad data) into one
-    /// clear line and exit code 1, instead of a stack trace.
+    /// Runs a command body and turns the errors users cause into one clear line on standard error instead
+    /// of a stack trace: exit code 2 for a flag out of its range (<see cref="OptionException"/>), 1 for the
+    /// rest (bad files, bad data, inconsistent flags).
     /// </summary>
     public static int Guard(Func<int> body)
     {
@@ -22,12 +16,17 @@ internal static class CommonOptions
         {
             return body();
         }
+        catch (OptionException e)
+        {
+            ErrorOutput.Write(e.Message);
+            return ErrorOutput.Usage;
+        }
         catch (Exception e) when (e is ArgumentException or IOException or FormatException or InvalidDataException
                                       or InvalidOperationException or UnauthorizedAccessException or KeyNotFoundException
                                       or Backends.Cuda.Native.CudaUnavailableException)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-            return 1;
+            ErrorOutput.Write(e.Message);
+            return ErrorOutput.Failure;
         }
     }
 }

@@ -20,10 +20,7 @@ internal static class DpoCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("dpo", "Direct preference optimization (DPO / IPO) on {\"prompt\",\"chosen\",\"rejected\"} pairs, from an SFT checkpoint");
-        var binder = new RecordBinder<DpoOptions>(cmd);
-        cmd.SetAction(r => CommonOptions.Guard(() => Run(binder.Bind(r).Validate())));
-        return cmd;
+        return OptionsCommand.Create<DpoOptions>(new Command("dpo", "Direct preference optimization (DPO / IPO) on {\"prompt\",\"chosen\",\"rejected\"} pairs, from an SFT checkpoint"), o => o.Validate(), Run);
     }
 
     private static int Run(DpoOptions o)

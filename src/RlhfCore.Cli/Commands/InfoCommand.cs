@@ -25,13 +25,14 @@ internal static class InfoCommand
             grid.AddRow("layers", $"{config.NumLayers}");
             grid.AddRow("heads", $"{config.NumHeads}");
             grid.AddRow("width", $"{config.Channels}");
-            grid.AddRow("extra heads", heads.ToString());
+            grid.AddRow("extra heads", Markup.Escape(heads.ToString()));
             grid.AddRow("parameters", $"{GptParameters.Count(table):N0}");
             AnsiConsole.Write(grid);
             if (r.GetValue(tensors))
             {
                 var list = new Table().AddColumns("tensor", "shape", "elements");
-                foreach (var s in table) list.AddRow(s.Name, $"[{string.Join(", ", s.Shape)}]", $"{s.Length:N0}");
+                // Names and shapes are data: "[260, 64]" unescaped is read as a markup tag.
+                foreach (var s in table) list.AddRow(Markup.Escape(s.Name), Markup.Escape($"[{string.Join(", ", s.Shape)}]"), $"{s.Length:N0}");
                 AnsiConsole.Write(list);
             }
             return 0;

@@ -20,15 +20,9 @@ internal static class PipelineCommand
 
     private static Command Build(string name, string description, bool demo)
     {
-        var cmd = new Command(name, description);
-        var binder = new RecordBinder<PipelineOptions>(cmd);
-        cmd.SetAction(r => CommonOptions.Guard(() =>
-        {
-            var o = binder.Bind(r);
-            if (demo && o.OutDir == new PipelineOptions().OutDir) o = o with { OutDir = "runs/demo" };
-            return Run(o.Validate(), demo);
-        }));
-        return cmd;
+        return OptionsCommand.Create<PipelineOptions>(new Command(name, description),
+            o => (demo && o.OutDir == new PipelineOptions().OutDir ? o with { OutDir = "runs/demo" } : o).Validate(),
+            o => Run(o, demo));
     }
 
     private static int Run(PipelineOptions o, bool demo)
@@ -52,7 +46,7 @@ internal static class PipelineCommand
         catch (AwaitingLabelsException e)
         {
             AnsiConsole.MarkupLineInterpolated($"[yellow]waiting for labels:[/] {e.Message}");
-            return 2;
+            return 3;
         }
     }
 

@@ -21,10 +21,7 @@ internal static class PpoCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("ppo", "RL fine-tuning with a KL penalty to a reference: PPO, A2C, REINFORCE, RLOO or GRPO");
-        var binder = new RecordBinder<PpoOptions>(cmd);
-        cmd.SetAction(r => CommonOptions.Guard(() => Run(binder.Bind(r).Validate())));
-        return cmd;
+        return OptionsCommand.Create<PpoOptions>(new Command("ppo", "RL fine-tuning with a KL penalty to a reference: PPO, A2C, REINFORCE, RLOO or GRPO"), o => o.Validate(), Run);
     }
 
     private static int Run(PpoOptions o)
@@ -38,7 +35,7 @@ internal static class PpoCommand
         using var run = RunFolder.Open(o.OutDir, "ppo", o.Resume, o.Overwrite);
         using var backend = BackendFactory.Create(o.Device, o.Threads);
         var tokenizer = TokenizerFactory.Create(o.Tokenizer, o.TokenizerDir);
-        var prompts = PromptSource.Load(o.Prompts, o.PromptPool, o.Seed);
+        var prompts = PromptSource.Load(o.Prompts, o.PromptPool, o.Seed, o.MaxLineBytes);
         string? resumeDir = run.ResumeDirectory;
         var heads = method.UsesValueHead ? ModelHeads.Value : ModelHeads.None;
 

@@ -19,10 +19,7 @@ internal static class RewardCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("reward", "Train a reward model on feedback: pairs (Bradley–Terry), rankings (Plackett–Luce), ratings (regression), approvals (logistic)");
-        var binder = new RecordBinder<RewardOptions>(cmd);
-        cmd.SetAction(r => CommonOptions.Guard(() => Run(binder.Bind(r).Validate())));
-        return cmd;
+        return OptionsCommand.Create<RewardOptions>(new Command("reward", "Train a reward model on feedback: pairs (Bradley–Terry), rankings (Plackett–Luce), ratings (regression), approvals (logistic)"), o => o.Validate(), Run);
     }
 
     private static int Run(RewardOptions o)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using RlhfCore.Backends;
 using RlhfCore.Backends.Cpu;
 using RlhfCore.Backends.Cuda;
+using RlhfCore.Cli.Options;
 using Spectre.Console;
 
 namespace RlhfCore.Cli.Commands;
@@ -12,25 +13,19 @@ namespace RlhfCore.Cli.Commands;
 /// </summary>
 internal static class SelfTestCommand
 {
-    public static Command Create()
+    public static Command Create() => OptionsCommand.Create<SelfTestOptions>(
+        new Command("selftest", "Check every kernel of a backend against the CPU backend"), o => o.Validate(), Run);
+
+    private static int Run(SelfTestOptions o)
     {
-        var cmd = new Command("selftest", "Check every kernel of a backend against the CPU backend");
-        var device = new Option<string>("--device") { Description = "Backend to test: cuda (or cpu, against itself)", DefaultValueFactory = _ => "cuda" };
-        var op = new Option<string?>("--op") { Description = "Test only this op: " + string.Join(", ", BackendSelfTest.Ops) };
-        var seed = new Option<int>("--seed") { Description = "Seed of the random inputs", DefaultValueFactory = _ => 1234 };
-        cmd.Add(device); cmd.Add(op); cmd.Add(seed);
-        cmd.SetAction(r => CommonOptions.Guard(() =>
-        {
-            using var backend = BackendFactory.Create(r.GetValue(device)!, 0);
-            if (backend is CudaBackend cuda) cuda.SyncCheck = true;
-            using var reference = new CpuBackend();
-            AnsiConsole.MarkupLineInterpolated($"selftest of {backend.DeviceDescription} against {reference.DeviceDescription}");
-            var rows = new BackendSelfTest(backend, reference, r.GetValue(seed)).Run(r.GetValue(op));
-            Console.WriteLine(BackendSelfTest.Format(rows));
-            int failed = rows.Count(x => !x.Pass);
-            Console.WriteLine($"{rows.Count - failed} passed, {failed} failed");
-            return failed == 0 ? 0 : 1;
-        }));
-        return cmd;
+        using var backend = BackendFactory.Create(o.Device, 0);
+        if (backend is CudaBackend cuda) cuda.SyncCheck = true;
+        using var reference = new CpuBackend();
+        AnsiConsole.MarkupLineInterpolated($"selftest of {backend.DeviceDescription} against {reference.DeviceDescription}");
+        var rows = new BackendSelfTest(backend, reference, o.Seed).Run(o.Op);
+        Console.WriteLine(BackendSelfTest.Format(rows));
+        int failed = rows.Count(x => !x.Pass);
+        Console.WriteLine($"{rows.Count - failed} passed, {failed} failed");
+        return failed == 0 ? 0 : 1;
     }
 }

@@ -19,10 +19,7 @@ internal static class SftCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("sft", "Supervised fine-tuning (next-token loss; completion-only for prompt/completion data)");
-        var binder = new RecordBinder<SftOptions>(cmd);
-        cmd.SetAction(r => CommonOptions.Guard(() => Run(binder.Bind(r).Validate())));
-        return cmd;
+        return OptionsCommand.Create<SftOptions>(new Command("sft", "Supervised fine-tuning (next-token loss; completion-only for prompt/completion data)"), o => o.Validate(), Run);
     }
 
     private static int Run(SftOptions o)

@@ -8,10 +8,11 @@ public static class SftDataset
 {
     /// <summary>The records of <paramref name="path"/>, read lazily in file order.</summary>
     /// <exception cref="DataFormatException">A line is malformed; the message names the file, line and field.</exception>
-    public static IEnumerable<SftRecord> Read(string path) => JsonlReader.Read(path).Select(Parse);
+    public static IEnumerable<SftRecord> Read(string path, int maxLineBytes = JsonlReader.DefaultMaxLineBytes) =>
+        JsonlReader.Read(path, maxLineBytes).Select(Parse);
 
     /// <summary>All records of <paramref name="path"/>.</summary>
-    public static List<SftRecord> Load(string path) => Read(path).ToList();
+    public static List<SftRecord> Load(string path, int maxLineBytes = JsonlReader.DefaultMaxLineBytes) => Read(path, maxLineBytes).ToList();
 
     private static SftRecord Parse(JsonlRecord line)
     {

@@ -62,7 +62,7 @@ public sealed class SftExample
         {
             if (overlong == OverlongPolicy.Error)
                 throw new DataFormatException(record.FilePath, record.Line, null,
-                    $"the example is {length} tokens, longer than the context of {contextLength} + 1 (use {nameof(OverlongPolicy)}.{nameof(OverlongPolicy.Truncate)} to cut it)");
+                    $"the example is {length} tokens, longer than the context of {contextLength} + 1 (raise --seq-len, or cut it with --overlong Truncate)");
             length = contextLength + 1;
         }
 

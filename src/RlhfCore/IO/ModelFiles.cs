@@ -9,6 +9,12 @@ public static class ModelFiles
     /// <summary>The architecture and heads stored in <paramref name="path"/> (safetensors or llm.c .bin).</summary>
     public static (GptConfig Config, ModelHeads Heads) ReadInfo(string path)
     {
+        if (Directory.Exists(path))
+        {
+            string inside = Path.Combine(path, "model.safetensors");
+            throw new FileNotFoundException($"{path} is a directory; a model is a file: a .safetensors (Hugging Face GPT-2 layout) or an llm.c .bin"
+                + (File.Exists(inside) ? $", such as {inside}" : ""), path);
+        }
         if (!File.Exists(path)) throw new FileNotFoundException($"model file not found: {path}", path);
         if (IsLlmc(path)) return (LlmcCheckpoint.ReadInfo(path).Config, ModelHeads.None);
         var info = Gpt2Checkpoint.ReadInfo(path);

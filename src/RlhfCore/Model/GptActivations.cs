@@ -73,6 +73,8 @@ public sealed class GptActivations : IDisposable
             throw new ArgumentOutOfRangeException(nameof(T), T, $"sequence length must be in [1, {config.MaxSeqLen}] (the model's context)");
         this.B = B;
         this.T = T;
+        ArenaBudget.Check($"activations for {B:N0} rows × {T:N0} tokens", backend, rows => Table(backend, config, rows, T), B,
+            "lower the batch size (--batch) or the sequence length (--seq-len)");
         _arena = new TensorArena(backend, Table(backend, config, B, T));
         var layers = new Layer[config.NumLayers];
         for (int l = 0; l < layers.Length; l++)

@@ -30,6 +30,8 @@ public sealed class GptGenerator : IDisposable
         _maxBatch = maxBatch;
         _maxPrompt = maxPrompt;
         _maxT = cfg.MaxSeqLen;
+        ArenaBudget.Check($"the KV cache for {maxBatch:N0} rows of up to {cfg.MaxSeqLen:N0} tokens", _be, rows => Table(cfg, rows, maxPrompt), maxBatch,
+            "generate fewer rows at once (--num-samples, the number of prompts, or --batch)");
         _arena = new TensorArena(_be, Table(cfg, maxBatch, maxPrompt));
     }
 

@@ -1,42 +1,42 @@
+using RlhfCore.Training.Core;
+
 namespace RlhfCore.Optim;
 
 /// <summary>
 /// The optimizer settings every trainer's options record carries (SFT, reward model, DPO, PPO), each with
-/// its own defaults and CLI descriptions. The checks and the AdamW settings derived from them live here once.
+/// its own defaults and CLI descriptions. Their ranges are declared here once, as <see cref="BoundsAttribute"/>s that <see cref="OptionBounds"/> checks for every implementing record; the AdamW settings derived from them live here too.
 /// </summary>
 public interface IOptimizerSettings
 {
     /// <summary>Optimizer steps (rollout steps for PPO).</summary>
+    [Bounds(1, Limits.MaxSteps)]
     int Steps { get; }
     /// <summary>Peak learning rate.</summary>
+    [Bounds(0, Limits.MaxLr, MinExclusive = true, Why = Limits.LrWhy)]
     float Lr { get; }
     /// <summary>Linear warmup steps.</summary>
+    [Bounds(0, Limits.MaxSteps)]
     int Warmup { get; }
     /// <summary>Global gradient-norm clip (0 = off).</summary>
+    [Bounds(0, Limits.MaxThreshold)]
     float GradClip { get; }
     /// <summary>AdamW β1.</summary>
+    [Bounds(0, 1, MaxExclusive = true)]
     float Beta1 { get; }
     /// <summary>AdamW β2.</summary>
+    [Bounds(0, 1, MaxExclusive = true)]
     float Beta2 { get; }
     /// <summary>AdamW ε.</summary>
+    [Bounds(0, 1, MinExclusive = true)]
     float Eps { get; }
     /// <summary>Decoupled weight decay on 2-D weights.</summary>
+    [Bounds(0, 1, Why = "decoupled decay scales each 2-D weight by 1 − lr × decay per step")]
     float WeightDecay { get; }
 }
 
-/// <summary>Checks and derived values of <see cref="IOptimizerSettings"/>.</summary>
+/// <summary>Derived values of <see cref="IOptimizerSettings"/>.</summary>
 public static class OptimizerSettings
 {
-    /// <summary>Throws naming the flag when steps, learning rate, warmup, clipping or an AdamW setting is out of range.</summary>
-    public static void ValidateOptimizer(this IOptimizerSettings o)
-    {
-        if (o.Steps < 1) throw new ArgumentException($"--steps must be positive, got {o.Steps}");
-        if (!(o.Lr > 0)) throw new ArgumentException($"--lr must be positive, got {o.Lr}");
-        if (o.Warmup < 0) throw new ArgumentException($"--warmup must be ≥ 0, got {o.Warmup}");
-        if (!(o.GradClip >= 0)) throw new ArgumentException($"--grad-clip must be ≥ 0, got {o.GradClip}");
-        o.AdamW().Validate();
-    }
-
     /// <summary>The AdamW hyperparameters of <paramref name="o"/>.</summary>
     public static AdamWOptions AdamW(this IOptimizerSettings o) => new(o.Beta1, o.Beta2, o.Eps, o.WeightDecay);
 }

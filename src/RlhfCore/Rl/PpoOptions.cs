@@ -1,5 +1,7 @@
 using System.ComponentModel;
+using RlhfCore.Data;
 using RlhfCore.Optim;
+using RlhfCore.Training.Core;
 
 namespace RlhfCore.Rl;
 
@@ -62,7 +64,11 @@ public sealed record PpoOptions : IOptimizerSettings
     public PolicyGradientMethod Method { get; init; } = PolicyGradientMethod.Ppo;
     [Description("Prompts: a JSONL file of {\"prompt\"}, or builtin:arithmetic.")]
     public string Prompts { get; init; } = "builtin:arithmetic";
+    [Description("Longest line of a JSONL file, in bytes; a longer line is an error naming it.")]
+    [Bounds(1024, JsonlReader.MaxLineBytesLimit)]
+    public int MaxLineBytes { get; init; } = JsonlReader.DefaultMaxLineBytes;
     [Description("Number of built-in prompts drawn (builtin:arithmetic).")]
+    [Bounds(1, Limits.MaxCount)]
     public int PromptPool { get; init; } = 4096;
     [Description("Policy checkpoint to start from (an SFT model); also the reference unless Reference is set.")]
     public string? InitFrom { get; init; }
@@ -84,27 +90,37 @@ public sealed record PpoOptions : IOptimizerSettings
     [Description("Rollout steps (each: sample, score, then optimize).")]
     public int Steps { get; init; } = 100;
     [Description("Prompts per rollout.")]
+    [Bounds(1, Limits.MaxBatch)]
     public int PromptsPerStep { get; init; } = 16;
     [Description("Responses per prompt (0 = the method's default: 1, or 4 for Rloo and Grpo).")]
+    [Bounds(0, 1024)]
     public int SamplesPerPrompt { get; init; }
     [Description("Sequences per minibatch (one optimizer step each); must divide the rollout size.")]
+    [Bounds(1, Limits.MaxBatch)]
     public int MiniBatch { get; init; } = 8;
     [Description("Passes over each rollout (Ppo, Rloo, Grpo; A2c and Reinforce make one).")]
+    [Bounds(1, 1000)]
     public int Epochs { get; init; } = 4;
     [Description("Maximum response tokens.")]
+    [Bounds(1, Limits.MaxSeqLen)]
     public int MaxNewTokens { get; init; } = 8;
     [Description("Sampling temperature (log-probabilities are taken at the same temperature, as TRL).")]
+    [Bounds(0, 100, MinExclusive = true)]
     public float Temperature { get; init; } = 1f;
     [Description("Stop a response at the tokenizer's end-of-text token.")]
     public bool StopAtEos { get; init; } = true;
     [Description("Subtracted from the score of a response that did not end with EOS (TRL's missing_eos_penalty; 0 = off).")]
+    [Bounds(0, Limits.MaxThreshold)]
     public double MissingEosPenalty { get; init; }
 
     [Description("Initial KL coefficient β.")]
+    [Bounds(0, Limits.MaxCoefficient)]
     public double KlCoef { get; init; } = 0.05;
     [Description("Target KL per sequence for the adaptive controller (0 = fixed β).")]
+    [Bounds(0, Limits.MaxThreshold)]
     public double KlTarget { get; init; }
     [Description("Adaptive controller horizon, in sequences.")]
+    [Bounds(0, 1e12, MinExclusive = true)]
     public double KlHorizon { get; init; } = 10000;
     [Description("KL estimator: Auto, K1, K2 or K3.")]
     public KlEstimatorChoice KlEstimator { get; init; } = KlEstimatorChoice.Auto;
@@ -112,26 +128,35 @@ public sealed record PpoOptions : IOptimizerSettings
     public KlPlacement KlPenalty { get; init; } = KlPlacement.Auto;
 
     [Description("Discount γ.")]
+    [Bounds(0, 1)]
     public float Gamma { get; init; } = 1f;
     [Description("GAE λ.")]
+    [Bounds(0, 1)]
     public float Lam { get; init; } = 0.95f;
     [Description("Whiten advantages over the rollout.")]
     public bool WhitenAdvantages { get; init; } = true;
     [Description("Whiten per-token rewards (mean kept), as TRL's whiten_rewards.")]
     public bool WhitenRewards { get; init; }
     [Description("Clip scores to [−c, c] (0 = off).")]
+    [Bounds(0, Limits.MaxThreshold)]
     public double ScoreClip { get; init; }
     [Description("Policy ratio clip ε.")]
+    [Bounds(0, Limits.MaxThreshold, MinExclusive = true)]
     public float ClipRange { get; init; } = 0.2f;
     [Description("Value clip range around the rollout's values.")]
+    [Bounds(0, Limits.MaxThreshold, MinExclusive = true)]
     public float ClipRangeValue { get; init; } = 0.2f;
     [Description("Value-loss coefficient.")]
+    [Bounds(0, Limits.MaxCoefficient)]
     public float VfCoef { get; init; } = 0.1f;
     [Description("Entropy bonus coefficient.")]
+    [Bounds(0, Limits.MaxCoefficient)]
     public float EntropyCoef { get; init; }
     [Description("Stop a rollout's epochs when a minibatch's approx-KL exceeds this (0 = off).")]
+    [Bounds(0, Limits.MaxThreshold)]
     public double TargetKl { get; init; }
     [Description("REINFORCE baseline: moving-average decay of the mean sequence return.")]
+    [Bounds(0, 1, MaxExclusive = true)]
     public double BaselineDecay { get; init; } = 0.9;
 
     [Description("Learning rate.")]
@@ -152,12 +177,14 @@ public sealed record PpoOptions : IOptimizerSettings
     public float GradClip { get; init; } = 1f;
 
     [Description("Save a resumable checkpoint every this many rollout steps (0 = only at the end).")]
+    [Bounds(0, Limits.MaxSteps)]
     public int CheckpointEvery { get; init; } = 20;
     [Description("Seed of everything random (sampling, shuffling, fresh heads).")]
     public ulong Seed { get; init; } = 1337;
     [Description("Output folder.")]
     public string OutDir { get; init; } = "runs/ppo";
     [Description("CPU threads (0 = all).")]
+    [Bounds(0, 0, MaxPerCore = Limits.ThreadsPerCore, Why = Limits.ThreadsWhy)]
     public int Threads { get; init; }
     [Description("Backend: cpu or cuda.")]
     public string Device { get; init; } = "cpu";
@@ -196,31 +223,13 @@ public sealed record PpoOptions : IOptimizerSettings
     /// <summary>Throws naming the flag when a value is out of range.</summary>
     public PpoOptions Validate()
     {
+        OptionBounds.Check(this);
         var r = Resolve();
-        if (PromptsPerStep < 1) throw new ArgumentException($"--prompts-per-step must be positive, got {PromptsPerStep}");
-        if (SamplesPerPrompt < 0) throw new ArgumentException($"--samples-per-prompt must be ≥ 0, got {SamplesPerPrompt}");
         if (Method is PolicyGradientMethod.Rloo or PolicyGradientMethod.Grpo && r.SamplesPerPrompt < 2)
             throw new ArgumentException($"--method {Method} compares samples of the same prompt: --samples-per-prompt must be at least 2, got {r.SamplesPerPrompt}");
-        if (MiniBatch < 1 || RolloutSize % MiniBatch != 0)
-            throw new ArgumentException($"--mini-batch ({MiniBatch}) must be positive and divide the rollout of {RolloutSize} sequences (prompts-per-step × samples-per-prompt)");
-        if (Epochs < 1) throw new ArgumentException($"--epochs must be positive, got {Epochs}");
-        if (MaxNewTokens < 1) throw new ArgumentException($"--max-new-tokens must be positive, got {MaxNewTokens}");
-        if (!(Temperature > 0) || float.IsInfinity(Temperature)) throw new ArgumentException($"--temperature must be positive, got {Temperature}");
-        if (!(MissingEosPenalty >= 0)) throw new ArgumentException($"--missing-eos-penalty must be ≥ 0, got {MissingEosPenalty}");
-        if (!(KlCoef >= 0)) throw new ArgumentException($"--kl-coef must be ≥ 0, got {KlCoef}");
-        if (!(KlTarget >= 0)) throw new ArgumentException($"--kl-target must be ≥ 0, got {KlTarget}");
-        if (!(KlHorizon > 0)) throw new ArgumentException($"--kl-horizon must be positive, got {KlHorizon}");
-        if (!(Gamma is >= 0 and <= 1)) throw new ArgumentException($"--gamma must be in [0, 1], got {Gamma}");
-        if (!(Lam is >= 0 and <= 1)) throw new ArgumentException($"--lam must be in [0, 1], got {Lam}");
-        if (!(ScoreClip >= 0)) throw new ArgumentException($"--score-clip must be ≥ 0, got {ScoreClip}");
-        if (!(ClipRange > 0)) throw new ArgumentException($"--clip-range must be positive, got {ClipRange}");
-        if (!(ClipRangeValue > 0)) throw new ArgumentException($"--clip-range-value must be positive, got {ClipRangeValue}");
-        if (!(VfCoef >= 0)) throw new ArgumentException($"--vf-coef must be ≥ 0, got {VfCoef}");
-        if (!(EntropyCoef >= 0)) throw new ArgumentException($"--entropy-coef must be ≥ 0, got {EntropyCoef}");
-        if (!(TargetKl >= 0)) throw new ArgumentException($"--target-kl must be ≥ 0, got {TargetKl}");
-        if (!(BaselineDecay is >= 0 and < 1)) throw new ArgumentException($"--baseline-decay must be in [0, 1), got {BaselineDecay}");
+        if (RolloutSize % MiniBatch != 0)
+            throw new ArgumentException($"--mini-batch ({MiniBatch}) must divide the rollout of {RolloutSize} sequences (prompts-per-step × samples-per-prompt)");
         if (Reward is not ("model" or "gold")) throw new ArgumentException($"--reward must be model or gold, got '{Reward}'");
-        this.ValidateOptimizer();
         return this;
     }
 }

@@ -14,7 +14,7 @@ public static class PromptSource
     /// <c>a+b=</c> prompts from <paramref name="seed"/>; anything else is a JSONL path.
     /// </summary>
     /// <exception cref="DataFormatException">A line lacks "prompt", it is not a string, or it is empty.</exception>
-    public static List<string> Load(string spec, int poolSize, ulong seed)
+    public static List<string> Load(string spec, int poolSize, ulong seed, int maxLineBytes = JsonlReader.DefaultMaxLineBytes)
     {
         if (spec == Arithmetic)
         {
@@ -24,7 +24,7 @@ public static class PromptSource
             return Enumerable.Range(0, poolSize).Select(_ => task.SamplePrompt(rng)).ToList();
         }
         var prompts = new List<string>();
-        foreach (var record in JsonlReader.Read(spec))
+        foreach (var record in JsonlReader.Read(spec, maxLineBytes))
         {
             string prompt = record.GetString("prompt");
             if (prompt.Length == 0) throw record.Error("prompt", "is empty");

@@ -25,8 +25,8 @@ public sealed record SftData(ISftBatchSource Train, ISftBatchSource? Eval, int T
     public static SftData Build(SftOptions o, ITokenizer? tokenizer, int contextLength, int vocabSize)
     {
         if (IsTokenShard(o.Data)) return FromTokenShards(o, vocabSize);
-        return FromRecords(LoadRecords(o.Data, o.Seed), o, tokenizer ?? throw new ArgumentNullException(nameof(tokenizer), $"{o.Data} is text: it needs a tokenizer"),
-            contextLength, vocabSize);
+        return FromRecords(LoadRecords(o.Data, o.Seed, o.MaxLineBytes), o,
+            tokenizer ?? throw new ArgumentNullException(nameof(tokenizer), $"{o.Data} is text: it needs a tokenizer"), contextLength, vocabSize);
     }
 
     /// <summary>
@@ -39,7 +39,7 @@ public sealed record SftData(ISftBatchSource Train, ISftBatchSource? Eval, int T
         if (o.EvalData is { Length: > 0 })
         {
             train = records;
-            eval = LoadRecords(o.EvalData, o.Seed + 1);
+            eval = LoadRecords(o.EvalData, o.Seed + 1, o.MaxLineBytes);
         }
         else
         {
@@ -81,7 +81,7 @@ public sealed record SftData(ISftBatchSource Train, ISftBatchSource? Eval, int T
         return new SftData(trainSource, evalSource, trainSource.WindowCount);
     }
 
-    private static List<SftRecord> LoadRecords(string data, ulong seed)
+    private static List<SftRecord> LoadRecords(string data, ulong seed, int maxLineBytes)
     {
         if (data.StartsWith("builtin:", StringComparison.Ordinal))
         {
@@ -98,15 +98,15 @@ public sealed record SftData(ISftBatchSource Train, ISftBatchSource? Eval, int T
         }
         if (!File.Exists(data)) throw new FileNotFoundException($"training data not found: {data}", data);
         if (data.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || data.EndsWith(".jsonl.gz", StringComparison.OrdinalIgnoreCase))
-            return SftDataset.Load(data);
-        return [new SftRecord("", File.ReadAllText(data), IsPlainText: true, data, 1)];
+            return SftDataset.Load(data, maxLineBytes);
+        return [new SftRecord("", StrictUtf8.ReadAllText(data), IsPlainText: true, data, 1)];
     }
 
     private static ISftBatchSource MakeSource(List<SftRecord> records, bool packed, SftOptions o, ITokenizer tokenizer,
         int contextLength, int vocabSize, bool shuffle, ulong seed, out int count)
     {
         // Packed text may be any length (it is cut into windows); padded rows must fit the batch length.
-        var overlong = packed ? OverlongPolicy.Truncate : OverlongPolicy.Error;
+        var overlong = packed ? OverlongPolicy.Truncate : o.Overlong;
         int limit = packed ? int.MaxValue - 1 : o.SeqLen;
         var examples = records.Select(r => SftExample.FromRecord(r, tokenizer, limit, overlong, vocabSize)).ToList();
         if (packed)

@@ -1,5 +1,7 @@
 using System.ComponentModel;
+using RlhfCore.Data;
 using RlhfCore.Optim;
+using RlhfCore.Training.Core;
 
 namespace RlhfCore.Training;
 
@@ -13,7 +15,11 @@ public sealed record SftOptions : IOptimizerSettings
     public string Data { get; init; } = "builtin:arithmetic";
     [Description("Held-out data; when empty, a fraction of the training examples is held out.")]
     public string? EvalData { get; init; }
+    [Description("Longest line of a JSONL file, in bytes; a longer line is an error naming it.")]
+    [Bounds(1024, JsonlReader.MaxLineBytesLimit)]
+    public int MaxLineBytes { get; init; } = JsonlReader.DefaultMaxLineBytes;
     [Description("Fraction of examples held out for evaluation when EvalData is empty.")]
+    [Bounds(0, 1, MaxExclusive = true)]
     public double EvalFraction { get; init; } = 0.05;
     [Description("Model preset for a fresh model (ignored when InitFrom is set).")]
     public string Model { get; init; } = "byte-small";
@@ -23,13 +29,18 @@ public sealed record SftOptions : IOptimizerSettings
     public string Tokenizer { get; init; } = "byte";
     [Description("Folder of the GPT-2 tokenizer files.")]
     public string? TokenizerDir { get; init; }
+    [Description("A {\"prompt\",\"completion\"} example longer than SeqLen + 1 tokens: Error (naming its line), or Truncate (keep its first SeqLen + 1 tokens, dropping the completion's end and EOS). Packed {\"text\"} data is always cut into windows.")]
+    public OverlongPolicy Overlong { get; init; } = OverlongPolicy.Error;
     [Description("Rows per micro-batch.")]
+    [Bounds(1, Limits.MaxBatch)]
     public int Batch { get; init; } = 32;
     [Description("Tokens per row.")]
+    [Bounds(2, Limits.MaxSeqLen)]
     public int SeqLen { get; init; } = 16;
     [Description("Optimizer steps.")]
     public int Steps { get; init; } = 4000;
     [Description("Micro-batches per optimizer step.")]
+    [Bounds(1, Limits.MaxGradAccum)]
     public int GradAccum { get; init; } = 1;
     [Description("Peak learning rate.")]
     public float Lr { get; init; } = 3e-3f;
@@ -38,6 +49,7 @@ public sealed record SftOptions : IOptimizerSettings
     [Description("Schedule after warmup.")]
     public ScheduleKind Schedule { get; init; } = ScheduleKind.Cosine;
     [Description("Cosine floor as a fraction of the peak rate.")]
+    [Bounds(0, 1)]
     public float MinLrFraction { get; init; } = 0.1f;
     [Description("AdamW β1.")]
     public float Beta1 { get; init; } = 0.9f;
@@ -50,16 +62,20 @@ public sealed record SftOptions : IOptimizerSettings
     [Description("Clip the global gradient norm to this; 0 turns clipping off.")]
     public float GradClip { get; init; } = 1f;
     [Description("Evaluate every this many steps (0 = only at the end).")]
+    [Bounds(0, Limits.MaxSteps)]
     public int EvalEvery { get; init; } = 500;
     [Description("Batches per evaluation.")]
+    [Bounds(0, Limits.MaxCount)]
     public int EvalBatches { get; init; } = 4;
     [Description("Save a resumable checkpoint every this many steps (0 = only at the end).")]
+    [Bounds(0, Limits.MaxSteps)]
     public int CheckpointEvery { get; init; } = 1000;
     [Description("Seed of everything random (initialization, shuffling).")]
     public ulong Seed { get; init; } = 1337;
     [Description("Output folder.")]
     public string OutDir { get; init; } = "runs/sft";
     [Description("CPU threads (0 = all).")]
+    [Bounds(0, 0, MaxPerCore = Limits.ThreadsPerCore, Why = Limits.ThreadsWhy)]
     public int Threads { get; init; }
     [Description("Backend: cpu or cuda.")]
     public string Device { get; init; } = "cpu";
@@ -68,14 +84,6 @@ public sealed record SftOptions : IOptimizerSettings
     [Description("Start a fresh run in an OutDir that holds an earlier run, after moving that run aside to OUTDIR.replaced-TIMESTAMP (nothing is deleted).")]
     public bool Overwrite { get; init; }
 
-    /// <summary>Throws naming the field when a value is out of range.</summary>
-    public SftOptions Validate()
-    {
-        if (Batch < 1) throw new ArgumentException($"--batch must be positive, got {Batch}");
-        if (SeqLen < 2) throw new ArgumentException($"--seq-len must be at least 2, got {SeqLen}");
-        if (GradAccum < 1) throw new ArgumentException($"--grad-accum must be positive, got {GradAccum}");
-        if (EvalFraction is < 0 or >= 1) throw new ArgumentException($"--eval-fraction must be in [0, 1), got {EvalFraction}");
-        this.ValidateOptimizer();
-        return this;
-    }
+    /// <summary>Throws an <see cref="OptionException"/> naming the flag when a value is out of its range.</summary>
+    public SftOptions Validate() => OptionBounds.Check(this);
 }

@@ -46,7 +46,7 @@ public class SftExampleTests
     {
         // "hello" + EOS is 6 tokens; a context of 4 takes at most 5.
         var e = Assert.Throws<DataFormatException>(() => Make("", "hello", context: 4))!;
-        Assert.That(e.Message, Is.EqualTo("d.jsonl line 7: the example is 6 tokens, longer than the context of 4 + 1 (use OverlongPolicy.Truncate to cut it)"));
+        Assert.That(e.Message, Is.EqualTo("d.jsonl line 7: the example is 6 tokens, longer than the context of 4 + 1 (raise --seq-len, or cut it with --overlong Truncate)"));
     }
 
     [Test]

@@ -78,23 +78,26 @@ public class FeedbackReaderTests
         Assert.That(Error("\n\n"), Is.EqualTo("FILE: holds no feedback records"));
     }
 
-    [TestCase("{\"prompt\":\"p\",\"chosen\":\"same\",\"rejected\":\"same\"}", "field \"rejected\" is identical to \"chosen\"; a preference needs two different completions")]
-    [TestCase("{\"prompt\":\"p\",\"chosen\":\"\",\"rejected\":\"b\"}", "field \"chosen\" is empty (a completion needs at least one non-blank character)")]
-    [TestCase("{\"prompt\":\"p\",\"chosen\":\"a\",\"rejected\":\"  \"}", "field \"rejected\" is empty (a completion needs at least one non-blank character)")]
+    /// <summary>What a bad-content error adds: the flag that skips such records instead.</summary>
+    private const string SkipHint = "; --skip-invalid leaves such records out and lists them";
+
+    [TestCase("{\"prompt\":\"p\",\"chosen\":\"same\",\"rejected\":\"same\"}", "field \"rejected\" is identical to \"chosen\"; a preference needs two different completions" + SkipHint)]
+    [TestCase("{\"prompt\":\"p\",\"chosen\":\"\",\"rejected\":\"b\"}", "field \"chosen\" is empty (a completion needs at least one non-blank character)" + SkipHint)]
+    [TestCase("{\"prompt\":\"p\",\"chosen\":\"a\",\"rejected\":\"  \"}", "field \"rejected\" is empty (a completion needs at least one non-blank character)" + SkipHint)]
     [TestCase("{\"prompt\":\"p\",\"chosen\":\"a\",\"rejected\":\"b\",\"margin\":\"big\"}", "field \"margin\" is not a number (got the string \"big\")")]
     [TestCase("{\"prompt\":\"p\",\"chosen\":\"a\",\"rejected\":7}", "field \"rejected\" is not a string (got Number)")]
-    [TestCase("{\"chosen\":\"\\n\\nHuman: x\\n\\nAssistant: a\",\"rejected\":\"\\n\\nHuman: x\\n\\nAssistant: a\"}", "field \"rejected\" is identical to \"chosen\"; a preference needs two different completions")]
+    [TestCase("{\"chosen\":\"\\n\\nHuman: x\\n\\nAssistant: a\",\"rejected\":\"\\n\\nHuman: x\\n\\nAssistant: a\"}", "field \"rejected\" is identical to \"chosen\"; a preference needs two different completions" + SkipHint)]
     [TestCase("{\"chosen\":\"Hello a\",\"rejected\":\"Hello b\"}", "the transcripts' shared prefix has no \\n\\nAssistant: marker, so the prompt cannot be found")]
-    [TestCase("{\"chosen\":\"\\n\\nHuman: x\\n\\nAssistant: a\",\"rejected\":\"\\n\\nHuman: x\\n\\nAssistant:\"}", "field \"rejected\" is empty (a completion needs at least one non-blank character)")]
-    [TestCase("{\"prompt\":\"p\",\"completions\":[\"a\",\"b\",\"a\"]}", "field \"completions\" entries 0 and 2 are the same completion; a ranking cannot order a completion against itself")]
-    [TestCase("{\"prompt\":\"p\",\"completions\":[\"a\"]}", "field \"completions\" has 1 completion(s); a ranking needs at least 2")]
-    [TestCase("{\"prompt\":\"p\",\"completions\":[\"a\",\"\"]}", "field \"completions\" entry 1 is empty (a completion needs at least one non-blank character)")]
+    [TestCase("{\"chosen\":\"\\n\\nHuman: x\\n\\nAssistant: a\",\"rejected\":\"\\n\\nHuman: x\\n\\nAssistant:\"}", "field \"rejected\" is empty (a completion needs at least one non-blank character)" + SkipHint)]
+    [TestCase("{\"prompt\":\"p\",\"completions\":[\"a\",\"b\",\"a\"]}", "field \"completions\" entries 0 and 2 are the same completion; a ranking cannot order a completion against itself" + SkipHint)]
+    [TestCase("{\"prompt\":\"p\",\"completions\":[\"a\"]}", "field \"completions\" has 1 completion(s); a ranking needs at least 2" + SkipHint)]
+    [TestCase("{\"prompt\":\"p\",\"completions\":[\"a\",\"\"]}", "field \"completions\" entry 1 is empty (a completion needs at least one non-blank character)" + SkipHint)]
     [TestCase("{\"prompt\":\"p\",\"completions\":\"a\"}", "field \"completions\" is not an array (got String)")]
     [TestCase("{\"prompt\":\"p\",\"completions\":[\"a\",3]}", "field \"completions\" entry 1 is not a string (got Number)")]
     [TestCase("{\"prompt\":\"p\",\"completion\":\"c\",\"rating\":\"good\"}", "field \"rating\" is not a number (got the string \"good\")")]
     [TestCase("{\"prompt\":\"p\",\"completion\":\"c\",\"rating\":null}", "field \"rating\" is not a number (got null)")]
     [TestCase("{\"prompt\":\"p\",\"completion\":\"c\",\"rating\":1e999}", "field \"rating\" is not a finite number (got 1e999)")]
-    [TestCase("{\"prompt\":\"p\",\"completion\":\"\",\"rating\":1}", "field \"completion\" is empty (a completion needs at least one non-blank character)")]
+    [TestCase("{\"prompt\":\"p\",\"completion\":\"\",\"rating\":1}", "field \"completion\" is empty (a completion needs at least one non-blank character)" + SkipHint)]
     [TestCase("{\"prompt\":\"p\",\"completion\":\"c\",\"label\":1}", "field \"label\" is not true or false (got Number 1)")]
     [TestCase("{\"prompt\":\"p\",\"completion\":\"c\",\"label\":\"yes\"}", "field \"label\" is not true or false (got the string \"yes\")")]
     public void BadInputIsOneClearErrorNamingFileLineAndField(string line, string message) =>
@@ -125,7 +128,7 @@ public class FeedbackReaderTests
         string path = TestData.Require("hh-rlhf/harmless-base-test.jsonl.gz");
         // Line 87 of the real file has a chosen response that is a single space.
         var e = Assert.Throws<DataFormatException>(() => FeedbackReader.Read(path));
-        Assert.That(e!.Message, Is.EqualTo($"{path} line 87: field \"chosen\" is empty (a completion needs at least one non-blank character)"));
+        Assert.That(e!.Message, Is.EqualTo($"{path} line 87: field \"chosen\" is empty (a completion needs at least one non-blank character)" + SkipHint));
 
         var set = FeedbackReader.Read(path, skipInvalid: true);
         Assert.That(set.Kind, Is.EqualTo(FeedbackKind.Transcripts));

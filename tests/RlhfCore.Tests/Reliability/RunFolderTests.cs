@@ -1,5 +1,5 @@
 using RlhfCore.Tests.IO;
-using static RlhfCore.Tests.Reliability.RlhfCli;
+using static RlhfCore.Tests.Reliability.RlhfProcess;
 
 namespace RlhfCore.Tests.Reliability;
 

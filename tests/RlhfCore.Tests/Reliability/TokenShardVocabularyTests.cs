@@ -2,7 +2,7 @@ using RlhfCore.Backends.Cpu;
 using RlhfCore.IO;
 using RlhfCore.Model;
 using RlhfCore.Tests.IO;
-using static RlhfCore.Tests.Reliability.RlhfCli;
+using static RlhfCore.Tests.Reliability.RlhfProcess;
 
 namespace RlhfCore.Tests.Reliability;
 

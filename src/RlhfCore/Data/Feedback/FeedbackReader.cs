@@ -20,30 +20,54 @@ public static class FeedbackReader
 
     /// <summary>Reads every record of <paramref name="path"/>.</summary>
     /// <exception cref="DataFormatException">The file is unreadable, empty, mixes kinds, or a line is malformed or (without <paramref name="skipInvalid"/>) has bad content.</exception>
-    public static FeedbackSet Read(string path, FeedbackKind? kind = null, bool skipInvalid = false)
+    public static FeedbackSet Read(string path, FeedbackKind? kind = null, bool skipInvalid = false, int maxLineBytes = JsonlReader.DefaultMaxLineBytes)
     {
         var records = new List<FeedbackRecord>();
         var skipped = new List<string>();
         FeedbackKind? fileKind = kind;
-        foreach (var line in JsonlReader.Read(path))
+        foreach (var line in JsonlReader.Read(path, maxLineBytes))
         {
             var detected = Detect(line);
             if (fileKind == null)
                 fileKind = detected ?? throw line.Error(null, $"has keys {Keys(line)}, which match no feedback layout ({Layouts})");
             else if (kind == null && detected != fileKind)
-                throw line.Error(null, $"is a {Name(detected)} record but the file's first line is {Name(fileKind)}; a feedback file holds one kind");
+                // A line of no layout lacks some of the file's fields: name them rather than call it "unrecognized".
+                throw detected == null
+                    ? MissingError(line, fileKind.Value, MissingFields(line, fileKind.Value))
+                    : line.Error(null, $"is a {Name(detected)} record but the file's first line is {Name(fileKind)}; a feedback file holds one kind");
             var record = Parse(line, fileKind.Value) with { FilePath = line.FilePath, Line = line.Line };
             if (FeedbackValidation.Check(record) is var (field, problem))
             {
-                var error = line.Error(field, problem);
-                if (!skipInvalid) throw error;
-                skipped.Add(error.Message);
+                if (!skipInvalid) throw line.Error(field, problem + "; --skip-invalid leaves such records out and lists them");
+                skipped.Add(line.Error(field, problem).Message);
                 continue;
             }
             records.Add(record);
         }
         if (fileKind == null) throw new DataFormatException(path, null, null, "holds no feedback records");
         return new FeedbackSet(fileKind.Value, records, skipped);
+    }
+
+    /// <summary>The fields a record of <paramref name="kind"/> needs.</summary>
+    private static string[] RequiredFields(FeedbackKind kind) => kind switch
+    {
+        FeedbackKind.Pairs => ["prompt", "chosen", "rejected"],
+        FeedbackKind.Transcripts => ["chosen", "rejected"],
+        FeedbackKind.Rankings => ["prompt", "completions"],
+        FeedbackKind.Ratings => ["prompt", "completion", "rating"],
+        FeedbackKind.Approvals => ["prompt", "completion", "label"],
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+    };
+
+    private static List<string> MissingFields(JsonlRecord line, FeedbackKind kind) => RequiredFields(kind).Where(f => !line.Has(f)).ToList();
+
+    /// <summary>Names the missing fields, and the layout the file's first line set.</summary>
+    private static DataFormatException MissingError(JsonlRecord line, FeedbackKind kind, List<string> missing)
+    {
+        string layout = $"the file's first line is a {Name(kind)} record, which needs " + string.Join(", ", RequiredFields(kind).Select(f => $"\"{f}\""));
+        return missing.Count == 1
+            ? line.Error(missing[0], $"is missing ({layout})")
+            : line.Error(null, $"lacks fields {string.Join(", ", missing.Select(f => $"\"{f}\""))} ({layout})");
     }
 
     private const string Layouts = "{\"prompt\",\"chosen\",\"rejected\"}, {\"chosen\",\"rejected\"}, {\"prompt\",\"completions\"}, {\"prompt\",\"completion\",\"rating\"}, {\"prompt\",\"completion\",\"label\"}";
@@ -118,5 +142,5 @@ public static class FeedbackReader
 
     private static string Keys(JsonlRecord line) => "{" + string.Join(",", line.Root.EnumerateObject().Select(p => $"\"{p.Name}\"")) + "}";
 
-    private static string Name(FeedbackKind? kind) => kind?.ToString().ToLowerInvariant() ?? "unrecognized";
+    private static string Name(FeedbackKind? kind) => kind?.ToString().ToLowerInvariant() ?? "unknown";
 }

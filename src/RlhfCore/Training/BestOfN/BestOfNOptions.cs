@@ -1,4 +1,6 @@
 using System.ComponentModel;
+using RlhfCore.Data;
+using RlhfCore.Training.Core;
 
 namespace RlhfCore.Training.BestOfN;
 
@@ -11,19 +13,29 @@ public sealed record BestOfNOptions
     public string? RewardModel { get; init; }
     [Description("Prompts: a JSONL file of {\"prompt\"} lines, or builtin:arithmetic.")]
     public string Prompts { get; init; } = "builtin:arithmetic";
+    [Description("Longest line of a JSONL file, in bytes; a longer line is an error naming it.")]
+    [Bounds(1024, JsonlReader.MaxLineBytesLimit)]
+    public int MaxLineBytes { get; init; } = JsonlReader.DefaultMaxLineBytes;
     [Description("Prompts generated for builtin:arithmetic.")]
+    [Bounds(1, Limits.MaxCount)]
     public int NumPrompts { get; init; } = 200;
     [Description("Samples per prompt; the best-scoring one is kept.")]
+    [Bounds(1, Limits.MaxBatch)]
     public int N { get; init; } = 4;
     [Description("Tokens to generate per sample.")]
+    [Bounds(1, Limits.MaxSeqLen)]
     public int MaxNewTokens { get; init; } = 8;
     [Description("Softmax temperature (0 = greedy, which makes every sample the same).")]
+    [Bounds(0, 100)]
     public float Temperature { get; init; } = 1f;
     [Description("Keep the k most likely tokens (0 = off).")]
+    [Bounds(0, Limits.MaxCount)]
     public int TopK { get; init; }
     [Description("Nucleus mass (1 = off).")]
+    [Bounds(0, 1, MinExclusive = true)]
     public float TopP { get; init; } = 1f;
     [Description("Rows generated (and scored) at once.")]
+    [Bounds(1, Limits.MaxBatch)]
     public int Batch { get; init; } = 64;
     [Description("Tokenizer: byte, or gpt2 with TokenizerDir holding vocab.json and merges.txt.")]
     public string Tokenizer { get; init; } = "byte";
@@ -32,10 +44,12 @@ public sealed record BestOfNOptions
     [Description("Write each prompt's best completion as {\"prompt\",\"completion\"} JSONL here (a rejection-sampling set for rlhf sft).")]
     public string? Output { get; init; }
     [Description("Write only prompts whose best score is at least this (when set).")]
+    [Bounds(-Limits.MaxThreshold, Limits.MaxThreshold)]
     public double? MinScore { get; init; }
     [Description("Seed of the prompts and the sampling.")]
     public ulong Seed { get; init; } = 1;
     [Description("CPU threads (0 = all).")]
+    [Bounds(0, 0, MaxPerCore = Limits.ThreadsPerCore, Why = Limits.ThreadsWhy)]
     public int Threads { get; init; }
     [Description("Backend: cpu or cuda.")]
     public string Device { get; init; } = "cpu";
@@ -43,12 +57,8 @@ public sealed record BestOfNOptions
     /// <summary>Throws naming the flag when a value is out of range.</summary>
     public BestOfNOptions Validate()
     {
+        OptionBounds.Check(this);
         if (string.IsNullOrEmpty(Policy)) throw new ArgumentException("--policy is required");
-        if (N < 1) throw new ArgumentException($"--n must be positive, got {N}");
-        if (NumPrompts < 1) throw new ArgumentException($"--num-prompts must be positive, got {NumPrompts}");
-        if (Batch < 1) throw new ArgumentException($"--batch must be positive, got {Batch}");
-        if (MinScore is double m && !double.IsFinite(m)) throw new ArgumentException($"--min-score must be finite, got {m}");
-        new Model.SamplingOptions(MaxNewTokens, Temperature, TopK, TopP).Validate();
         return this;
     }
 }

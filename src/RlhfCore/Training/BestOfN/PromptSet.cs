@@ -11,7 +11,7 @@ public static class PromptSet
     /// addition problems from <paramref name="seed"/>; a JSONL file gives one prompt per line.
     /// </summary>
     /// <exception cref="DataFormatException">A line lacks a string "prompt"; the message names the file and line.</exception>
-    public static List<string> Load(string source, int count, ulong seed)
+    public static List<string> Load(string source, int count, ulong seed, int maxLineBytes = JsonlReader.DefaultMaxLineBytes)
     {
         if (source == "builtin:arithmetic")
         {
@@ -22,7 +22,7 @@ public static class PromptSet
         if (source.StartsWith("builtin:", StringComparison.Ordinal))
             throw new ArgumentException($"unknown built-in prompts '{source}' (builtin:arithmetic)");
         if (!File.Exists(source)) throw new FileNotFoundException($"prompts not found: {source}", source);
-        var prompts = JsonlReader.Read(source).Select(r => r.GetString("prompt")).ToList();
+        var prompts = JsonlReader.Read(source, maxLineBytes).Select(r => r.GetString("prompt")).ToList();
         return prompts.Count > 0 ? prompts : throw new DataFormatException(source, null, null, "holds no prompts");
     }
 }

@@ -16,12 +16,12 @@ public sealed record DpoData(IReadOnlyList<DpoExample> Train, IReadOnlyList<DpoE
     /// <exception cref="DataFormatException">A pair is malformed or too long; the message names the file, line and field.</exception>
     public static DpoData Build(DpoOptions o, ITokenizer tokenizer, int vocabSize)
     {
-        var pairs = LoadPairs(o.Data, o.Seed);
+        var pairs = LoadPairs(o.Data, o.Seed, o.MaxLineBytes);
         List<DpoPair> train, eval;
         if (o.EvalData is { Length: > 0 })
         {
             train = pairs;
-            eval = LoadPairs(o.EvalData, o.Seed + 1);
+            eval = LoadPairs(o.EvalData, o.Seed + 1, o.MaxLineBytes);
         }
         else
         {
@@ -57,12 +57,12 @@ public sealed record DpoData(IReadOnlyList<DpoExample> Train, IReadOnlyList<DpoE
         return pairs;
     }
 
-    private static List<DpoPair> LoadPairs(string data, ulong seed)
+    private static List<DpoPair> LoadPairs(string data, ulong seed, int maxLineBytes)
     {
         if (data == "builtin:arithmetic") return ArithmeticPreferences(ArithmeticPairs, seed);
         if (data.StartsWith("builtin:", StringComparison.Ordinal))
             throw new ArgumentException($"unknown built-in data '{data}' (builtin:arithmetic)");
         if (!File.Exists(data)) throw new FileNotFoundException($"preference data not found: {data}", data);
-        return DpoPairs.Load(data);
+        return DpoPairs.Load(data, maxLineBytes);
     }
 }

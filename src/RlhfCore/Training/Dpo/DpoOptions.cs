@@ -1,5 +1,7 @@
 using System.ComponentModel;
+using RlhfCore.Data;
 using RlhfCore.Optim;
+using RlhfCore.Training.Core;
 
 namespace RlhfCore.Training.Dpo;
 
@@ -13,7 +15,11 @@ public sealed record DpoOptions : IOptimizerSettings
     public string Data { get; init; } = "builtin:arithmetic";
     [Description("Held-out pairs; when empty, a fraction of the training pairs is held out.")]
     public string? EvalData { get; init; }
+    [Description("Longest line of a JSONL file, in bytes; a longer line is an error naming it.")]
+    [Bounds(1024, JsonlReader.MaxLineBytesLimit)]
+    public int MaxLineBytes { get; init; } = JsonlReader.DefaultMaxLineBytes;
     [Description("Fraction of pairs held out for evaluation when EvalData is empty.")]
+    [Bounds(0, 1, MaxExclusive = true)]
     public double EvalFraction { get; init; } = 0.05;
     [Description("The SFT checkpoint the policy starts from (required).")]
     public string? InitFrom { get; init; }
@@ -26,16 +32,21 @@ public sealed record DpoOptions : IOptimizerSettings
     [Description("Loss: Sigmoid (DPO) or Ipo.")]
     public DpoLossKind Loss { get; init; } = DpoLossKind.Sigmoid;
     [Description("β: how strongly the policy is tied to the reference (TRL's beta).")]
+    [Bounds(0, Limits.MaxCoefficient, MinExclusive = true)]
     public double Beta { get; init; } = 0.1;
     [Description("Label smoothing ε for conservative DPO (sigmoid loss only): the assumed rate of flipped labels.")]
+    [Bounds(0, 0.5, MaxExclusive = true)]
     public double LabelSmoothing { get; init; }
     [Description("Pairs per micro-batch (each pair is two rows).")]
+    [Bounds(1, Limits.MaxBatch)]
     public int Batch { get; init; } = 8;
     [Description("Inputs per row: prompt + completion + end-of-text must be at most this plus one tokens.")]
+    [Bounds(1, Limits.MaxSeqLen)]
     public int SeqLen { get; init; } = 32;
     [Description("Optimizer steps.")]
     public int Steps { get; init; } = 200;
     [Description("Micro-batches per optimizer step.")]
+    [Bounds(1, Limits.MaxGradAccum)]
     public int GradAccum { get; init; } = 1;
     [Description("Peak learning rate.")]
     public float Lr { get; init; } = 1e-4f;
@@ -44,6 +55,7 @@ public sealed record DpoOptions : IOptimizerSettings
     [Description("Schedule after warmup.")]
     public ScheduleKind Schedule { get; init; } = ScheduleKind.Cosine;
     [Description("Cosine floor as a fraction of the peak rate.")]
+    [Bounds(0, 1)]
     public float MinLrFraction { get; init; } = 0.1f;
     [Description("AdamW β1.")]
     public float Beta1 { get; init; } = 0.9f;
@@ -56,16 +68,20 @@ public sealed record DpoOptions : IOptimizerSettings
     [Description("Clip the global gradient norm to this; 0 turns clipping off.")]
     public float GradClip { get; init; } = 1f;
     [Description("Evaluate every this many steps (0 = only at the end).")]
+    [Bounds(0, Limits.MaxSteps)]
     public int EvalEvery { get; init; } = 25;
     [Description("Held-out batches per evaluation (0 = all held-out pairs).")]
+    [Bounds(0, Limits.MaxCount)]
     public int EvalBatches { get; init; } = 8;
     [Description("Save a resumable checkpoint every this many steps (0 = only at the end).")]
+    [Bounds(0, Limits.MaxSteps)]
     public int CheckpointEvery { get; init; } = 100;
     [Description("Seed of everything random (built-in data, shuffling).")]
     public ulong Seed { get; init; } = 1337;
     [Description("Output folder.")]
     public string OutDir { get; init; } = "runs/dpo";
     [Description("CPU threads (0 = all).")]
+    [Bounds(0, 0, MaxPerCore = Limits.ThreadsPerCore, Why = Limits.ThreadsWhy)]
     public int Threads { get; init; }
     [Description("Backend: cpu or cuda.")]
     public string Device { get; init; } = "cpu";
@@ -77,15 +93,8 @@ public sealed record DpoOptions : IOptimizerSettings
     /// <summary>Throws naming the flag when a value is out of range.</summary>
     public DpoOptions Validate()
     {
-        if (Batch < 1) throw new ArgumentException($"--batch must be positive, got {Batch}");
-        if (SeqLen < 1) throw new ArgumentException($"--seq-len must be positive, got {SeqLen}");
-        if (GradAccum < 1) throw new ArgumentException($"--grad-accum must be positive, got {GradAccum}");
-        if (EvalBatches < 0) throw new ArgumentException($"--eval-batches must be ≥ 0, got {EvalBatches}");
-        if (EvalFraction is < 0 or >= 1) throw new ArgumentException($"--eval-fraction must be in [0, 1), got {EvalFraction}");
-        if (!(Beta > 0) || double.IsInfinity(Beta)) throw new ArgumentException($"--beta must be positive, got {Beta}");
-        if (LabelSmoothing is < 0 or >= 0.5) throw new ArgumentException($"--label-smoothing must be in [0, 0.5), got {LabelSmoothing}");
+        OptionBounds.Check(this);
         if (LabelSmoothing > 0 && Loss != DpoLossKind.Sigmoid) throw new ArgumentException("--label-smoothing applies to the sigmoid (DPO) loss only");
-        this.ValidateOptimizer();
         return this;
     }
 }

@@ -11,7 +11,7 @@ public static class DpoPairs
 {
     /// <summary>All pairs of <paramref name="path"/>, each validated.</summary>
     /// <exception cref="DataFormatException">A line is malformed; the message names the file, line and field.</exception>
-    public static List<DpoPair> Load(string path) => JsonlReader.Read(path).Select(Parse).ToList();
+    public static List<DpoPair> Load(string path, int maxLineBytes = JsonlReader.DefaultMaxLineBytes) => JsonlReader.Read(path, maxLineBytes).Select(Parse).ToList();
 
     private static DpoPair Parse(JsonlRecord line)
     {

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using RlhfCore.Rl;
+using RlhfCore.Training.Core;
 
 namespace RlhfCore.Training.Pipeline;
 
@@ -47,58 +48,79 @@ public sealed record PipelineOptions
     [Description("Built-in task with a gold reward: arithmetic or reviews.")]
     public string Task { get; init; } = "arithmetic";
     [Description("Arithmetic operands are drawn from [0, max-operand).")]
+    [Bounds(1, 1e6)]
     public int MaxOperand { get; init; } = 10;
     [Description("Fraction of SFT demonstrations that are wrong (arithmetic), as imperfect human demonstrations are.")]
+    [Bounds(0, 1)]
     public double DemoErrorRate { get; init; } = 0.5;
     [Description("Model preset for the SFT policy.")]
     public string Model { get; init; } = "byte-small";
     [Description("SFT steps.")]
+    [Bounds(1, Limits.MaxSteps)]
     public int SftSteps { get; init; } = 1500;
     [Description("SFT peak learning rate.")]
+    [Bounds(0, Limits.MaxLr, MinExclusive = true, Why = Limits.LrWhy)]
     public float SftLr { get; init; } = 3e-3f;
     [Description("Rows per SFT batch.")]
+    [Bounds(1, Limits.MaxBatch)]
     public int Batch { get; init; } = 32;
     [Description("Tokens per row for SFT and reward-model sequences.")]
+    [Bounds(2, Limits.MaxSeqLen)]
     public int SeqLen { get; init; } = 16;
     [Description("Feedback-and-training rounds after SFT.")]
+    [Bounds(1, 1000)]
     public int Rounds { get; init; } = 3;
     [Description("Prompts whose two sampled completions are compared each round.")]
+    [Bounds(4, Limits.MaxCount)]
     public int ComparisonsPerRound { get; init; } = 32768;
     [Description("Where preferences come from: Simulated or Human (rlhf label).")]
     public LabelSource Labels { get; init; } = LabelSource.Simulated;
     [Description("Simulated annotator: logit temperature on the gold-reward difference (0 = always the higher gold).")]
+    [Bounds(0, Limits.MaxThreshold)]
     public double AnnotatorTemperature { get; init; } = 0.1;
     [Description("Simulated annotator: probability of flipping a judgment.")]
+    [Bounds(0, 1)]
     public double AnnotatorFlip { get; init; } = 0.05;
     [Description("Simulated annotator: call a tie (no pair) when the gold rewards differ by less than this; 0.5 on arithmetic drops equally right or wrong pairs.")]
+    [Bounds(0, Limits.MaxThreshold)]
     public double AnnotatorTieMargin { get; init; } = 0.5;
     [Description("Simulated annotator: systematic length bias added to the logit per character A is longer than B.")]
+    [Bounds(-Limits.MaxThreshold, Limits.MaxThreshold)]
     public double AnnotatorLengthBias { get; init; }
     [Description("Where each round's reward model starts: Sft (the SFT trunk, InstructGPT's choice) or Fresh.")]
     public RewardInit RewardInit { get; init; } = RewardInit.Sft;
     [Description("Model preset of a Fresh reward model (empty: the policy's architecture).")]
     public string RewardModel { get; init; } = "";
     [Description("Reward-model training steps per round (on every round's pairs so far).")]
+    [Bounds(1, Limits.MaxSteps)]
     public int RewardSteps { get; init; } = 2000;
     [Description("Reward-model peak learning rate.")]
+    [Bounds(0, Limits.MaxLr, MinExclusive = true, Why = Limits.LrWhy)]
     public float RewardLr { get; init; } = 3e-4f;
     [Description("Preference pairs per reward-model batch.")]
+    [Bounds(1, Limits.MaxBatch)]
     public int RewardBatch { get; init; } = 32;
     [Description("Fraction of pairs held out to measure the reward model's accuracy.")]
+    [Bounds(0, 1, MinExclusive = true, MaxExclusive = true)]
     public double RewardEvalFraction { get; init; } = 0.15;
     [Description("Policy optimizer: Ppo, A2c, Reinforce, Rloo, Grpo or Dpo.")]
     public PipelineMethod Method { get; init; } = PipelineMethod.Rloo;
     [Description("Optimize the policy against the gold reward instead of the reward model (an oracle upper bound for research).")]
     public bool OptimizeGold { get; init; }
     [Description("Policy-optimization steps per round (PPO rollouts, or DPO steps).")]
+    [Bounds(1, Limits.MaxSteps)]
     public int PolicySteps { get; init; } = 80;
     [Description("Policy learning rate.")]
+    [Bounds(0, Limits.MaxLr, MinExclusive = true, Why = Limits.LrWhy)]
     public float PolicyLr { get; init; } = 3e-4f;
     [Description("KL penalty coefficient to the SFT reference (RL methods); the DPO beta for Dpo.")]
+    [Bounds(0, Limits.MaxCoefficient)]
     public double KlCoef { get; init; } = 0.2;
     [Description("Prompts per PPO rollout.")]
+    [Bounds(1, Limits.MaxBatch)]
     public int PromptsPerStep { get; init; } = 32;
     [Description("Prompts in the fixed evaluation set.")]
+    [Bounds(1, Limits.MaxCount)]
     public int EvalPrompts { get; init; } = 400;
     [Description("Seed of everything random.")]
     public ulong Seed { get; init; } = 1337;
@@ -107,6 +129,7 @@ public sealed record PipelineOptions
     [Description("Backend: cpu or cuda.")]
     public string Device { get; init; } = "cpu";
     [Description("CPU threads (0 = all).")]
+    [Bounds(0, 0, MaxPerCore = Limits.ThreadsPerCore, Why = Limits.ThreadsWhy)]
     public int Threads { get; init; }
 
     /// <summary>The RL method for <see cref="Method"/> (not Dpo).</summary>
@@ -123,15 +146,8 @@ public sealed record PipelineOptions
     /// <summary>Throws naming the flag when a value is out of range.</summary>
     public PipelineOptions Validate()
     {
-        if (Rounds < 1) throw new ArgumentException($"--rounds must be positive, got {Rounds}");
-        if (ComparisonsPerRound < 4) throw new ArgumentException($"--comparisons-per-round must be at least 4, got {ComparisonsPerRound}");
-        if (SftSteps < 1 || RewardSteps < 1 || PolicySteps < 1) throw new ArgumentException("--sft-steps, --reward-steps and --policy-steps must be positive");
-        if (Batch < 1 || RewardBatch < 1) throw new ArgumentException("--batch and --reward-batch must be positive");
+        OptionBounds.Check(this);
         if (RewardModel.Length > 0 && RewardInit != RewardInit.Fresh) throw new ArgumentException("--reward-model names a preset for a fresh reward model: add --reward-init Fresh");
-        if (RewardEvalFraction is <= 0 or >= 1) throw new ArgumentException($"--reward-eval-fraction must be in (0, 1), got {RewardEvalFraction}");
-        if (MaxOperand < 1) throw new ArgumentException($"--max-operand must be positive, got {MaxOperand}");
-        if (DemoErrorRate is < 0 or > 1) throw new ArgumentException($"--demo-error-rate must be in [0, 1], got {DemoErrorRate}");
-        if (EvalPrompts < 1) throw new ArgumentException($"--eval-prompts must be positive, got {EvalPrompts}");
         return this;
     }
 }

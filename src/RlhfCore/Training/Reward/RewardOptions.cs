@@ -1,6 +1,8 @@
 using System.ComponentModel;
+using RlhfCore.Data;
 using RlhfCore.Data.Feedback;
 using RlhfCore.Optim;
+using RlhfCore.Training.Core;
 
 namespace RlhfCore.Training.Reward;
 
@@ -15,7 +17,11 @@ public sealed record RewardOptions : IOptimizerSettings
     public string Data { get; init; } = "builtin:arithmetic";
     [Description("Held-out feedback; when empty, a fraction of the training records is held out.")]
     public string? EvalData { get; init; }
+    [Description("Longest line of a JSONL file, in bytes; a longer line is an error naming it.")]
+    [Bounds(1024, JsonlReader.MaxLineBytesLimit)]
+    public int MaxLineBytes { get; init; } = JsonlReader.DefaultMaxLineBytes;
     [Description("Fraction of records held out for evaluation when EvalData is empty.")]
+    [Bounds(0, 1, MaxExclusive = true)]
     public double EvalFraction { get; init; } = 0.1;
     [Description("Feedback layout: auto (from the first line's keys), pairs, transcripts, rankings, ratings or approvals.")]
     public string Kind { get; init; } = "auto";
@@ -34,12 +40,15 @@ public sealed record RewardOptions : IOptimizerSettings
     [Description("Folder of the GPT-2 tokenizer files.")]
     public string? TokenizerDir { get; init; }
     [Description("Feedback records per micro-batch (a pair is 2 sequences, a ranking K).")]
+    [Bounds(1, Limits.MaxBatch)]
     public int Batch { get; init; } = 16;
     [Description("Tokens per sequence (at most the model's context).")]
+    [Bounds(2, Limits.MaxSeqLen)]
     public int SeqLen { get; init; } = 16;
     [Description("Optimizer steps.")]
     public int Steps { get; init; } = 300;
     [Description("Micro-batches per optimizer step.")]
+    [Bounds(1, Limits.MaxGradAccum)]
     public int GradAccum { get; init; } = 1;
     [Description("Peak learning rate.")]
     public float Lr { get; init; } = 1e-3f;
@@ -48,6 +57,7 @@ public sealed record RewardOptions : IOptimizerSettings
     [Description("Schedule after warmup.")]
     public ScheduleKind Schedule { get; init; } = ScheduleKind.Cosine;
     [Description("Cosine floor as a fraction of the peak rate.")]
+    [Bounds(0, 1)]
     public float MinLrFraction { get; init; } = 0.1f;
     [Description("AdamW β1.")]
     public float Beta1 { get; init; } = 0.9f;
@@ -60,18 +70,23 @@ public sealed record RewardOptions : IOptimizerSettings
     [Description("Clip the global gradient norm to this; 0 turns clipping off.")]
     public float GradClip { get; init; } = 1f;
     [Description("Reward centering: adds this × mean((sum of each pair's or ranking's scores)²) to the loss (TRL's center_rewards_coefficient); 0 = off.")]
+    [Bounds(0, Limits.MaxCoefficient)]
     public double CenterRewardsCoefficient { get; init; }
     [Description("Evaluate on the held-out records every this many steps (0 = only at the end).")]
+    [Bounds(0, Limits.MaxSteps)]
     public int EvalEvery { get; init; } = 50;
     [Description("Held-out records per evaluation, always the same ones (0 = all).")]
+    [Bounds(0, int.MaxValue)]
     public int EvalMax { get; init; }
     [Description("Save a resumable checkpoint every this many steps (0 = only at the end).")]
+    [Bounds(0, Limits.MaxSteps)]
     public int CheckpointEvery { get; init; } = 100;
     [Description("Seed of everything random (initialization, the held-out split, shuffling).")]
     public ulong Seed { get; init; } = 1337;
     [Description("Output folder.")]
     public string OutDir { get; init; } = "runs/reward";
     [Description("CPU threads (0 = all).")]
+    [Bounds(0, 0, MaxPerCore = Limits.ThreadsPerCore, Why = Limits.ThreadsWhy)]
     public int Threads { get; init; }
     [Description("Backend: cpu or cuda.")]
     public string Device { get; init; } = "cpu";
@@ -80,20 +95,11 @@ public sealed record RewardOptions : IOptimizerSettings
     [Description("Start a fresh run in an OutDir that holds an earlier run, after moving that run aside to OUTDIR.replaced-TIMESTAMP (nothing is deleted).")]
     public bool Overwrite { get; init; }
 
-    /// <summary>Throws naming the flag when a value is out of range.</summary>
+    /// <summary>Throws naming the flag when a value is out of range (<see cref="OptionException"/> for a number) or the kind is unknown.</summary>
     public RewardOptions Validate()
     {
-        if (Batch < 1) throw new ArgumentException($"--batch must be positive, got {Batch}");
-        if (SeqLen < 2) throw new ArgumentException($"--seq-len must be at least 2, got {SeqLen}");
-        if (GradAccum < 1) throw new ArgumentException($"--grad-accum must be positive, got {GradAccum}");
-        if (!(CenterRewardsCoefficient >= 0) || !double.IsFinite(CenterRewardsCoefficient))
-            throw new ArgumentException($"--center-rewards-coefficient must be a finite number ≥ 0, got {CenterRewardsCoefficient}");
-        if (EvalFraction is < 0 or >= 1) throw new ArgumentException($"--eval-fraction must be in [0, 1), got {EvalFraction}");
-        if (EvalEvery < 0) throw new ArgumentException($"--eval-every must be ≥ 0, got {EvalEvery}");
-        if (EvalMax < 0) throw new ArgumentException($"--eval-max must be ≥ 0, got {EvalMax}");
-        if (CheckpointEvery < 0) throw new ArgumentException($"--checkpoint-every must be ≥ 0, got {CheckpointEvery}");
+        OptionBounds.Check(this);
         FeedbackReader.ParseKind(Kind);
-        this.ValidateOptimizer();
         return this;
     }
 }

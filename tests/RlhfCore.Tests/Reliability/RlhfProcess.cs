@@ -10,7 +10,7 @@ namespace RlhfCore.Tests.Reliability;
 /// by <c>kill(2)</c>, and the tiny training run every reliability test uses: byte-tiny on an llm.c token shard,
 /// one thread, so a run is deterministic and takes seconds.
 /// </summary>
-internal static class RlhfCli
+internal static class RlhfProcess
 {
     public const int SigKill = 9, SigInt = 2, SigTerm = 15;
 
