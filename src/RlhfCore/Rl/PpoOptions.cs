@@ -74,6 +74,14 @@ public sealed record PpoOptions : IOptimizerSettings
     public string Reward { get; init; } = "model";
     [Description("Reward-model checkpoint (a model with a reward head).")]
     public string? RewardModel { get; init; }
+    [Description("How an ensemble's member scores become the reward: Mean, Min (worst case) or MeanStd (mean − λ·std).")]
+    public Training.Reward.Ensemble.RewardAggregate RewardAggregate { get; init; } = Training.Reward.Ensemble.RewardAggregate.Mean;
+    [Description("λ of MeanStd: reward = mean − λ·std over the ensemble's members (≥ 0).")]
+    public double UncertaintyCoef { get; init; } = 1.0;
+    [Description("Steps over which the reward-hacking monitor tests trends (proxy up while gold down or disagreement up).")]
+    public int HackingWindow { get; init; } = 8;
+    [Description("Stop the run (saving as at the end) when the reward-hacking monitor warns.")]
+    public bool StopOnHacking { get; init; }
     [Description("Value head: Fresh, or RewardModel (copy the reward model's score head).")]
     public ValueHeadInit ValueHead { get; init; } = ValueHeadInit.Fresh;
     [Description("Tokenizer: byte, or gpt2 with TokenizerDir holding vocab.json and merges.txt.")]
@@ -164,6 +172,9 @@ public sealed record PpoOptions : IOptimizerSettings
     [Description("Continue from the latest checkpoint in OutDir.")]
     public bool Resume { get; init; }
 
+    /// <summary>The ensemble aggregation the flags describe.</summary>
+    public Training.Reward.Ensemble.RewardAggregation Aggregation => new(RewardAggregate, UncertaintyCoef);
+
     /// <summary>Sequences per rollout: prompts × samples per prompt.</summary>
     public int RolloutSize => PromptsPerStep * Resolve().SamplesPerPrompt;
 
@@ -217,6 +228,8 @@ public sealed record PpoOptions : IOptimizerSettings
         if (!(EntropyCoef >= 0)) throw new ArgumentException($"--entropy-coef must be ≥ 0, got {EntropyCoef}");
         if (!(TargetKl >= 0)) throw new ArgumentException($"--target-kl must be ≥ 0, got {TargetKl}");
         if (!(BaselineDecay is >= 0 and < 1)) throw new ArgumentException($"--baseline-decay must be in [0, 1), got {BaselineDecay}");
+        if (HackingWindow < 3) throw new ArgumentException($"--hacking-window must be at least 3 (a trend needs a residual), got {HackingWindow}");
+        Aggregation.Validate();
         if (Reward is not ("model" or "gold")) throw new ArgumentException($"--reward must be model or gold, got '{Reward}'");
         this.ValidateOptimizer();
         return this;

@@ -20,7 +20,8 @@ public static class FeedbackReader
 
     /// <summary>Reads every record of <paramref name="path"/>.</summary>
     /// <exception cref="DataFormatException">The file is unreadable, empty, mixes kinds, or a line is malformed or (without <paramref name="skipInvalid"/>) has bad content.</exception>
-    public static FeedbackSet Read(string path, FeedbackKind? kind = null, bool skipInvalid = false)
+    /// <param name="allowEmptyCompletions">Accept empty completions (scored as prompt + EOS).</param>
+    public static FeedbackSet Read(string path, FeedbackKind? kind = null, bool skipInvalid = false, bool allowEmptyCompletions = false)
     {
         var records = new List<FeedbackRecord>();
         var skipped = new List<string>();
@@ -33,7 +34,7 @@ public static class FeedbackReader
             else if (kind == null && detected != fileKind)
                 throw line.Error(null, $"is a {Name(detected)} record but the file's first line is {Name(fileKind)}; a feedback file holds one kind");
             var record = Parse(line, fileKind.Value) with { FilePath = line.FilePath, Line = line.Line };
-            if (FeedbackValidation.Check(record) is var (field, problem))
+            if (FeedbackValidation.Check(record, allowEmptyCompletions) is var (field, problem))
             {
                 var error = line.Error(field, problem);
                 if (!skipInvalid) throw error;

@@ -50,20 +50,22 @@ public static class OveroptStudy
         return points;
     }
 
-    /// <summary>The RL points of a pipeline's curve.csv (header round,step,kl,reward_model_score,gold_score).</summary>
+    /// <summary>The RL points of a pipeline's curve.csv (header round,step,kl,reward_model_score,gold_score[,…]).</summary>
     /// <exception cref="Data.DataFormatException">The header or a line is not that layout; the message names the file and line.</exception>
     public static List<OveroptPoint> ReadCurve(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"RL curve not found: {path}", path);
         var lines = File.ReadAllLines(path);
         const string header = "round,step,kl,reward_model_score,gold_score";
-        if (lines.Length == 0 || lines[0].Trim() != header) throw new Data.DataFormatException(path, 1, null, $"is not a pipeline curve (expected the header \"{header}\")");
+        if (lines.Length == 0 || !lines[0].Trim().StartsWith(header, StringComparison.Ordinal))
+            throw new Data.DataFormatException(path, 1, null, $"is not a pipeline curve (expected a header starting \"{header}\")");
+        int columns = lines[0].Split(',').Length;
         var points = new List<OveroptPoint>();
         for (int i = 1; i < lines.Length; i++)
         {
             if (lines[i].Trim().Length == 0) continue;
             var f = lines[i].Split(',');
-            if (f.Length != 5) throw new Data.DataFormatException(path, i + 1, null, $"has {f.Length} fields; expected 5 ({header})");
+            if (f.Length != columns) throw new Data.DataFormatException(path, i + 1, null, $"has {f.Length} fields; the header has {columns}");
             double Num(int k, string name) => f[k].Length == 0 ? double.NaN
                 : double.TryParse(f[k], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
                 : throw new Data.DataFormatException(path, i + 1, name, $"is not a number ('{f[k]}')");

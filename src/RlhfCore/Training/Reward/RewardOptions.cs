@@ -25,6 +25,10 @@ public sealed record RewardOptions : IOptimizerSettings
     public PromptOverflow Overflow { get; init; } = PromptOverflow.Error;
     [Description("Append the end-of-text token to every completion (as a generated completion that stopped at EOS ends).")]
     public bool AppendEos { get; init; } = true;
+    [Description("Accept empty completions as feedback (each scored as prompt + EOS: an empty answer is a real answer); needs AppendEos.")]
+    public bool AllowEmptyCompletions { get; init; }
+    [Description("Train an ensemble of this many reward models, each with its own seed and bootstrap resample of the training feedback (1 = one model).")]
+    public int Ensemble { get; init; } = 1;
     [Description("Model preset for a fresh model (ignored when InitFrom is set).")]
     public string Model { get; init; } = "byte-tiny";
     [Description("SFT checkpoint to start from (safetensors or llm.c .bin); the reward head is created fresh.")]
@@ -89,6 +93,8 @@ public sealed record RewardOptions : IOptimizerSettings
         if (EvalFraction is < 0 or >= 1) throw new ArgumentException($"--eval-fraction must be in [0, 1), got {EvalFraction}");
         if (EvalEvery < 0) throw new ArgumentException($"--eval-every must be ≥ 0, got {EvalEvery}");
         if (EvalMax < 0) throw new ArgumentException($"--eval-max must be ≥ 0, got {EvalMax}");
+        if (Ensemble < 1) throw new ArgumentException($"--ensemble must be at least 1 (members of the reward-model ensemble), got {Ensemble}");
+        if (AllowEmptyCompletions && !AppendEos) throw new ArgumentException("--allow-empty-completions needs --append-eos: an empty completion without EOS leaves nothing after the prompt to score");
         if (CheckpointEvery < 0) throw new ArgumentException($"--checkpoint-every must be ≥ 0, got {CheckpointEvery}");
         FeedbackReader.ParseKind(Kind);
         this.ValidateOptimizer();

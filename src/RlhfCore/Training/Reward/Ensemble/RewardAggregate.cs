@@ -41,7 +41,7 @@ public sealed record RewardAggregation(RewardAggregate Aggregate = RewardAggrega
     {
         Validate();
         if (members < 2 && Aggregate != RewardAggregate.Mean)
-            throw new ArgumentException($"--reward-aggregate {Aggregate} needs an ensemble of at least 2 reward models, but {source} holds {members}; " +
+            throw new ArgumentException($"--reward-aggregate {Aggregate} needs an ensemble of at least 2 reward models, but {source} has {members}; " +
                 "train one with rlhf reward --ensemble K (K ≥ 2), or use --reward-aggregate Mean");
         return this;
     }
