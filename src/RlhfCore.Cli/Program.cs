@@ -15,4 +15,5 @@ root.Add(SelfTestCommand.Create());
 root.Add(LabelCommand.Create());
 root.Add(PipelineCommand.Create());
 root.Add(PipelineCommand.CreateDemo());
+root.Add(OveroptCommand.Create());
 return await root.Parse(args).InvokeAsync();

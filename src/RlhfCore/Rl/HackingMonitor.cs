@@ -6,22 +6,27 @@ namespace RlhfCore.Rl;
 /// Watches an RL run for reward hacking (over-optimization of the proxy): the proxy reward keeps rising
 /// while the gold reward falls or the reward-model ensemble disagrees more and more about the rollouts —
 /// the signature Gao et al. (2022) and Coste et al. (2024) describe. Over the last <c>window</c> steps each
-/// series' least-squares slope is tested against its standard error; a trend counts when |t| &gt; 2 (about
-/// the 5 % level for a straight line through noisy points). A warning is raised when the proxy's trend is
-/// up and gold's is down or disagreement's is up, then at most once per window while it persists.
+/// series' least-squares slope is tested against its standard error; a trend counts when its t statistic
+/// passes the one-sided 1 % level of Student's t with window − 2 degrees of freedom, so two unrelated noisy
+/// series raise a joint false alarm in about 1 of 5000 windows. A warning is raised when the proxy's trend
+/// is up and gold's is down or disagreement's is up, then at most once per window while it persists.
 /// </summary>
 public sealed class HackingMonitor
 {
-    private const double TrendT = 2.0;
+    // One-sided 99 % quantiles of Student's t for 1…30 degrees of freedom; beyond, the normal's 2.326.
+    private static readonly double[] T99 = [31.82, 6.965, 4.541, 3.747, 3.365, 3.143, 2.998, 2.896, 2.821, 2.764, 2.718, 2.681, 2.650, 2.624, 2.602,
+        2.583, 2.567, 2.552, 2.539, 2.528, 2.518, 2.508, 2.500, 2.492, 2.485, 2.479, 2.473, 2.467, 2.462, 2.457];
+    private readonly double _critical;
     private readonly int _window;
     private readonly List<double> _proxy = [], _gold = [], _disagreement = [];
-    private int _lastWarning = int.MinValue;
+    private int? _lastWarning;
 
     /// <summary>A monitor over windows of <paramref name="window"/> ≥ 3 steps.</summary>
     public HackingMonitor(int window)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(window, 3);
         _window = window;
+        _critical = window - 2 <= T99.Length ? T99[window - 3] : 2.326;
     }
 
     /// <summary>
@@ -33,14 +38,14 @@ public sealed class HackingMonitor
         _proxy.Add(proxy);
         _gold.Add(gold);
         _disagreement.Add(disagreement);
-        if (_proxy.Count < _window || step - _lastWarning < _window) return null;
+        if (_proxy.Count < _window || step - _lastWarning < _window) return null; // null - … is null: no warning yet
         var (proxySlope, proxyT) = Trend(_proxy);
-        if (!(proxyT > TrendT)) return null;
+        if (!(proxyT > _critical)) return null;
         var (goldSlope, goldT) = Trend(_gold);
         var (disSlope, disT) = Trend(_disagreement);
         var reasons = new List<string>();
-        if (goldT < -TrendT) reasons.Add(Fmt($"gold fell ({goldSlope:+0.0000;-0.0000}/step)"));
-        if (disT > TrendT) reasons.Add(Fmt($"ensemble disagreement rose ({disSlope:+0.0000;-0.0000}/step)"));
+        if (goldT < -_critical) reasons.Add(Fmt($"gold fell ({goldSlope:+0.0000;-0.0000}/step)"));
+        if (disT > _critical) reasons.Add(Fmt($"ensemble disagreement rose ({disSlope:+0.0000;-0.0000}/step)"));
         if (reasons.Count == 0) return null;
         _lastWarning = step;
         return Fmt($"possible reward hacking at step {step + 1}: over the last {_window} steps the proxy reward rose ({proxySlope:+0.0000;-0.0000}/step) while {string.Join(" and ", reasons)}");
