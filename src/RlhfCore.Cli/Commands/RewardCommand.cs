@@ -44,7 +44,9 @@ internal static class RewardCommand
         {
             // Member k: its own seed (head initialization, data order) and its own bootstrap resample; the held-out split is shared.
             ulong seed = o.Seed + (ulong)k, bootstrapSeed = o.Seed ^ (0xB00757A9UL + (ulong)k);
-            var member = o with { OutDir = Path.Combine(o.OutDir, $"member-{k}"), Seed = seed, Ensemble = 1 };
+            string memberDir = Path.Combine(o.OutDir, $"member-{k}");
+            // --resume continues the member that was interrupted; members not started yet start fresh.
+            var member = o with { OutDir = memberDir, Seed = seed, Ensemble = 1, Resume = o.Resume && new CheckpointStore(memberDir).LatestDirectory() != null };
             var train = Bootstrap.Resample(data.Train, bootstrapSeed);
             members.Add(new EnsembleMember(Path.Combine($"member-{k}", "model.safetensors"), seed, bootstrapSeed, train.Count));
             if (o.Resume && File.Exists(Path.Combine(member.OutDir, "model.safetensors")))

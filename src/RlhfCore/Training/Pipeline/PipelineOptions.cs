@@ -71,7 +71,7 @@ public sealed record PipelineOptions
     public int SeqLen { get; init; } = 16;
     [Description("Feedback-and-training rounds after SFT.")]
     public int Rounds { get; init; } = 3;
-    [Description("Prompts whose two sampled completions are compared each round.")]
+    [Description("Prompts whose sampled completions (two, or --completions-per-prompt) are judged each round.")]
     public int ComparisonsPerRound { get; init; } = 32768;
     [Description("Completions sampled per prompt and judged together (K ≥ 2): 2 makes pairs, K ≥ 3 a ranking of K (simulated labels only).")]
     public int CompletionsPerPrompt { get; init; } = 2;

@@ -19,9 +19,10 @@ public sealed class AwaitingLabelsException(string message) : InvalidOperationEx
 
 /// <summary>
 /// The iterative RLHF loop (InstructGPT's steps, repeated): SFT on the task's demonstrations, then per round
-/// sample two completions per prompt from the current policy → collect preferences (the simulated annotator,
-/// or people through <c>rlhf label</c>) → train a reward model on every pair so far → optimize the policy
-/// against it (PPO or another method; DPO on the pairs) → evaluate against the gold reward.
+/// sample two (or K) completions per prompt from the current policy → collect preferences or rankings (the
+/// simulated annotator, or people through <c>rlhf label</c>) → train a reward model, or an ensemble of them, on
+/// every record so far → optimize the policy against it (PPO or another method, watched for reward hacking;
+/// DPO on the pairs) → measure the reward model on the post-RL policy's samples → evaluate against the gold reward.
 /// <para>
 /// Each stage writes its artifacts into <c>OUT/sft</c> or <c>OUT/round-N</c> and is skipped when they exist,
 /// so a stopped run resumes at the stage it reached; every stage is seeded from (seed, round, stage), so a
