@@ -40,7 +40,7 @@ internal static class BestOfNCommand
         if (rewardModel == null && !arithmetic)
             throw new ArgumentException("--reward-model is required unless the prompts are builtin:arithmetic (scored by the gold reward)");
         int seqLen = Math.Min(maxPrompt + o.MaxNewTokens, policy.Config.MaxSeqLen);
-        using var rmScorer = rewardModel != null ? new RewardModelScorer(rewardModel.Members, o.Aggregation, o.Batch, seqLen) : null;
+        using var rmScorer = rewardModel != null ? new RewardModelScorer(rewardModel.Members, o.Aggregation, o.Batch, seqLen, rewardModel.SharedTrunk) : null;
         ICompletionScorer scorer = rmScorer ?? (ICompletionScorer)GoldRewardScorer.Arithmetic;
 
         using var sampler = new BestOfNSampler(policy, tokenizer, scorer, o.Batch, maxPrompt);

@@ -58,7 +58,7 @@ internal static class PpoCommand
 
         int maxTokens = prompts.Max(p => tokenizer.Encode(p).Length) + o.MaxNewTokens;
         using var scorer = o.Reward == "model"
-            ? new RewardModelScorer(rewardModel!.Members, o.Aggregation, tokenizer, o.MiniBatch, Math.Min(maxTokens, rewardModel.Members[0].Config.MaxSeqLen)) : null;
+            ? new RewardModelScorer(rewardModel!.Members, o.Aggregation, tokenizer, o.MiniBatch, Math.Min(maxTokens, rewardModel.Members[0].Config.MaxSeqLen), rewardModel.SharedTrunk) : null;
         IRewardFunction reward = scorer != null ? scorer : new FunctionReward(ArithmeticTask.GoldReward);
         // The arithmetic prompts have a gold reward: logged beside the proxy for the reward-hacking monitor.
         var gold = o.Prompts == PromptSource.Arithmetic ? new FunctionReward(ArithmeticTask.GoldReward) : null;

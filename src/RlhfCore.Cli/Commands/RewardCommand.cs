@@ -40,7 +40,8 @@ internal static class RewardCommand
             return code != 0 ? code : Diagnose(o, backend, tokenizer, data, Path.Combine(o.OutDir, "model.safetensors"));
         }
         var members = new List<EnsembleMember>();
-        for (int k = 0; k < o.Ensemble; k++)
+        bool shared = o.EnsembleTrunk == EnsembleTrunk.Shared;
+        for (int k = 0; k < (shared ? 1 : o.Ensemble); k++)
         {
             // Member k: its own seed (head initialization, data order) and its own bootstrap resample; the held-out split is shared.
             ulong seed = o.Seed + (ulong)k, bootstrapSeed = o.Seed ^ (0xB00757A9UL + (ulong)k);
@@ -58,9 +59,33 @@ internal static class RewardCommand
             int code = RunMember(member, backend, tokenizer, data, train);
             if (code != 0) return code;
         }
-        new EnsembleManifest(members, o.InitFrom ?? "fresh").Write(o.OutDir);
+        if (shared) members.AddRange(FitSharedHeads(o, backend, tokenizer, data));
+        new EnsembleManifest(members, o.InitFrom ?? "fresh", shared).Write(o.OutDir);
         AnsiConsole.MarkupLineInterpolated($"saved the ensemble of {o.Ensemble}: {Path.Combine(o.OutDir, EnsembleManifest.FileName)} (pass {o.OutDir} as --reward-model)");
         return Diagnose(o, backend, tokenizer, data, o.OutDir);
+    }
+
+    /// <summary>Members 1…K−1 of a shared-trunk ensemble: fresh heads on member 0's frozen trunk, each fitted on its own bootstrap resample.</summary>
+    private static List<EnsembleMember> FitSharedHeads(RewardOptions o, IBackend backend, ITokenizer tokenizer, RewardData data)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var trunk = ModelFiles.Load(Path.Combine(o.OutDir, "member-0", "model.safetensors"), backend);
+        var train = Data.Feedback.RewardExamples.Tokenize(data.Train, tokenizer, o.SeqLen, o.Overflow, o.AppendEos, trunk.Config.VocabSize, [], o.AllowEmptyCompletions);
+        var seeds = Enumerable.Range(0, o.Ensemble).Select(k => o.Seed + (ulong)k).ToList();
+        var bootstraps = Enumerable.Range(0, o.Ensemble).Select(k => o.Seed ^ (0xB00757A9UL + (ulong)k)).ToList();
+        int perMember = (int)Math.Min(train.Count, (long)o.Steps * o.Batch * o.GradAccum);
+        var heads = LinearHeads.FitMembers(trunk, train, seeds, bootstraps, perMember, o.Batch * 2, o.SeqLen);
+        var members = new List<EnsembleMember>();
+        for (int k = 1; k < heads.Count; k++)
+        {
+            string file = Path.Combine($"member-{k}", "model.safetensors");
+            Directory.CreateDirectory(Path.Combine(o.OutDir, $"member-{k}"));
+            LinearHeads.SetHead(trunk, heads[k]);
+            Gpt2Checkpoint.Save(Path.Combine(o.OutDir, file), trunk.Config, trunk.Heads, trunk.Parameters);
+            members.Add(new EnsembleMember(file, seeds[k], bootstraps[k], perMember));
+        }
+        AnsiConsole.MarkupLineInterpolated($"fitted {heads.Count - 1} more heads on member 0's frozen trunk in {clock.Elapsed.TotalSeconds:F1} s, each on a bootstrap resample of {perMember:N0} records");
+        return members;
     }
 
     /// <summary>Held-out accuracy, calibration and disagreement of the saved model or ensemble (pairs and rankings only).</summary>

@@ -35,13 +35,14 @@ public sealed class RewardModelScorer : IEnsembleReward, IDisposable
         : this([rewardModel], new RewardAggregation(), tokenizer, batch, maxTokens) { }
 
     /// <summary>A scorer over the <paramref name="members"/> of an ensemble (not owned), combined by <paramref name="aggregation"/>.</summary>
-    public RewardModelScorer(IReadOnlyList<GptModel> members, RewardAggregation aggregation, ITokenizer tokenizer, int batch, int maxTokens)
+    /// <param name="sharedTrunk">The members differ only in their reward heads (a shared-trunk ensemble): the trunk runs once.</param>
+    public RewardModelScorer(IReadOnlyList<GptModel> members, RewardAggregation aggregation, ITokenizer tokenizer, int batch, int maxTokens, bool sharedTrunk = false)
     {
         foreach (var m in members)
             if (!m.Heads.HasFlag(ModelHeads.Reward)) throw new ArgumentException("the reward model has no reward head (score.weight)");
         _aggregation = aggregation.ValidateFor(members.Count, $"the reward model ({members.Count} member(s))");
         _tokenizer = tokenizer;
-        _scorer = new EnsembleScorer(members, batch, maxTokens);
+        _scorer = new EnsembleScorer(members, batch, maxTokens, sharedTrunk);
     }
 
     /// <inheritdoc/>

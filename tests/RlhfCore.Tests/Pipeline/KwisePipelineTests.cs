@@ -35,17 +35,17 @@ public class KwisePipelineTests
         OutDir = _dir, Threads = 2,
     };
 
-    [TestCase(RankingLoss.PlackettLuce)]
-    [TestCase(RankingLoss.Pairs)]
-    public void KwiseRoundWithAnEnsemble_WritesItsFilesAndResumes(RankingLoss loss)
+    [TestCase(RankingLoss.PlackettLuce, EnsembleTrunk.Own)]
+    [TestCase(RankingLoss.Pairs, EnsembleTrunk.Shared)]
+    public void KwiseRoundWithAnEnsemble_WritesItsFilesAndResumes(RankingLoss loss, EnsembleTrunk trunk)
     {
-        var o = Tiny() with { CompletionsPerPrompt = 3, RankingLoss = loss, RewardEnsemble = 2, RewardAggregate = RewardAggregate.MeanStd, UncertaintyCoef = 0.5 };
+        var o = Tiny() with { CompletionsPerPrompt = 3, RankingLoss = loss, RewardEnsemble = 2, RewardEnsembleTrunk = trunk, RewardAggregate = RewardAggregate.MeanStd, UncertaintyCoef = 0.5 };
         using var be = new CpuBackend(2);
         var (rounds, curve) = new RlhfPipeline(o, be, _ => { }).Run(CancellationToken.None);
         string[] artifacts =
         [
             "round-1/comparisons.jsonl", "round-1/rankings.jsonl", "round-1/reward/ensemble.json", "round-1/reward/member-0/model.safetensors",
-            "round-1/reward/member-1/model.safetensors", "round-1/reward/member-0/metrics.jsonl", "round-1/reward/member-1/metrics.csv",
+            "round-1/reward/member-1/model.safetensors", "round-1/reward/member-0/metrics.jsonl",
             "round-1/reward/reward.json", "round-1/reward/reliability.svg", "round-1/shift.json", "round-1/policy/model.safetensors",
             "round-1/evaluation.json", "rounds.csv", "curve.csv", "overoptimization.svg", "rounds.svg",
         ];
@@ -61,7 +61,10 @@ public class KwisePipelineTests
         Assert.That(rounds[1].RewardModelEce, Is.InRange(0.0, 1.0));
         Assert.That(rounds[1].Disagreement, Is.GreaterThan(0), "two members from different seeds and resamples disagree");
         Assert.That(curve.All(c => c.Disagreement > 0), "RL logs the ensemble's disagreement on rollouts");
-        Assert.That(EnsembleManifest.Read(Path.Combine(_dir, "round-1/reward")).Members.Select(m => m.Seed).Distinct().Count(), Is.EqualTo(2));
+        var manifest = EnsembleManifest.Read(Path.Combine(_dir, "round-1/reward"));
+        Assert.That(manifest.Members.Select(m => m.Seed).Distinct().Count(), Is.EqualTo(2));
+        Assert.That(manifest.SharedTrunk, Is.EqualTo(trunk == EnsembleTrunk.Shared));
+        Assert.That(File.Exists(Path.Combine(_dir, "round-1/reward/member-1/metrics.csv")), Is.EqualTo(trunk == EnsembleTrunk.Own), "a shared-trunk member is a fitted head, not a training run");
         Assert.That(File.ReadAllLines(Path.Combine(_dir, "rounds.csv"))[0], Does.Contain("reward_model_shift_accuracy").And.Contain("reward_model_ece"));
 
         var stamps = Directory.EnumerateFiles(Path.Combine(_dir, "round-1"), "*", SearchOption.AllDirectories).ToDictionary(f => f, File.GetLastWriteTimeUtc);

@@ -23,13 +23,14 @@ public sealed class RewardModelScorer : ICompletionScorer, IDisposable
     public RewardModelScorer(GptModel rewardModel, int maxBatch, int seqLen) : this([rewardModel], new RewardAggregation(), maxBatch, seqLen) { }
 
     /// <summary>Scores with the <paramref name="members"/> of an ensemble (not owned), combined by <paramref name="aggregation"/>.</summary>
-    public RewardModelScorer(IReadOnlyList<GptModel> members, RewardAggregation aggregation, int maxBatch, int seqLen)
+    /// <param name="sharedTrunk">The members differ only in their reward heads (a shared-trunk ensemble): the trunk runs once.</param>
+    public RewardModelScorer(IReadOnlyList<GptModel> members, RewardAggregation aggregation, int maxBatch, int seqLen, bool sharedTrunk = false)
     {
         foreach (var m in members)
             if (!m.Heads.HasFlag(ModelHeads.Reward))
                 throw new ArgumentException("the scoring model has no reward head (train one with rlhf reward, or score with a gold reward)");
         _aggregation = aggregation.ValidateFor(members.Count, $"the reward model ({members.Count} member(s))");
-        _scorer = new EnsembleScorer(members, maxBatch, seqLen);
+        _scorer = new EnsembleScorer(members, maxBatch, seqLen, sharedTrunk);
         Name = members.Count == 1 ? "reward-model" : $"reward-ensemble-{members.Count}:{aggregation.Aggregate.ToString().ToLowerInvariant()}";
     }
 

@@ -99,6 +99,8 @@ public sealed record PipelineOptions
     public int RewardBatch { get; init; } = 32;
     [Description("Reward models per round: an ensemble of this many, each with its own seed and bootstrap resample of the feedback (1 = one model).")]
     public int RewardEnsemble { get; init; } = 1;
+    [Description("Ensemble members' trunks: Own (full models) or Shared (member 0's trunk frozen, a fresh head per further member).")]
+    public Reward.Ensemble.EnsembleTrunk RewardEnsembleTrunk { get; init; } = Reward.Ensemble.EnsembleTrunk.Own;
     [Description("How the ensemble's member scores become the policy's reward: Mean, Min or MeanStd (mean − λ·std).")]
     public Reward.Ensemble.RewardAggregate RewardAggregate { get; init; } = Reward.Ensemble.RewardAggregate.Mean;
     [Description("λ of MeanStd (≥ 0).")]

@@ -54,7 +54,8 @@ public sealed partial class RlhfPipeline
         var train = shuffled.GetRange(held, shuffled.Count - held);
 
         var manifest = new List<EnsembleMember>();
-        for (int k = 0; k < members; k++)
+        bool shared = members > 1 && _o.RewardEnsembleTrunk == EnsembleTrunk.Shared;
+        for (int k = 0; k < (shared ? 1 : members); k++)
         {
             string memberDir = members == 1 ? dir : Path.Combine(dir, $"member-{k}"), model = Path.Combine(memberDir, "model.safetensors");
             ulong bootstrapSeed = MemberSeed(Seed(r, 12), k), seed = MemberSeed(Seed(r, 6), k);
@@ -64,7 +65,8 @@ public sealed partial class RlhfPipeline
             TrainMember(r, k, memberDir, model, memberTrain, eval, seed, cancel);
             if (cancel.IsCancellationRequested) return RewardStageResult.None;
         }
-        if (members > 1) new EnsembleManifest(manifest, _o.RewardInit == RewardInit.Sft ? SftModel : "fresh").Write(dir);
+        if (shared) manifest.AddRange(FitSharedHeads(r, dir, Path.Combine(dir, manifest[0].File), train));
+        if (members > 1) new EnsembleManifest(manifest, _o.RewardInit == RewardInit.Sft ? SftModel : "fresh", shared).Write(dir);
 
         var result = Diagnose(artifact, eval, Path.Combine(dir, "reliability.svg"), $"Round {r} reward model: calibration on held-out feedback");
         AtomicFile.Write(info, s => JsonSerializer.Serialize(s, new Dictionary<string, double>
@@ -75,6 +77,27 @@ public sealed partial class RlhfPipeline
         _log($"round {r}: reward model{(members > 1 ? $" ensemble of {members}" : "")} on {train.Count} records, held-out accuracy {result.Accuracy:P1} on {eval.Count}, ECE {result.Ece:F3}"
             + (members > 1 ? $", disagreement {result.Disagreement:F3}" : ""));
         return result;
+    }
+
+    /// <summary>Members 1…K−1 of a shared-trunk ensemble: fresh heads on member 0's frozen trunk, each on its own resample.</summary>
+    private List<EnsembleMember> FitSharedHeads(int r, string dir, string member0, IReadOnlyList<FeedbackRecord> train)
+    {
+        using var trunk = ModelFiles.Load(member0, _be);
+        var examples = RewardExamples.Tokenize(train, _tok, _o.SeqLen, PromptOverflow.TruncateLeft, appendEos: true, trunk.Config.VocabSize, allowEmptyCompletions: true);
+        var seeds = Enumerable.Range(0, _o.RewardEnsemble).Select(k => MemberSeed(Seed(r, 6), k)).ToList();
+        var bootstraps = Enumerable.Range(0, _o.RewardEnsemble).Select(k => MemberSeed(Seed(r, 12), k)).ToList();
+        int perMember = Math.Min(examples.Count, _o.RewardSteps * _o.RewardBatch);
+        var heads = LinearHeads.FitMembers(trunk, examples, seeds, bootstraps, perMember, 64, _o.SeqLen);
+        var members = new List<EnsembleMember>();
+        for (int k = 1; k < heads.Count; k++)
+        {
+            string model = Path.Combine(dir, $"member-{k}", "model.safetensors");
+            Directory.CreateDirectory(Path.GetDirectoryName(model)!);
+            LinearHeads.SetHead(trunk, heads[k]);
+            Gpt2Checkpoint.Save(model, trunk.Config, trunk.Heads, trunk.Parameters);
+            members.Add(new EnsembleMember(Path.GetRelativePath(dir, model), seeds[k], bootstraps[k], perMember));
+        }
+        return members;
     }
 
     private void TrainMember(int r, int k, string memberDir, string model, IReadOnlyList<FeedbackRecord> train, IReadOnlyList<FeedbackRecord> eval, ulong seed, CancellationToken cancel)

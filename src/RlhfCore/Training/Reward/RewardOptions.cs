@@ -29,6 +29,8 @@ public sealed record RewardOptions : IOptimizerSettings
     public bool AllowEmptyCompletions { get; init; }
     [Description("Train an ensemble of this many reward models, each with its own seed and bootstrap resample of the training feedback (1 = one model).")]
     public int Ensemble { get; init; } = 1;
+    [Description("Ensemble members' trunks: Own (every member a full model trained on its resample) or Shared (member 0's trained trunk, frozen, with a fresh head per further member fitted on its resample; about one model's cost).")]
+    public RlhfCore.Training.Reward.Ensemble.EnsembleTrunk EnsembleTrunk { get; init; } = RlhfCore.Training.Reward.Ensemble.EnsembleTrunk.Own;
     [Description("Model preset for a fresh model (ignored when InitFrom is set).")]
     public string Model { get; init; } = "byte-tiny";
     [Description("SFT checkpoint to start from (safetensors or llm.c .bin); the reward head is created fresh.")]

@@ -17,7 +17,8 @@ public sealed record EnsembleMember(string File, ulong Seed, ulong BootstrapSeed
 /// </summary>
 /// <param name="Members">The members, in order.</param>
 /// <param name="Init">Where the members started: the trunk file, or "fresh".</param>
-public sealed record EnsembleManifest(IReadOnlyList<EnsembleMember> Members, string Init)
+/// <param name="SharedTrunk">True when every member has member 0's trunk and differs only in its reward head (<see cref="LinearHeads"/>).</param>
+public sealed record EnsembleManifest(IReadOnlyList<EnsembleMember> Members, string Init, bool SharedTrunk = false)
 {
     /// <summary>The manifest's file name inside an ensemble folder.</summary>
     public const string FileName = "ensemble.json";

@@ -1,5 +1,14 @@
 namespace RlhfCore.Training.Reward.Ensemble;
 
+/// <summary>How an ensemble's members are built.</summary>
+public enum EnsembleTrunk
+{
+    /// <summary>Every member is a full model, trained with its own seed on its own bootstrap resample.</summary>
+    Own,
+    /// <summary>Member 0's trained trunk is shared and frozen; every further member is a fresh reward head fitted on its own resample (<see cref="LinearHeads"/>).</summary>
+    Shared,
+}
+
 /// <summary>How an ensemble's member scores become the one reward an optimizer sees (Coste et al., ICLR 2024).</summary>
 public enum RewardAggregate
 {
