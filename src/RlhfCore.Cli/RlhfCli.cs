@@ -30,6 +30,7 @@ internal static class RlhfCli
         root.Add(LabelCommand.Create());
         root.Add(PipelineCommand.Create());
         root.Add(PipelineCommand.CreateDemo());
+        root.Add(OveroptCommand.Create());
         return root;
     }
 

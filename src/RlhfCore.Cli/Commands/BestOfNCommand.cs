@@ -4,6 +4,7 @@ using RlhfCore.Data;
 using RlhfCore.IO;
 using RlhfCore.Model;
 using RlhfCore.Training.BestOfN;
+using RlhfCore.Training.Reward.Ensemble;
 using Spectre.Console;
 
 namespace RlhfCore.Cli.Commands;
@@ -32,11 +33,12 @@ internal static class BestOfNCommand
         if (maxPrompt >= policy.Config.MaxSeqLen)
             throw new ArgumentException($"a prompt of {maxPrompt} tokens leaves no room to generate in the policy's context of {policy.Config.MaxSeqLen}");
 
-        using var rewardModel = o.RewardModel != null ? ModelFiles.Load(o.RewardModel, backend) : null;
+        if (o.RewardModel != null) o.Aggregation.ValidateFor(EnsembleManifest.MemberFiles(o.RewardModel).Count, $"--reward-model {o.RewardModel}");
+        using var rewardModel = o.RewardModel != null ? RewardEnsemble.Load(o.RewardModel, backend) : null;
         if (rewardModel == null && !arithmetic)
             throw new ArgumentException("--reward-model is required unless the prompts are builtin:arithmetic (scored by the gold reward)");
         int seqLen = Math.Min(maxPrompt + o.MaxNewTokens, policy.Config.MaxSeqLen);
-        using var rmScorer = rewardModel != null ? new RewardModelScorer(rewardModel, o.Batch, seqLen) : null;
+        using var rmScorer = rewardModel != null ? new RewardModelScorer(rewardModel.Members, o.Aggregation, o.Batch, seqLen, rewardModel.SharedTrunk) : null;
         ICompletionScorer scorer = rmScorer ?? (ICompletionScorer)GoldRewardScorer.Arithmetic;
 
         using var sampler = new BestOfNSampler(policy, tokenizer, scorer, o.Batch, maxPrompt);

@@ -32,9 +32,16 @@ internal static class PipelineCommand
         AnsiConsole.MarkupLineInterpolated($"[bold]{(demo ? "demo" : "pipeline")}[/] {o.Task}, {o.Rounds} rounds of {o.ComparisonsPerRound} comparisons, {o.Method}, {backend.DeviceDescription}; outputs in {o.OutDir}");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var cancel = new StopSignals();
+        void Log(string line) => AnsiConsole.MarkupLineInterpolated($"[grey]{clock.Elapsed:mm\\:ss}[/] {line}");
         try
         {
-            var (rounds, _) = new RlhfPipeline(o, backend, line => AnsiConsole.MarkupLineInterpolated($"[grey]{clock.Elapsed:mm\\:ss}[/] {line}")).Run(cancel.Token);
+            if (o.Seeds.Trim().Length > 0)
+            {
+                var results = MultiSeedRunner.Run(o, backend, Log, cancel.Token);
+                SummarizeSeeds(o, results);
+                return cancel.IsCancellationRequested ? cancel.ExitCode : 0;
+            }
+            var (rounds, _) = new RlhfPipeline(o, backend, Log).Run(cancel.Token);
             if (cancel.IsCancellationRequested)
             {
                 AnsiConsole.MarkupLineInterpolated($"interrupted by {cancel.SignalName}: finished stages are kept; run the same command again to continue");
@@ -63,6 +70,17 @@ internal static class PipelineCommand
         var last = rounds[^1];
         AnsiConsole.MarkupLineInterpolated($"RLHF (round {last.Round}) vs SFT on the gold reward: sampled {G(last.GoldSampled, accuracy)} vs {G(sft.GoldSampled, accuracy)} ({Gain(last.GoldSampled - sft.GoldSampled, accuracy)}), greedy {G(last.GoldGreedy, accuracy)} vs {G(sft.GoldGreedy, accuracy)} ({Gain(last.GoldGreedy - sft.GoldGreedy, accuracy)}), in {elapsed:mm\\:ss}");
         AnsiConsole.MarkupLineInterpolated($"report: {Path.Combine(o.OutDir, "rounds.csv")}, {Path.Combine(o.OutDir, "curve.csv")}, {Path.Combine(o.OutDir, "overoptimization.svg")}");
+    }
+
+    private static void SummarizeSeeds(PipelineOptions o, IReadOnlyList<SeedResult> results)
+    {
+        bool accuracy = o.Task == "arithmetic";
+        var table = new Table().AddColumns("seed", "SFT greedy", "SFT sampled", "RLHF greedy", "RLHF sampled", "RM held-out accuracy", "KL to SFT", "minutes");
+        foreach (var r in results)
+            table.AddRow($"{r.Seed}", G(r.SftGreedy, accuracy), G(r.SftSampled, accuracy), G(r.RlhfGreedy, accuracy), G(r.RlhfSampled, accuracy),
+                double.IsNaN(r.RewardModelAccuracy) ? "-" : r.RewardModelAccuracy.ToString("P1"), double.IsNaN(r.Kl) ? "-" : r.Kl.ToString("F3"), r.Minutes.ToString("F1"));
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLineInterpolated($"RLHF beats SFT on both gold measures on {results.Count(r => r.Wins)} of {results.Count} seeds; table in {Path.Combine(o.OutDir, "seeds.csv")}");
     }
 
     private static string Gain(double gain, bool accuracy) =>

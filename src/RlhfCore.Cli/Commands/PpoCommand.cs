@@ -6,6 +6,7 @@ using RlhfCore.IO;
 using RlhfCore.Model;
 using RlhfCore.Rl;
 using RlhfCore.Training;
+using RlhfCore.Training.Reward.Ensemble;
 using Spectre.Console;
 
 namespace RlhfCore.Cli.Commands;
@@ -15,7 +16,10 @@ namespace RlhfCore.Cli.Commands;
 /// REINFORCE, RLOO or GRPO (<c>--method</c>). Every flag is a field of <see cref="PpoOptions"/>. Writes
 /// config.json, metrics.jsonl/.csv (TRL's metric names), reward.svg, kl.svg, model.safetensors (policy with
 /// value head) and resumable checkpoints to --out-dir; Ctrl-C or SIGTERM finishes the current rollout step, saves a
-/// checkpoint and exits; --resume continues exactly.
+/// checkpoint and exits; --resume continues exactly. --reward-model takes one model or an ensemble folder
+/// (combined by --reward-aggregate); on arithmetic prompts the gold reward is logged beside it, and the
+/// reward-hacking monitor warns (and with --stop-on-hacking stops) when the proxy rises while gold falls
+/// or the ensemble's disagreement rises.
 /// </summary>
 internal static class PpoCommand
 {
@@ -32,6 +36,7 @@ internal static class PpoCommand
         if (o.Reward == "model" && o.RewardModel == null) throw new ArgumentException("--reward model needs --reward-model PATH (or use --reward gold)");
         if (o.ValueHead == ValueHeadInit.RewardModel && o.RewardModel == null) throw new ArgumentException("--value-head RewardModel needs --reward-model PATH");
 
+        if (o.Reward == "model") o.Aggregation.ValidateFor(EnsembleManifest.MemberFiles(o.RewardModel!).Count, $"--reward-model {o.RewardModel}");
         using var run = RunFolder.Open(o.OutDir, "ppo", o.Resume, o.Overwrite);
         using var backend = BackendFactory.Create(o.Device, o.Threads);
         var tokenizer = TokenizerFactory.Create(o.Tokenizer, o.TokenizerDir);
@@ -44,17 +49,20 @@ internal static class PpoCommand
             : Fresh(backend, o, heads);
         string? referencePath = o.Reference ?? o.InitFrom;
         using var reference = referencePath != null ? ModelFiles.Load(referencePath, backend) : Fresh(backend, o, ModelHeads.None);
-        using var rewardModel = o.RewardModel != null ? ModelFiles.Load(o.RewardModel, backend) : null;
+        using var rewardModel = o.RewardModel != null ? RewardEnsemble.Load(o.RewardModel, backend) : null;
         VocabularyMatch.Require(tokenizer, policy.Config.VocabSize, resumeDir != null ? $"checkpoint {resumeDir}" : o.InitFrom != null ? $"--init-from {o.InitFrom}" : $"--model {o.Model}");
-        if (rewardModel != null) VocabularyMatch.Require(tokenizer, rewardModel.Config.VocabSize, $"--reward-model {o.RewardModel}");
-        if (o.ValueHead == ValueHeadInit.RewardModel && resumeDir == null && method.UsesValueHead) ValueHead.CopyFromRewardHead(policy, rewardModel!);
+        if (rewardModel != null) VocabularyMatch.Require(tokenizer, rewardModel.Members[0].Config.VocabSize, $"--reward-model {o.RewardModel}");
+        // An ensemble's value head starts from its first member's score head.
+        if (o.ValueHead == ValueHeadInit.RewardModel && resumeDir == null && method.UsesValueHead) ValueHead.CopyFromRewardHead(policy, rewardModel!.Members[0]);
 
         int maxTokens = prompts.Max(p => tokenizer.Encode(p).Length) + o.MaxNewTokens;
         using var scorer = o.Reward == "model"
-            ? new RewardModelScorer(rewardModel!, tokenizer, o.MiniBatch, Math.Min(maxTokens, rewardModel!.Config.MaxSeqLen)) : null;
+            ? new RewardModelScorer(rewardModel!.Members, o.Aggregation, tokenizer, o.MiniBatch, Math.Min(maxTokens, rewardModel.Members[0].Config.MaxSeqLen), rewardModel.SharedTrunk) : null;
         IRewardFunction reward = scorer != null ? scorer : new FunctionReward(ArithmeticTask.GoldReward);
+        // The arithmetic prompts have a gold reward: logged beside the proxy for the reward-hacking monitor.
+        var gold = o.Prompts == PromptSource.Arithmetic ? new FunctionReward(ArithmeticTask.GoldReward) : null;
 
-        using var trainer = new PpoTrainer(policy, reference, reward, tokenizer, prompts, o);
+        using var trainer = new PpoTrainer(policy, reference, reward, tokenizer, prompts, o, gold);
         if (resumeDir != null) PpoCheckpoint.Load(run.Checkpoints, policy, trainer);
 
         RunFiles.ReportClaim(run);
@@ -71,7 +79,7 @@ internal static class PpoCommand
             prompts = prompts.Count,
         });
         AnsiConsole.MarkupLineInterpolated(
-            $"[bold]{o.Method.ToString().ToLowerInvariant()}[/] {policy.ParameterCount:N0} parameters, {prompts.Count:N0} prompts, {o.RolloutSize} sequences per rollout, reward: {(o.Reward == "gold" ? "gold" : o.RewardModel)}, {backend.DeviceDescription}");
+            $"[bold]{o.Method.ToString().ToLowerInvariant()}[/] {policy.ParameterCount:N0} parameters, {prompts.Count:N0} prompts, {o.RolloutSize} sequences per rollout, reward: {(o.Reward == "gold" ? "gold" : $"{o.RewardModel} ({rewardModel!.Count} member(s), {o.RewardAggregate})")}, {backend.DeviceDescription}");
         if (resumeDir != null) AnsiConsole.MarkupLineInterpolated($"resuming from {resumeDir} at step {trainer.StepsDone}");
 
         using var metrics = RunFiles.OpenMetrics(run, trainer.StepsDone);
@@ -85,12 +93,17 @@ internal static class PpoCommand
                 metrics.Log(step.Step, step.Metrics);
                 var m = step.Metrics;
                 report(step.Step + 1, $"score {m["objective/scores"]:F3}  kl {m["objective/kl"]:F3}  β {m["objective/kl_coef"]:G3}"
+                    + (m.TryGetValue("reward/gold", out var g) ? $"  gold {g:F3}" : "")
+                    + (m.TryGetValue("reward/disagreement", out var dis) ? $"  disagreement {dis:F3}" : "")
                     + (step.SkippedMinibatches > 0 ? $"  [yellow]{step.SkippedMinibatches} minibatches skipped: non-finite[/]" : ""));
+                if (step.HackingWarning != null) AnsiConsole.MarkupLineInterpolated($"[yellow]warning:[/] {step.HackingWarning}");
             }, t => PpoCheckpoint.Save(run.Checkpoints, policy, t));
         });
         if (cancel.StoppedEarly(trainer.StepsDone, o.Steps))
             return cancel.ReportSaved(trainer.StepsDone, PpoCheckpoint.Save(run.Checkpoints, policy, trainer));
 
+        if (trainer.StoppedForHacking)
+            AnsiConsole.MarkupLineInterpolated($"[yellow]stopped early at step {trainer.StepsDone} of {o.Steps}[/] (--stop-on-hacking); the policy is saved as it was then");
         string modelPath = Path.Combine(o.OutDir, "model.safetensors");
         Gpt2Checkpoint.Save(modelPath, policy.Config, policy.Heads, policy.Parameters);
         Gpt2Checkpoint.WriteHfConfig(Path.Combine(o.OutDir, "hf_config.json"), policy.Config);

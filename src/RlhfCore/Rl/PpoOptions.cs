@@ -80,6 +80,16 @@ public sealed record PpoOptions : IOptimizerSettings
     public string Reward { get; init; } = "model";
     [Description("Reward-model checkpoint (a model with a reward head).")]
     public string? RewardModel { get; init; }
+    [Description("How an ensemble's member scores become the reward: Mean, Min (worst case) or MeanStd (mean − λ·std).")]
+    public Training.Reward.Ensemble.RewardAggregate RewardAggregate { get; init; } = Training.Reward.Ensemble.RewardAggregate.Mean;
+    [Description("λ of MeanStd: reward = mean − λ·std over the ensemble's members (≥ 0).")]
+    [Bounds(0, Limits.MaxCoefficient)]
+    public double UncertaintyCoef { get; init; } = 1.0;
+    [Description("Steps over which the reward-hacking monitor tests trends (proxy up while gold down or disagreement up).")]
+    [Bounds(3, 100000, Why = "a trend needs a residual")]
+    public int HackingWindow { get; init; } = 8;
+    [Description("Stop the run (saving as at the end) when the reward-hacking monitor warns.")]
+    public bool StopOnHacking { get; init; }
     [Description("Value head: Fresh, or RewardModel (copy the reward model's score head).")]
     public ValueHeadInit ValueHead { get; init; } = ValueHeadInit.Fresh;
     [Description("Tokenizer: byte, or gpt2 with TokenizerDir holding vocab.json and merges.txt.")]
@@ -193,6 +203,9 @@ public sealed record PpoOptions : IOptimizerSettings
     [Description("Start a fresh run in an OutDir that holds an earlier run, after moving that run aside to OUTDIR.replaced-TIMESTAMP (nothing is deleted).")]
     public bool Overwrite { get; init; }
 
+    /// <summary>The ensemble aggregation the flags describe.</summary>
+    public Training.Reward.Ensemble.RewardAggregation Aggregation => new(RewardAggregate, UncertaintyCoef);
+
     /// <summary>Sequences per rollout: prompts × samples per prompt.</summary>
     public int RolloutSize => PromptsPerStep * Resolve().SamplesPerPrompt;
 
@@ -229,6 +242,7 @@ public sealed record PpoOptions : IOptimizerSettings
             throw new ArgumentException($"--method {Method} compares samples of the same prompt: --samples-per-prompt must be at least 2, got {r.SamplesPerPrompt}");
         if (RolloutSize % MiniBatch != 0)
             throw new ArgumentException($"--mini-batch ({MiniBatch}) must divide the rollout of {RolloutSize} sequences (prompts-per-step × samples-per-prompt)");
+        Aggregation.Validate();
         if (Reward is not ("model" or "gold")) throw new ArgumentException($"--reward must be model or gold, got '{Reward}'");
         return this;
     }

@@ -19,6 +19,9 @@ public sealed class PpoTrainer : IDisposable
 {
     private readonly GptModel _policy;
     private readonly IRewardFunction _reward;
+    private readonly IRewardFunction? _gold;
+    private readonly HackingMonitor _hacking;
+    private double _previousKl = double.NaN;
     private readonly IReadOnlyList<string> _prompts;
     private readonly PpoOptions _o;
     private readonly ResolvedMethod _m;
@@ -43,15 +46,19 @@ public sealed class PpoTrainer : IDisposable
     public long Episode { get; private set; }
     /// <summary>Minibatches skipped for non-finite values so far.</summary>
     public int SkippedMinibatches { get; private set; }
+    /// <summary>True when the run stopped early because the reward-hacking monitor warned (<see cref="PpoOptions.StopOnHacking"/>).</summary>
+    public bool StoppedForHacking { get; private set; }
     /// <summary>The options with the method's defaults.</summary>
     public ResolvedMethod Method => _m;
 
     /// <summary>
     /// Prepares a run. <paramref name="policy"/> is trained in place (it needs a value head for PPO and
     /// A2C); <paramref name="reference"/> is never written; <paramref name="prompts"/> are drawn in a seeded
-    /// shuffled order, epoch after epoch.
+    /// shuffled order, epoch after epoch. <paramref name="gold"/>, where the task has one, is logged beside the
+    /// proxy (never optimized) so the reward-hacking monitor can compare them.
     /// </summary>
-    public PpoTrainer(GptModel policy, GptModel reference, IRewardFunction reward, ITokenizer tokenizer, IReadOnlyList<string> prompts, PpoOptions options)
+    public PpoTrainer(GptModel policy, GptModel reference, IRewardFunction reward, ITokenizer tokenizer, IReadOnlyList<string> prompts, PpoOptions options,
+        IRewardFunction? gold = null)
     {
         _o = options.Validate();
         _m = options.Resolve();
@@ -72,6 +79,8 @@ public sealed class PpoTrainer : IDisposable
         }
         _policy = policy;
         _reward = reward;
+        _gold = gold;
+        _hacking = new HackingMonitor(options.HackingWindow);
         _prompts = prompts;
         _referenceHash = ParameterHash(reference);
         int rollout = options.RolloutSize, T = maxPrompt + options.MaxNewTokens;
@@ -90,7 +99,8 @@ public sealed class PpoTrainer : IDisposable
 
     /// <summary>The state a checkpoint needs besides the policy's parameters and the moments.</summary>
     public PpoTrainerState CaptureState() =>
-        new(StepsDone, Optimizer.Step, _sampler.Cursor, _rng.State, Episode, SkippedMinibatches, KlController.Value, _baseline, _referenceHash);
+        new(StepsDone, Optimizer.Step, _sampler.Cursor, _rng.State, Episode, SkippedMinibatches, KlController.Value, _baseline, _referenceHash,
+            double.IsFinite(_previousKl) ? _previousKl : null);
 
     /// <summary>Restores <see cref="CaptureState"/>'s output; throws when the reference model differs from the checkpoint's.</summary>
     public void RestoreState(PpoTrainerState state)
@@ -105,6 +115,7 @@ public sealed class PpoTrainer : IDisposable
         SkippedMinibatches = state.SkippedMinibatches;
         KlController.Value = state.KlCoef;
         _baseline = state.Baseline;
+        _previousKl = state.PreviousKl ?? double.NaN;
     }
 
     /// <summary>
@@ -114,10 +125,12 @@ public sealed class PpoTrainer : IDisposable
     /// </summary>
     public void Run(CancellationToken cancel, Action<PpoStepReport> onStep, Action<PpoTrainer> onCheckpoint)
     {
-        while (StepsDone < _o.Steps && !cancel.IsCancellationRequested)
+        while (StepsDone < _o.Steps && !cancel.IsCancellationRequested && !StoppedForHacking)
         {
-            onStep(Step());
-            if (StepsDone == _o.Steps || (_o.CheckpointEvery > 0 && StepsDone % _o.CheckpointEvery == 0)) onCheckpoint(this);
+            var report = Step();
+            onStep(report);
+            StoppedForHacking = _o.StopOnHacking && report.HackingWarning != null;
+            if (StepsDone == _o.Steps || StoppedForHacking || (_o.CheckpointEvery > 0 && StepsDone % _o.CheckpointEvery == 0)) onCheckpoint(this);
         }
     }
 
@@ -132,7 +145,15 @@ public sealed class PpoTrainer : IDisposable
             for (int j = 0; j < k; j++) prompts[p * k + j] = prompt;
         }
         var r = _collector.Collect(prompts, _rng);
-        var raw = _reward.Score(r.PromptTexts, r.ResponseTexts);
+        double disagreement = double.NaN;
+        double[] raw;
+        if (_reward is IEnsembleReward ensemble)
+        {
+            var all = ensemble.ScoreEnsemble(r.PromptTexts, r.ResponseTexts);
+            raw = ensemble.Aggregate(all);
+            if (ensemble.Members > 1) disagreement = all.MeanDisagreement;
+        }
+        else raw = _reward.Score(r.PromptTexts, r.ResponseTexts);
         if (raw.Length != r.B) throw new InvalidOperationException($"the reward function returned {raw.Length} scores for {r.B} responses");
         var scores = RewardShaping.AdjustScores(raw, r.StoppedAtEos, _o.StopAtEos, _o.MissingEosPenalty, _o.ScoreClip);
         var tokenKl = RewardShaping.TokenKl(r, _m.Estimator);
@@ -156,6 +177,18 @@ public sealed class PpoTrainer : IDisposable
         metrics["objective/rlhf_reward"] = meanScore + nonScore;
         metrics["objective/scores"] = meanScore;
         metrics["objective/kl_coef"] = beta;
+        // Reward-hacking signals: how fast KL grows, what the gold reward (never optimized) and the ensemble say.
+        metrics["objective/kl_growth"] = meanKl - _previousKl;
+        _previousKl = meanKl;
+        double gold = double.NaN;
+        if (_gold != null)
+        {
+            gold = _gold.Score(r.PromptTexts, r.ResponseTexts).Average();
+            metrics["reward/gold"] = gold;
+            metrics["reward/gold_minus_proxy"] = gold - raw.Average();
+        }
+        if (double.IsFinite(disagreement)) metrics["reward/disagreement"] = disagreement;
+        string? warning = _hacking.Observe(step, raw.Average(), gold, disagreement);
         metrics["val/num_eos_tokens"] = r.StoppedAtEos.Count(e => e);
         metrics["val/mean_response_length"] = r.ResponseLengths.Average();
         AddMoments(metrics, "returns", returns, r.Mask);
@@ -165,7 +198,7 @@ public sealed class PpoTrainer : IDisposable
         metrics["lr"] = _schedule.At(step);
         metrics["episode"] = Episode;
         metrics["skipped_minibatches"] = skipped;
-        return new PpoStepReport(step, metrics, r, scores, skipped);
+        return new PpoStepReport(step, metrics, r, scores, skipped, warning);
     }
 
     /// <summary>Per-token advantages and returns for the method.</summary>

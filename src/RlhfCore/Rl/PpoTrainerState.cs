@@ -12,8 +12,9 @@ namespace RlhfCore.Rl;
 /// <param name="KlCoef">The KL controller's current β.</param>
 /// <param name="Baseline">REINFORCE's moving-average baseline (null before the first rollout).</param>
 /// <param name="ReferenceSha256">Hash of the frozen reference's parameters: a resume checks it is the same model.</param>
+/// <param name="PreviousKl">The last step's KL, for the KL growth metric (null before the first step).</param>
 public sealed record PpoTrainerState(int Step, int OptimizerStep, DataCursor DataCursor, ulong[] RngState, long Episode,
-    int SkippedMinibatches, double KlCoef, double? Baseline, string ReferenceSha256);
+    int SkippedMinibatches, double KlCoef, double? Baseline, string ReferenceSha256, double? PreviousKl = null);
 
 /// <summary>One rollout step's outcome.</summary>
 /// <param name="Step">0-based rollout step.</param>
@@ -21,4 +22,6 @@ public sealed record PpoTrainerState(int Step, int OptimizerStep, DataCursor Dat
 /// <param name="Rollout">The rollout (prompts, responses, per-token values).</param>
 /// <param name="Scores">Scores after the EOS penalty and clipping.</param>
 /// <param name="SkippedMinibatches">Minibatches of this step skipped for non-finite values.</param>
-public sealed record PpoStepReport(int Step, IReadOnlyDictionary<string, double> Metrics, RolloutBatch Rollout, double[] Scores, int SkippedMinibatches);
+/// <param name="HackingWarning">The reward-hacking monitor's warning at this step, or null.</param>
+public sealed record PpoStepReport(int Step, IReadOnlyDictionary<string, double> Metrics, RolloutBatch Rollout, double[] Scores, int SkippedMinibatches,
+    string? HackingWarning = null);

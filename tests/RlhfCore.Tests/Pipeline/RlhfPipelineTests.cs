@@ -74,8 +74,8 @@ public class RlhfPipelineTests
         RlhfCore.Cli.Label.LabelSession.Run(comparisons, labels, keys, TextWriter.Null);
 
         var (rounds, _) = new RlhfPipeline(o, be, _ => { }).Run(CancellationToken.None);
-        int usable = items.Count(i => !i.Identical && i.A.Trim().Length > 0 && i.B.Trim().Length > 0);
-        Assert.That(rounds[1].Pairs, Is.EqualTo(usable), "every A/B judgment with two non-empty completions becomes a pair");
+        int usable = items.Count(i => !i.Identical);
+        Assert.That(rounds[1].Pairs, Is.EqualTo(usable), "every A/B judgment of two different completions becomes a pair, an empty completion included (prompt + EOS)");
     }
 
     [Test]

@@ -20,7 +20,9 @@ public static class FeedbackReader
 
     /// <summary>Reads every record of <paramref name="path"/>.</summary>
     /// <exception cref="DataFormatException">The file is unreadable, empty, mixes kinds, or a line is malformed or (without <paramref name="skipInvalid"/>) has bad content.</exception>
-    public static FeedbackSet Read(string path, FeedbackKind? kind = null, bool skipInvalid = false, int maxLineBytes = JsonlReader.DefaultMaxLineBytes)
+    /// <param name="allowEmptyCompletions">Accept empty completions (scored as prompt + EOS).</param>
+    public static FeedbackSet Read(string path, FeedbackKind? kind = null, bool skipInvalid = false, bool allowEmptyCompletions = false,
+        int maxLineBytes = JsonlReader.DefaultMaxLineBytes)
     {
         var records = new List<FeedbackRecord>();
         var skipped = new List<string>();
@@ -36,7 +38,7 @@ public static class FeedbackReader
                     ? MissingError(line, fileKind.Value, MissingFields(line, fileKind.Value))
                     : line.Error(null, $"is a {Name(detected)} record but the file's first line is {Name(fileKind)}; a feedback file holds one kind");
             var record = Parse(line, fileKind.Value) with { FilePath = line.FilePath, Line = line.Line };
-            if (FeedbackValidation.Check(record) is var (field, problem))
+            if (FeedbackValidation.Check(record, allowEmptyCompletions) is var (field, problem))
             {
                 if (!skipInvalid) throw line.Error(field, problem + "; --skip-invalid leaves such records out and lists them");
                 skipped.Add(line.Error(field, problem).Message);

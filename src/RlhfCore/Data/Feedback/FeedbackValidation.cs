@@ -2,15 +2,17 @@ namespace RlhfCore.Data.Feedback;
 
 /// <summary>
 /// The content checks every feedback record must pass, whether read from a file or made in memory:
-/// completions are not empty (whitespace only counts as empty), a pair's two completions differ, a
+/// completions are not empty (whitespace only counts as empty; unless empty completions are allowed, as
+/// in the pipeline, where a policy that answers with EOS alone gives a real, bad answer), a pair's two completions differ, a
 /// ranking has at least two completions and no duplicates, numbers are finite. Each problem is one
 /// sentence naming the field.
 /// </summary>
 public static class FeedbackValidation
 {
     /// <summary>The first problem with <paramref name="record"/> as (field, problem), or null when it is usable.</summary>
-    public static (string Field, string Problem)? Check(FeedbackRecord record)
+    public static (string Field, string Problem)? Check(FeedbackRecord record, bool allowEmptyCompletions = false)
     {
+        bool IsEmpty(string s) => !allowEmptyCompletions && string.IsNullOrWhiteSpace(s);
         switch (record)
         {
             case PreferencePair p:
@@ -48,6 +50,4 @@ public static class FeedbackValidation
         LabeledCompletion => FeedbackKind.Approvals,
         _ => throw new ArgumentException($"unknown feedback record type {record.GetType().Name}", nameof(record)),
     };
-
-    private static bool IsEmpty(string s) => string.IsNullOrWhiteSpace(s);
 }

@@ -10,9 +10,10 @@ public static class RewardExamples
 {
     /// <summary>Tokenizes <paramref name="records"/> for sequences of at most <paramref name="seqLen"/> tokens.</summary>
     /// <param name="skipped">Receives one message per record left out under <see cref="PromptOverflow.Skip"/>.</param>
+    /// <param name="allowEmptyCompletions">Accept empty completions: with <paramref name="appendEos"/> each is the prompt followed by EOS.</param>
     /// <exception cref="DataFormatException">A record is invalid, has a token outside the vocabulary, or does not fit (under Error, or a completion alone too long).</exception>
     public static List<RewardExample> Tokenize(IReadOnlyList<FeedbackRecord> records, ITokenizer tokenizer, int seqLen,
-        PromptOverflow overflow, bool appendEos, int vocabSize, List<string>? skipped = null)
+        PromptOverflow overflow, bool appendEos, int vocabSize, List<string>? skipped = null, bool allowEmptyCompletions = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(seqLen, 1);
         var result = new List<RewardExample>(records.Count);
@@ -21,7 +22,7 @@ public static class RewardExamples
             var r = records[i];
             string file = r.FilePath ?? "in-memory feedback";
             int line = r.FilePath != null ? r.Line : i + 1;
-            if (FeedbackValidation.Check(r) is var (field, problem)) throw new DataFormatException(file, line, field, problem);
+            if (FeedbackValidation.Check(r, allowEmptyCompletions) is var (field, problem)) throw new DataFormatException(file, line, field, problem);
 
             int[] prompt = tokenizer.Encode(r.Prompt);
             var completions = r.Completions.Select(c => Completion(c, tokenizer, appendEos)).ToArray();

@@ -11,7 +11,7 @@ namespace RlhfCore.Feedback.Annotation;
 /// numbers from the generator whatever happens, so item k's judgment depends only on the seed, k and
 /// the item itself.
 /// </summary>
-public sealed class SimulatedAnnotator
+public sealed partial class SimulatedAnnotator
 {
     private readonly IGoldTask _task;
     private readonly AnnotatorOptions _options;

@@ -9,8 +9,13 @@ public sealed record BestOfNOptions
 {
     [Description("The policy to sample from (safetensors or llm.c .bin).")]
     public string? Policy { get; init; }
-    [Description("Reward model (with a reward head) that scores completions; when empty, the gold reward of builtin:arithmetic prompts.")]
+    [Description("Reward model (with a reward head) or ensemble folder that scores completions; when empty, the gold reward of builtin:arithmetic prompts.")]
     public string? RewardModel { get; init; }
+    [Description("How an ensemble's member scores combine: Mean, Min (worst case) or MeanStd (mean − λ·std).")]
+    public Reward.Ensemble.RewardAggregate RewardAggregate { get; init; } = Reward.Ensemble.RewardAggregate.Mean;
+    [Description("λ of MeanStd (≥ 0).")]
+    [Bounds(0, Limits.MaxCoefficient)]
+    public double UncertaintyCoef { get; init; } = 1.0;
     [Description("Prompts: a JSONL file of {\"prompt\"} lines, or builtin:arithmetic.")]
     public string Prompts { get; init; } = "builtin:arithmetic";
     [Description("Longest line of a JSONL file, in bytes; a longer line is an error naming it.")]
@@ -54,11 +59,16 @@ public sealed record BestOfNOptions
     [Description("Backend: cpu or cuda.")]
     public string Device { get; init; } = "cpu";
 
+    /// <summary>The ensemble aggregation the flags describe.</summary>
+    public Reward.Ensemble.RewardAggregation Aggregation => new(RewardAggregate, UncertaintyCoef);
+
     /// <summary>Throws naming the flag when a value is out of range.</summary>
     public BestOfNOptions Validate()
     {
         OptionBounds.Check(this);
         if (string.IsNullOrEmpty(Policy)) throw new ArgumentException("--policy is required");
+        Aggregation.Validate();
+        if (MinScore is double m && !double.IsFinite(m)) throw new ArgumentException($"--min-score must be finite, got {m}");
         return this;
     }
 }

@@ -22,6 +22,15 @@ public enum RewardInit
     Fresh,
 }
 
+/// <summary>How the reward model learns from a K-wise ranking (K ≥ 3).</summary>
+public enum RankingLoss
+{
+    /// <summary>Plackett–Luce over the ranking's tie groups (one completion per group).</summary>
+    PlackettLuce,
+    /// <summary>Bradley–Terry on all K(K−1)/2 pairs in different tie groups (InstructGPT).</summary>
+    Pairs,
+}
+
 /// <summary>Which optimizer turns preferences into a better policy each round.</summary>
 public enum PipelineMethod
 {
@@ -70,9 +79,14 @@ public sealed record PipelineOptions
     [Description("Feedback-and-training rounds after SFT.")]
     [Bounds(1, 1000)]
     public int Rounds { get; init; } = 3;
-    [Description("Prompts whose two sampled completions are compared each round.")]
+    [Description("Prompts whose sampled completions (two, or --completions-per-prompt) are judged each round.")]
     [Bounds(4, Limits.MaxCount)]
     public int ComparisonsPerRound { get; init; } = 32768;
+    [Description("Completions sampled per prompt and judged together (K ≥ 2): 2 makes pairs, K ≥ 3 a ranking of K (simulated labels only).")]
+    [Bounds(2, 64, Why = "K ≥ 2 completions are judged per prompt")]
+    public int CompletionsPerPrompt { get; init; } = 2;
+    [Description("How the reward model learns from K-wise rankings: PlackettLuce, or Pairs (all K(K-1)/2 pairs, InstructGPT).")]
+    public RankingLoss RankingLoss { get; init; } = RankingLoss.PlackettLuce;
     [Description("Where preferences come from: Simulated or Human (rlhf label).")]
     public LabelSource Labels { get; init; } = LabelSource.Simulated;
     [Description("Simulated annotator: logit temperature on the gold-reward difference (0 = always the higher gold).")]
@@ -100,6 +114,21 @@ public sealed record PipelineOptions
     [Description("Preference pairs per reward-model batch.")]
     [Bounds(1, Limits.MaxBatch)]
     public int RewardBatch { get; init; } = 32;
+    [Description("Reward models per round: an ensemble of this many, each with its own seed and bootstrap resample of the feedback (1 = one model).")]
+    [Bounds(1, 64)]
+    public int RewardEnsemble { get; init; } = 1;
+    [Description("Ensemble members' trunks: Own (full models) or Shared (member 0's trunk frozen, a fresh head per further member).")]
+    public Reward.Ensemble.EnsembleTrunk RewardEnsembleTrunk { get; init; } = Reward.Ensemble.EnsembleTrunk.Own;
+    [Description("How the ensemble's member scores become the policy's reward: Mean, Min or MeanStd (mean − λ·std).")]
+    public Reward.Ensemble.RewardAggregate RewardAggregate { get; init; } = Reward.Ensemble.RewardAggregate.Mean;
+    [Description("λ of MeanStd (≥ 0).")]
+    [Bounds(0, Limits.MaxCoefficient)]
+    public double UncertaintyCoef { get; init; } = 1.0;
+    [Description("Prompts sampled twice from each round's post-RL policy to measure the reward model's accuracy under the shift RL causes (0 = off).")]
+    [Bounds(0, Limits.MaxCount)]
+    public int ShiftEvalPrompts { get; init; } = 128;
+    [Description("Stop a round's RL early when the reward-hacking monitor warns (proxy up while gold falls or ensemble disagreement rises).")]
+    public bool StopOnHacking { get; init; }
     [Description("Fraction of pairs held out to measure the reward model's accuracy.")]
     [Bounds(0, 1, MinExclusive = true, MaxExclusive = true)]
     public double RewardEvalFraction { get; init; } = 0.15;
@@ -124,6 +153,8 @@ public sealed record PipelineOptions
     public int EvalPrompts { get; init; } = 400;
     [Description("Seed of everything random.")]
     public ulong Seed { get; init; } = 1337;
+    [Description("Several seeds, each run in OUT/seed-N with one table at the end (e.g. 1-10 or 1,5,7; empty = just --seed).")]
+    public string Seeds { get; init; } = "";
     [Description("Output folder: sft/, round-N/, report.csv, overoptimization.svg.")]
     public string OutDir { get; init; } = "runs/pipeline";
     [Description("Backend: cpu or cuda.")]
@@ -143,10 +174,32 @@ public sealed record PipelineOptions
         _ => throw new InvalidOperationException($"{Method} is not a policy-gradient method"),
     };
 
+    /// <summary>The ensemble aggregation the flags describe.</summary>
+    public Reward.Ensemble.RewardAggregation Aggregation => new(RewardAggregate, UncertaintyCoef);
+
+    /// <summary>The seeds of <see cref="Seeds"/> ("1-10", "1,5,7", or both mixed); just <see cref="Seed"/> when empty.</summary>
+    public IReadOnlyList<ulong> SeedList()
+    {
+        if (Seeds.Trim().Length == 0) return [Seed];
+        var seeds = new List<ulong>();
+        foreach (var part in Seeds.Split(',', StringSplitOptions.TrimEntries))
+        {
+            var ends = part.Split('-', StringSplitOptions.TrimEntries);
+            if (ends.Length is < 1 or > 2 || !ulong.TryParse(ends[0], out ulong lo) || !ulong.TryParse(ends[^1], out ulong hi) || hi < lo || hi - lo > 10000)
+                throw new ArgumentException($"--seeds: '{part}' is not a seed or a range lo-hi (e.g. 1-10 or 1,5,7)");
+            for (ulong s = lo; s <= hi; s++) seeds.Add(s);
+        }
+        return seeds.Distinct().ToList();
+    }
+
     /// <summary>Throws naming the flag when a value is out of range.</summary>
     public PipelineOptions Validate()
     {
         OptionBounds.Check(this);
+        if (CompletionsPerPrompt > 2 && Labels == LabelSource.Human)
+            throw new ArgumentException($"--completions-per-prompt {CompletionsPerPrompt} ranks K completions, and rlhf label shows pairs: use --labels Simulated, or --completions-per-prompt 2");
+        Aggregation.ValidateFor(RewardEnsemble, "--reward-ensemble");
+        SeedList();
         if (RewardModel.Length > 0 && RewardInit != RewardInit.Fresh) throw new ArgumentException("--reward-model names a preset for a fresh reward model: add --reward-init Fresh");
         return this;
     }

@@ -10,6 +10,7 @@ using RlhfCore.Model;
 using RlhfCore.Rl;
 using RlhfCore.Training.Dpo;
 using RlhfCore.Training.Reward;
+using RlhfCore.Training.Reward.Ensemble;
 
 namespace RlhfCore.Training.Pipeline;
 
@@ -18,16 +19,17 @@ public sealed class AwaitingLabelsException(string message) : InvalidOperationEx
 
 /// <summary>
 /// The iterative RLHF loop (InstructGPT's steps, repeated): SFT on the task's demonstrations, then per round
-/// sample two completions per prompt from the current policy → collect preferences (the simulated annotator,
-/// or people through <c>rlhf label</c>) → train a reward model on every pair so far → optimize the policy
-/// against it (PPO or another method; DPO on the pairs) → evaluate against the gold reward.
+/// sample two (or K) completions per prompt from the current policy → collect preferences or rankings (the
+/// simulated annotator, or people through <c>rlhf label</c>) → train a reward model, or an ensemble of them, on
+/// every record so far → optimize the policy against it (PPO or another method, watched for reward hacking;
+/// DPO on the pairs) → measure the reward model on the post-RL policy's samples → evaluate against the gold reward.
 /// <para>
 /// Each stage writes its artifacts into <c>OUT/sft</c> or <c>OUT/round-N</c> and is skipped when they exist,
 /// so a stopped run resumes at the stage it reached; every stage is seeded from (seed, round, stage), so a
 /// stage that is run again computes the same thing.
 /// </para>
 /// </summary>
-public sealed class RlhfPipeline
+public sealed partial class RlhfPipeline
 {
     private readonly PipelineOptions _o;
     private readonly IBackend _be;
@@ -63,19 +65,20 @@ public sealed class RlhfPipeline
     {
         Directory.CreateDirectory(_o.OutDir);
         TrainSft(cancel);
-        var summaries = new List<RoundSummary> { Evaluate(0, SftModel, null, double.NaN, double.NaN, 0) };
+        var summaries = new List<RoundSummary> { Evaluate(0, SftModel, null, RewardStageResult.None, RewardStageResult.None, double.NaN, 0) };
         var curve = new List<CurvePoint>();
-        var pairs = new List<PairRecord>();
+        var feedback = new List<FeedbackRecord>();
         for (int r = 1; r <= _o.Rounds && !cancel.IsCancellationRequested; r++)
         {
             Directory.CreateDirectory(RoundDir(r));
-            var items = Comparisons(r);
-            pairs.AddRange(Preferences(r, items));
-            var (rewardModel, accuracy) = TrainRewardModel(r, pairs, cancel);
-            var (roundCurve, kl) = OptimizePolicy(r, rewardModel, pairs, cancel);
+            feedback.AddRange(Feedback(r));
+            var rewardModel = TrainRewardModel(r, feedback, cancel);
             if (cancel.IsCancellationRequested) break;
+            var (roundCurve, kl) = OptimizePolicy(r, rewardModel.Path, feedback, cancel);
+            if (cancel.IsCancellationRequested) break;
+            var shift = ShiftDiagnostics(r, rewardModel.Path);
             curve.AddRange(roundCurve);
-            summaries.Add(Evaluate(r, PolicyModel(r), rewardModel, accuracy, kl, pairs.Count));
+            summaries.Add(Evaluate(r, PolicyModel(r), rewardModel.Path, rewardModel, shift, kl, feedback.Count));
             PipelineReport.Write(_o.OutDir, summaries, curve);
         }
         PipelineReport.Write(_o.OutDir, summaries, curve);
@@ -108,101 +111,8 @@ public sealed class RlhfPipeline
         _log($"sft: saved {SftModel} (final loss {last:F4})");
     }
 
-    /// <summary>Two samples per fresh prompt from the current policy, for people or the simulated annotator to compare.</summary>
-    private IReadOnlyList<ComparisonItem> Comparisons(int r)
-    {
-        string path = Path.Combine(RoundDir(r), "comparisons.jsonl");
-        if (File.Exists(path)) return ComparisonFile.Read(path);
-        using var policy = ModelFiles.Load(PolicyModel(r - 1), _be);
-        var rng = new Rng(Seed(r, 1));
-        var prompts = Enumerable.Range(0, _o.ComparisonsPerRound).Select(_ => _task.SamplePrompt(rng)).ToArray();
-        var twice = prompts.SelectMany(p => new[] { p, p }).ToArray();
-        var samples = GoldEvaluation.Run(_task, policy, _tok, twice, temperature: 1f, seed: Seed(r, 2));
-        var items = Enumerable.Range(0, prompts.Length).Select(i => new ComparisonItem(prompts[i], samples.Completions[2 * i], samples.Completions[2 * i + 1])).ToList();
-        ComparisonFile.Write(path, items);
-        _log($"round {r}: {items.Count} comparisons sampled from {PolicyModel(r - 1)}");
-        return items;
-    }
-
-    /// <summary>The round's preference pairs: from the simulated annotator, or from people's labels.</summary>
-    private IReadOnlyList<PairRecord> Preferences(int r, IReadOnlyList<ComparisonItem> items)
-    {
-        if (_o.Labels == LabelSource.Human)
-        {
-            string labels = Path.Combine(RoundDir(r), "labels", "pairs.jsonl");
-            if (!File.Exists(labels))
-                throw new AwaitingLabelsException($"round {r} needs labels: run `rlhf label --input {Path.Combine(RoundDir(r), "comparisons.jsonl")} " +
-                    $"--out-dir {Path.Combine(RoundDir(r), "labels")}`, then run the pipeline again with the same flags to continue");
-            return ReadPairs(r, labels);
-        }
-        string path = Path.Combine(RoundDir(r), "pairs.jsonl");
-        if (!File.Exists(path))
-        {
-            var annotator = new SimulatedAnnotator(_task, new AnnotatorOptions
-            {
-                Temperature = _o.AnnotatorTemperature, FlipProbability = _o.AnnotatorFlip, LengthBias = _o.AnnotatorLengthBias,
-                TieMargin = _o.AnnotatorTieMargin, Seed = Seed(r, 3),
-            });
-            var result = annotator.Label(items);
-            result.WritePairs(path);
-            _log($"round {r}: simulated annotator judged {items.Count} comparisons, {result.Pairs.Count} preference pairs (ties and identical pairs dropped)");
-        }
-        return ReadPairs(r, path);
-    }
-
-    /// <summary>
-    /// The round's pairs. A pair whose completion is empty (the policy emitted only EOS) is a real judgment
-    /// about a bad answer, but no reward-model input: it is skipped, and the count is logged.
-    /// </summary>
-    private List<PairRecord> ReadPairs(int r, string path)
-    {
-        var set = FeedbackReader.Read(path, FeedbackKind.Pairs, skipInvalid: true);
-        if (set.Skipped.Count > 0) _log($"round {r}: {set.Skipped.Count} pairs skipped ({set.Skipped[0]}{(set.Skipped.Count > 1 ? ", …" : "")})");
-        return set.Records.Cast<PreferencePair>().Select(p => new PairRecord(p.Prompt, p.Chosen, p.Rejected)).ToList();
-    }
-
-    /// <summary>A reward model (from the SFT trunk, or fresh), trained on every pair so far; returns its path and held-out accuracy.</summary>
-    private (string Path, double Accuracy) TrainRewardModel(int r, IReadOnlyList<PairRecord> pairs, CancellationToken cancel)
-    {
-        string dir = Path.Combine(RoundDir(r), "reward"), model = Path.Combine(dir, "model.safetensors"), info = Path.Combine(dir, "reward.json");
-        if (File.Exists(model) && File.Exists(info))
-            return (model, JsonSerializer.Deserialize<Dictionary<string, double>>(File.ReadAllText(info), Json)!["accuracy"]);
-        if (pairs.Count < 3)
-            throw new InvalidOperationException($"round {r} has {pairs.Count} preference pair(s) so far; a reward model needs at least 3 (2 are held out). " +
-                "Raise --comparisons-per-round, or lower --annotator-tie-margin so fewer comparisons are ties");
-        Directory.CreateDirectory(dir);
-        var shuffled = pairs.Select(p => (FeedbackRecord)new PreferencePair(p.Prompt, p.Chosen, p.Rejected)).ToList();
-        var rng = new Rng(Seed(r, 4));
-        for (int i = shuffled.Count - 1; i > 0; i--) { int j = rng.NextInt(i + 1); (shuffled[i], shuffled[j]) = (shuffled[j], shuffled[i]); }
-        int held = Math.Min(shuffled.Count - 1, Math.Max(2, (int)(shuffled.Count * _o.RewardEvalFraction)));
-        var eval = shuffled.GetRange(0, held);
-        var train = shuffled.GetRange(held, shuffled.Count - held);
-        using var rm = _o.RewardInit == RewardInit.Sft ? ModelFiles.Load(SftModel, _be, ModelHeads.Reward, Seed(r, 5)) : FreshRewardModel(Seed(r, 5));
-        var o = new RewardOptions
-        {
-            Batch = _o.RewardBatch, SeqLen = _o.SeqLen, Steps = _o.RewardSteps, Lr = _o.RewardLr, Warmup = Math.Min(20, _o.RewardSteps / 10),
-            EvalEvery = 0, CheckpointEvery = 0, Seed = Seed(r, 6), OutDir = dir, Overflow = PromptOverflow.TruncateLeft,
-        };
-        using var trainer = RewardTrainer.FromFeedback(rm, _tok, train, eval, o);
-        trainer.Run(cancel);
-        if (cancel.IsCancellationRequested) return (model, double.NaN);
-        double accuracy = trainer.Evaluate().Accuracy;
-        Gpt2Checkpoint.Save(model, rm.Config, rm.Heads, rm.Parameters);
-        AtomicFile.Write(info, s => JsonSerializer.Serialize(s, new Dictionary<string, double> { ["accuracy"] = accuracy, ["pairs"] = pairs.Count, ["train"] = train.Count }, Json));
-        _log($"round {r}: reward model on {train.Count} pairs, held-out accuracy {accuracy:P1} on {eval.Count}");
-        return (model, accuracy);
-    }
-
-    private GptModel FreshRewardModel(ulong seed)
-    {
-        var config = _o.RewardModel.Length > 0 ? GptConfig.Preset(_o.RewardModel) : ModelFiles.ReadInfo(SftModel).Config;
-        var model = new GptModel(_be, config, ModelHeads.Reward);
-        model.InitializeWeights(seed);
-        return model;
-    }
-
     /// <summary>Optimizes the previous round's policy; returns the step curve and the final KL to the SFT reference.</summary>
-    private (List<CurvePoint> Curve, double Kl) OptimizePolicy(int r, string rewardModel, IReadOnlyList<PairRecord> pairs, CancellationToken cancel)
+    private (List<CurvePoint> Curve, double Kl) OptimizePolicy(int r, string rewardModel, IReadOnlyList<FeedbackRecord> feedback, CancellationToken cancel)
     {
         string dir = Path.Combine(RoundDir(r), "policy"), model = PolicyModel(r), curveFile = Path.Combine(dir, "curve.json");
         if (File.Exists(model) && File.Exists(curveFile))
@@ -212,7 +122,7 @@ public sealed class RlhfPipeline
         }
         Directory.CreateDirectory(dir);
         var curve = new List<CurvePoint>();
-        if (_o.Method == PipelineMethod.Dpo) TrainDpo(r, pairs, dir, cancel);
+        if (_o.Method == PipelineMethod.Dpo) TrainDpo(r, DpoPairs(feedback), dir, cancel);
         else curve = TrainRl(r, rewardModel, dir, cancel);
         if (cancel.IsCancellationRequested) return (curve, double.NaN);
         AtomicFile.Write(curveFile, s => JsonSerializer.Serialize(s, curve, Json));
@@ -225,24 +135,25 @@ public sealed class RlhfPipeline
         using var policy = ModelFiles.Load(PolicyModel(r - 1), _be, ModelHeads.Value, Seed(r, 7));
         using var reference = ModelFiles.Load(SftModel, _be);
         // The oracle run never reads the reward model, so it is not loaded.
-        using var rewardModel = _o.OptimizeGold ? null : ModelFiles.Load(rewardModelPath, _be);
-        using var scorer = rewardModel is null ? null : new RlhfCore.Rl.RewardModelScorer(rewardModel, _tok, 64, _o.SeqLen);
+        using var rewardModel = _o.OptimizeGold ? null : RewardEnsemble.Load(rewardModelPath, _be);
+        using var scorer = rewardModel is null ? null : new RlhfCore.Rl.RewardModelScorer(rewardModel.Members, _o.Aggregation, _tok, 64, _o.SeqLen, rewardModel.SharedTrunk);
         IRewardFunction reward = scorer is null ? new FunctionReward(_task.GoldReward) : scorer;
         var rng = new Rng(Seed(r, 8));
         var prompts = Enumerable.Range(0, 4096).Select(_ => _task.SamplePrompt(rng)).ToArray();
         var o = new PpoOptions
         {
             Method = method, Steps = _o.PolicySteps, PromptsPerStep = _o.PromptsPerStep, MaxNewTokens = _task.MaxCompletionChars + 1,
-            KlCoef = _o.KlCoef, Lr = _o.PolicyLr, Seed = Seed(r, 9), OutDir = dir, CheckpointEvery = 0,
+            KlCoef = _o.KlCoef, Lr = _o.PolicyLr, Seed = Seed(r, 9), OutDir = dir, CheckpointEvery = 0, StopOnHacking = _o.StopOnHacking,
             MiniBatch = Math.Max(1, _o.PromptsPerStep / 2) * (method is PolicyGradientMethod.Rloo or PolicyGradientMethod.Grpo ? 4 : 1),
         };
-        using var trainer = new PpoTrainer(policy, reference, reward, _tok, prompts, o);
+        using var trainer = new PpoTrainer(policy, reference, reward, _tok, prompts, o, gold: new FunctionReward(_task.GoldReward));
         var curve = new List<CurvePoint>();
         trainer.Run(cancel, s =>
         {
-            double gold = s.Rollout.PromptTexts.Zip(s.Rollout.ResponseTexts, _task.GoldReward).Average();
+            double gold = s.Metrics["reward/gold"];
             double kl = s.Metrics.TryGetValue("objective/kl", out var k) ? k : double.NaN;
-            curve.Add(new CurvePoint(r, s.Step, kl, s.Scores.Average(), gold));
+            curve.Add(new CurvePoint(r, s.Step, kl, s.Scores.Average(), gold, s.Metrics.GetValueOrDefault("reward/disagreement", double.NaN)));
+            if (s.HackingWarning != null) _log($"round {r}: warning: {s.HackingWarning}{(_o.StopOnHacking ? "; stopping this round's RL (--stop-on-hacking)" : "")}");
             if ((s.Step + 1) % Math.Max(1, o.Steps / 5) == 0)
                 _log($"round {r}: {method} step {s.Step + 1}/{o.Steps}  rm score {s.Scores.Average():F3}  gold {gold:F3}  kl {kl:F3}");
         }, _ => { });
@@ -250,7 +161,7 @@ public sealed class RlhfPipeline
         return curve;
     }
 
-    private void TrainDpo(int r, IReadOnlyList<PairRecord> pairs, string dir, CancellationToken cancel)
+    private void TrainDpo(int r, IReadOnlyList<PreferencePair> pairs, string dir, CancellationToken cancel)
     {
         using var policy = ModelFiles.Load(PolicyModel(r - 1), _be);
         using var reference = ModelFiles.Load(SftModel, _be);
@@ -266,7 +177,7 @@ public sealed class RlhfPipeline
     }
 
     /// <summary>Gold reward of greedy and sampled completions on the fixed prompts, and the reward model's view of the samples.</summary>
-    private RoundSummary Evaluate(int r, string policyPath, string? rewardModelPath, double accuracy, double kl, int pairs)
+    private RoundSummary Evaluate(int r, string policyPath, string? rewardModelPath, RewardStageResult heldOut, RewardStageResult shift, double kl, int records)
     {
         string file = Path.Combine(r == 0 ? Path.Combine(_o.OutDir, "sft") : RoundDir(r), "evaluation.json");
         if (File.Exists(file)) return JsonSerializer.Deserialize<RoundSummary>(File.ReadAllText(file), Json)!;
@@ -276,13 +187,15 @@ public sealed class RlhfPipeline
         double rmScore = double.NaN;
         if (rewardModelPath != null)
         {
-            using var rewardModel = ModelFiles.Load(rewardModelPath, _be);
-            rmScore = new RlhfCore.Rl.RewardModelScorer(rewardModel, _tok, 64, _o.SeqLen).Score(sampled.Prompts, sampled.Completions).Average();
+            using var rewardModel = RewardEnsemble.Load(rewardModelPath, _be);
+            using var scorer = new RlhfCore.Rl.RewardModelScorer(rewardModel.Members, _o.Aggregation, _tok, 64, _o.SeqLen, rewardModel.SharedTrunk);
+            rmScore = scorer.Score(sampled.Prompts, sampled.Completions).Average();
         }
-        var summary = new RoundSummary(r, greedy.MeanGold, sampled.MeanGold, rmScore, accuracy, kl, pairs);
+        var summary = new RoundSummary(r, greedy.MeanGold, sampled.MeanGold, rmScore, heldOut.Accuracy, kl, records,
+            shift.Accuracy, heldOut.Ece, heldOut.Disagreement);
         AtomicFile.Write(file, s => JsonSerializer.Serialize(s, summary, Json));
         string name = r == 0 ? "sft" : $"round {r}";
-        string extra = r > 0 ? string.Create(CultureInfo.InvariantCulture, $", reward-model accuracy {accuracy:P1}, KL {kl:F3}") : "";
+        string extra = r > 0 ? string.Create(CultureInfo.InvariantCulture, $", reward-model accuracy {heldOut.Accuracy:P1} (post-RL samples {shift.Accuracy:P1}), KL {kl:F3}") : "";
         _log(string.Create(CultureInfo.InvariantCulture, $"{name}: gold greedy {greedy.MeanGold:F3}, sampled {sampled.MeanGold:F3}{extra}"));
         return summary;
     }

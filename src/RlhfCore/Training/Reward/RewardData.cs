@@ -22,12 +22,12 @@ public sealed record RewardData(FeedbackKind Kind, IReadOnlyList<FeedbackRecord>
     public static RewardData Load(RewardOptions o)
     {
         var kind = FeedbackReader.ParseKind(o.Kind);
-        var set = Read(o.Data, kind, o.SkipInvalid, o.Seed, o.MaxLineBytes);
+        var set = Read(o.Data, kind, o.SkipInvalid, o.Seed, o.AllowEmptyCompletions, o.MaxLineBytes);
         var skipped = new List<string>(set.Skipped);
         IReadOnlyList<FeedbackRecord> train, eval;
         if (o.EvalData is { Length: > 0 })
         {
-            var evalSet = Read(o.EvalData, kind, o.SkipInvalid, o.Seed + 1, o.MaxLineBytes);
+            var evalSet = Read(o.EvalData, kind, o.SkipInvalid, o.Seed + 1, o.AllowEmptyCompletions, o.MaxLineBytes);
             if (RewardLosses.For(evalSet.Kind) != RewardLosses.For(set.Kind))
                 throw new ArgumentException($"{o.EvalData} holds {evalSet.Kind} feedback but {o.Data} holds {set.Kind}");
             skipped.AddRange(evalSet.Skipped);
@@ -49,13 +49,13 @@ public sealed record RewardData(FeedbackKind Kind, IReadOnlyList<FeedbackRecord>
         return new RewardData(set.Kind, train, eval, skipped);
     }
 
-    private static FeedbackSet Read(string data, FeedbackKind? kind, bool skipInvalid, ulong seed, int maxLineBytes)
+    private static FeedbackSet Read(string data, FeedbackKind? kind, bool skipInvalid, ulong seed, bool allowEmpty, int maxLineBytes)
     {
         if (data == "builtin:arithmetic")
             return new FeedbackSet(FeedbackKind.Pairs, ArithmeticPreferences.Generate(new ArithmeticTask(), ArithmeticPairs, seed ^ 0xA217), []);
         if (data.StartsWith("builtin:", StringComparison.Ordinal))
             throw new ArgumentException($"unknown built-in feedback '{data}' (builtin:arithmetic)");
         if (!File.Exists(data)) throw new FileNotFoundException($"feedback data not found: {data}", data);
-        return FeedbackReader.Read(data, kind, skipInvalid, maxLineBytes);
+        return FeedbackReader.Read(data, kind, skipInvalid, allowEmpty, maxLineBytes);
     }
 }

@@ -31,6 +31,13 @@ public sealed record RewardOptions : IOptimizerSettings
     public PromptOverflow Overflow { get; init; } = PromptOverflow.Error;
     [Description("Append the end-of-text token to every completion (as a generated completion that stopped at EOS ends).")]
     public bool AppendEos { get; init; } = true;
+    [Description("Accept empty completions as feedback (each scored as prompt + EOS: an empty answer is a real answer); needs AppendEos.")]
+    public bool AllowEmptyCompletions { get; init; }
+    [Description("Train an ensemble of this many reward models, each with its own seed and bootstrap resample of the training feedback (1 = one model).")]
+    [Bounds(1, 64)]
+    public int Ensemble { get; init; } = 1;
+    [Description("Ensemble members' trunks: Own (every member a full model trained on its resample) or Shared (member 0's trained trunk, frozen, with a fresh head per further member fitted on its resample; about one model's cost).")]
+    public RlhfCore.Training.Reward.Ensemble.EnsembleTrunk EnsembleTrunk { get; init; } = RlhfCore.Training.Reward.Ensemble.EnsembleTrunk.Own;
     [Description("Model preset for a fresh model (ignored when InitFrom is set).")]
     public string Model { get; init; } = "byte-tiny";
     [Description("SFT checkpoint to start from (safetensors or llm.c .bin); the reward head is created fresh.")]
@@ -99,6 +106,7 @@ public sealed record RewardOptions : IOptimizerSettings
     public RewardOptions Validate()
     {
         OptionBounds.Check(this);
+        if (AllowEmptyCompletions && !AppendEos) throw new ArgumentException("--allow-empty-completions needs --append-eos: an empty completion without EOS leaves nothing after the prompt to score");
         FeedbackReader.ParseKind(Kind);
         return this;
     }

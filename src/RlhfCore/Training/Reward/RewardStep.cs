@@ -45,6 +45,18 @@ public sealed class RewardStep : IDisposable
     }
 
     /// <summary>
+    /// Runs the trunk over the batch and copies each row's final hidden state at its last real token (what the
+    /// reward head reads) into <paramref name="hidden"/> ([rows × C], row-major); returns the head's scores too.
+    /// </summary>
+    public ReadOnlySpan<double> Features(RewardBatch batch, Span<float> hidden)
+    {
+        var scores = Score(batch);
+        int n = batch.Rows * _model.Config.Channels;
+        _be.Download<float>(Activations.RewardHidden.Slice(0, n), hidden[..n]);
+        return scores;
+    }
+
+    /// <summary>
     /// Scores the batch and returns its mean loss (centering included). With <paramref name="backward"/>,
     /// accumulates the gradient of <paramref name="gradScale"/> × loss into the model's gradients, unless the
     /// loss is not finite (the trainer then skips the step). Adds the batch to <paramref name="metrics"/>.

@@ -87,7 +87,8 @@ public sealed class RewardTrainer : IDisposable
     {
         options.Validate();
         List<RewardExample> Tokenize(IReadOnlyList<FeedbackRecord> records) =>
-            RewardExamples.Tokenize(records, tokenizer, options.SeqLen, options.Overflow, options.AppendEos, model.Config.VocabSize);
+            RewardExamples.Tokenize(records, tokenizer, options.SeqLen, options.Overflow, options.AppendEos, model.Config.VocabSize,
+                allowEmptyCompletions: options.AllowEmptyCompletions);
         return new RewardTrainer(model, Tokenize(train), eval is { Count: > 0 } ? Tokenize(eval) : null, options);
     }
 

@@ -1,0 +1,169 @@
+using System.Text.Json;
+using RlhfCore.Data.Feedback;
+using RlhfCore.Feedback.Annotation;
+using RlhfCore.IO;
+using RlhfCore.Model;
+using RlhfCore.Training.Reward;
+using RlhfCore.Training.Reward.Ensemble;
+
+namespace RlhfCore.Training.Pipeline;
+
+/// <summary>A reward model's (or ensemble's) numbers from one stage.</summary>
+/// <param name="Path">The model file, or the ensemble folder ("" when there is none).</param>
+/// <param name="Accuracy">Accuracy of the aggregate score on the stage's comparisons.</param>
+/// <param name="Ece">Expected calibration error of σ(r_a − r_b).</param>
+/// <param name="Disagreement">Mean standard deviation of the members' scores (0 for one model).</param>
+/// <param name="Comparisons">Ordered pairs measured.</param>
+public sealed record RewardStageResult(string Path, double Accuracy, double Ece, double Disagreement, long Comparisons)
+{
+    /// <summary>Nothing measured.</summary>
+    public static RewardStageResult None { get; } = new("", double.NaN, double.NaN, double.NaN, 0);
+}
+
+/// <summary>The reward stage: a reward model or ensemble per round, its per-step metrics, and its diagnostics.</summary>
+public sealed partial class RlhfPipeline
+{
+    /// <summary>Member k's variant of a stage seed: member 0 keeps it (an ensemble of one is the single model), others are mixed apart.</summary>
+    private static ulong MemberSeed(ulong seed, int k) => k == 0 ? seed : seed ^ ((ulong)k * 0x9E3779B97F4A7C15UL);
+
+    /// <summary>
+    /// A reward model (from the SFT trunk, or fresh), or an ensemble of them, trained on every record so far
+    /// (each member on its own bootstrap resample, with its own seed), with per-step metrics in
+    /// metrics.jsonl/.csv, and diagnosed on the held-out records: accuracy, calibration (reliability.svg) and disagreement.
+    /// </summary>
+    private RewardStageResult TrainRewardModel(int r, IReadOnlyList<FeedbackRecord> feedback, CancellationToken cancel)
+    {
+        string dir = Path.Combine(RoundDir(r), "reward"), info = Path.Combine(dir, "reward.json");
+        int members = _o.RewardEnsemble;
+        string artifact = members == 1 ? Path.Combine(dir, "model.safetensors") : dir;
+        if (File.Exists(info) && (members == 1 ? File.Exists(artifact) : EnsembleManifest.IsEnsemble(dir)))
+        {
+            var saved = JsonSerializer.Deserialize<Dictionary<string, double>>(File.ReadAllText(info), Json)!;
+            return new RewardStageResult(artifact, saved["accuracy"], saved.GetValueOrDefault("ece", double.NaN),
+                saved.GetValueOrDefault("disagreement", double.NaN), (long)saved.GetValueOrDefault("comparisons", 0));
+        }
+        if (feedback.Count < 3)
+            throw new InvalidOperationException($"round {r} has {feedback.Count} preference record(s) so far; a reward model needs at least 3 (2 are held out). " +
+                "Raise --comparisons-per-round, or lower --annotator-tie-margin so fewer comparisons are ties");
+        Directory.CreateDirectory(dir);
+        var shuffled = feedback.ToList();
+        var rng = new Rng(Seed(r, 4));
+        for (int i = shuffled.Count - 1; i > 0; i--) { int j = rng.NextInt(i + 1); (shuffled[i], shuffled[j]) = (shuffled[j], shuffled[i]); }
+        int held = Math.Min(shuffled.Count - 1, Math.Max(2, (int)(shuffled.Count * _o.RewardEvalFraction)));
+        var eval = shuffled.GetRange(0, held);
+        var train = shuffled.GetRange(held, shuffled.Count - held);
+
+        var manifest = new List<EnsembleMember>();
+        bool shared = members > 1 && _o.RewardEnsembleTrunk == EnsembleTrunk.Shared;
+        for (int k = 0; k < (shared ? 1 : members); k++)
+        {
+            string memberDir = members == 1 ? dir : Path.Combine(dir, $"member-{k}"), model = Path.Combine(memberDir, "model.safetensors");
+            ulong bootstrapSeed = MemberSeed(Seed(r, 12), k), seed = MemberSeed(Seed(r, 6), k);
+            var memberTrain = members == 1 ? train : Bootstrap.Resample(train, bootstrapSeed);
+            manifest.Add(new EnsembleMember(Path.GetRelativePath(dir, model), seed, bootstrapSeed, memberTrain.Count));
+            if (members > 1 && File.Exists(model)) continue;
+            TrainMember(r, k, memberDir, model, memberTrain, eval, seed, cancel);
+            if (cancel.IsCancellationRequested) return RewardStageResult.None;
+        }
+        if (shared) manifest.AddRange(FitSharedHeads(r, dir, Path.Combine(dir, manifest[0].File), train));
+        if (members > 1) new EnsembleManifest(manifest, _o.RewardInit == RewardInit.Sft ? SftModel : "fresh", shared).Write(dir);
+
+        var result = Diagnose(artifact, eval, Path.Combine(dir, "reliability.svg"), $"Round {r} reward model: calibration on held-out feedback");
+        AtomicFile.Write(info, s => JsonSerializer.Serialize(s, new Dictionary<string, double>
+        {
+            ["accuracy"] = result.Accuracy, ["ece"] = result.Ece, ["disagreement"] = result.Disagreement, ["comparisons"] = result.Comparisons,
+            ["records"] = feedback.Count, ["train"] = train.Count, ["members"] = members,
+        }, Json));
+        _log($"round {r}: reward model{(members > 1 ? $" ensemble of {members}" : "")} on {train.Count} records, held-out accuracy {result.Accuracy:P1} on {eval.Count}, ECE {result.Ece:F3}"
+            + (members > 1 ? $", disagreement {result.Disagreement:F3}" : ""));
+        return result;
+    }
+
+    /// <summary>Members 1…K−1 of a shared-trunk ensemble: fresh heads on member 0's frozen trunk, each on its own resample.</summary>
+    private List<EnsembleMember> FitSharedHeads(int r, string dir, string member0, IReadOnlyList<FeedbackRecord> train)
+    {
+        using var trunk = ModelFiles.Load(member0, _be);
+        var examples = RewardExamples.Tokenize(train, _tok, _o.SeqLen, PromptOverflow.TruncateLeft, appendEos: true, trunk.Config.VocabSize, allowEmptyCompletions: true);
+        var seeds = Enumerable.Range(0, _o.RewardEnsemble).Select(k => MemberSeed(Seed(r, 6), k)).ToList();
+        var bootstraps = Enumerable.Range(0, _o.RewardEnsemble).Select(k => MemberSeed(Seed(r, 12), k)).ToList();
+        int perMember = Math.Min(examples.Count, _o.RewardSteps * _o.RewardBatch);
+        var heads = LinearHeads.FitMembers(trunk, examples, seeds, bootstraps, perMember, 64, _o.SeqLen);
+        var members = new List<EnsembleMember>();
+        for (int k = 1; k < heads.Count; k++)
+        {
+            string model = Path.Combine(dir, $"member-{k}", "model.safetensors");
+            Directory.CreateDirectory(Path.GetDirectoryName(model)!);
+            LinearHeads.SetHead(trunk, heads[k]);
+            Gpt2Checkpoint.Save(model, trunk.Config, trunk.Heads, trunk.Parameters);
+            members.Add(new EnsembleMember(Path.GetRelativePath(dir, model), seeds[k], bootstraps[k], perMember));
+        }
+        return members;
+    }
+
+    private void TrainMember(int r, int k, string memberDir, string model, IReadOnlyList<FeedbackRecord> train, IReadOnlyList<FeedbackRecord> eval, ulong seed, CancellationToken cancel)
+    {
+        Directory.CreateDirectory(memberDir);
+        ulong initSeed = MemberSeed(Seed(r, 5), k);
+        using var rm = _o.RewardInit == RewardInit.Sft ? ModelFiles.Load(SftModel, _be, ModelHeads.Reward, initSeed) : FreshRewardModel(initSeed);
+        var o = new RewardOptions
+        {
+            Batch = _o.RewardBatch, SeqLen = _o.SeqLen, Steps = _o.RewardSteps, Lr = _o.RewardLr, Warmup = Math.Min(20, _o.RewardSteps / 10),
+            EvalEvery = 0, CheckpointEvery = 0, Seed = seed, OutDir = memberDir, Overflow = PromptOverflow.TruncateLeft, AllowEmptyCompletions = true,
+        };
+        using var trainer = RewardTrainer.FromFeedback(rm, _tok, train, eval, o);
+        using (var metrics = new MetricsLog(Path.Combine(memberDir, "metrics.jsonl")))
+            trainer.Run(cancel, step =>
+            {
+                var row = step.Train.ToMetrics();
+                row["lr"] = step.Lr;
+                row["grad_norm"] = step.GradNorm;
+                row["skipped"] = step.Skipped ? 1 : 0;
+                if (step.Eval is { } ev) foreach (var (name, v) in ev.ToMetrics("eval/")) row[name] = v;
+                metrics.Log(step.Step, row);
+            });
+        if (!cancel.IsCancellationRequested) Gpt2Checkpoint.Save(model, rm.Config, rm.Heads, rm.Parameters);
+    }
+
+    /// <summary>Accuracy, calibration and disagreement of the reward model at <paramref name="artifact"/> on <paramref name="records"/>, with a reliability diagram.</summary>
+    private RewardStageResult Diagnose(string artifact, IReadOnlyList<FeedbackRecord> records, string svg, string title)
+    {
+        using var ensemble = RewardEnsemble.Load(artifact, _be);
+        var examples = RewardExamples.Tokenize(records, _tok, _o.SeqLen, PromptOverflow.TruncateLeft, appendEos: true,
+            ensemble.Members[0].Config.VocabSize, allowEmptyCompletions: true);
+        if (examples.Count == 0) return RewardStageResult.None with { Path = artifact };
+        using var scorer = new EnsembleScorer(ensemble, 64, _o.SeqLen);
+        var d = RewardDiagnostics.Compute(scorer, _o.Aggregation, examples);
+        RewardDiagnostics.WriteReliabilitySvg(svg, title, d);
+        return new RewardStageResult(artifact, d.Accuracy, d.Ece, d.Disagreement, d.Pairs);
+    }
+
+    /// <summary>
+    /// The reward model's accuracy on the distribution RL moved to: two fresh samples per prompt from the
+    /// round's post-RL policy, judged by the simulated annotator on the gold reward (shift.json, reliability-shift.svg).
+    /// </summary>
+    private RewardStageResult ShiftDiagnostics(int r, string artifact)
+    {
+        if (_o.ShiftEvalPrompts == 0 || artifact.Length == 0) return RewardStageResult.None;
+        string file = Path.Combine(RoundDir(r), "shift.json");
+        if (File.Exists(file)) return JsonSerializer.Deserialize<RewardStageResult>(File.ReadAllText(file), Json)!;
+        using var policy = ModelFiles.Load(PolicyModel(r), _be);
+        var rng = new Rng(Seed(r, 13));
+        var prompts = Enumerable.Range(0, _o.ShiftEvalPrompts).Select(_ => _task.SamplePrompt(rng)).ToArray();
+        var samples = GoldEvaluation.Run(_task, policy, _tok, prompts.SelectMany(p => new[] { p, p }).ToArray(), temperature: 1f, seed: Seed(r, 14));
+        var items = Enumerable.Range(0, prompts.Length).Select(i => new ComparisonItem(prompts[i], samples.Completions[2 * i], samples.Completions[2 * i + 1])).ToList();
+        var pairs = Annotator(Seed(r, 15)).Label(items).Pairs.Select(p => (FeedbackRecord)new PreferencePair(p.Prompt, p.Chosen, p.Rejected)).ToList();
+        var result = pairs.Count == 0 ? RewardStageResult.None with { Path = artifact }
+            : Diagnose(artifact, pairs, Path.Combine(RoundDir(r), "reliability-shift.svg"), $"Round {r} reward model: calibration on the post-RL policy's samples");
+        AtomicFile.Write(file, s => JsonSerializer.Serialize(s, result, Json));
+        _log($"round {r}: reward model on {pairs.Count} pairs from the post-RL policy: accuracy {result.Accuracy:P1}, ECE {result.Ece:F3}");
+        return result;
+    }
+
+    private GptModel FreshRewardModel(ulong seed)
+    {
+        var config = _o.RewardModel.Length > 0 ? GptConfig.Preset(_o.RewardModel) : ModelFiles.ReadInfo(SftModel).Config;
+        var model = new GptModel(_be, config, ModelHeads.Reward);
+        model.InitializeWeights(seed);
+        return model;
+    }
+}
