@@ -7,7 +7,7 @@ namespace RlhfCore.Cli.Commands;
 internal static class CommonOptions
 {
     public static Option<string> Device() =>
-        new("--device") { Description = "Backend: cpu or cuda", DefaultValueFactory = _ => "cpu" };
+        new("--device") { Description = "Backend: cpu, cuda (CUDA C kernels via NVRTC), cuda-ilgpu (ILGPU kernels on CUDA) or ilgpu-cpu (ILGPU kernels on ILGPU's CPU accelerator: tiny models only)", DefaultValueFactory = _ => "cpu" };
 
     public static Option<int> Threads() =>
         new("--threads") { Description = "CPU threads (0 = all)", DefaultValueFactory = _ => 0 };
@@ -24,7 +24,7 @@ internal static class CommonOptions
         }
         catch (Exception e) when (e is ArgumentException or IOException or FormatException or InvalidDataException
                                       or InvalidOperationException or UnauthorizedAccessException or KeyNotFoundException
-                                      or Backends.Cuda.Native.CudaUnavailableException)
+                                      or Backends.Native.CudaUnavailableException)
         {
             AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return 1;

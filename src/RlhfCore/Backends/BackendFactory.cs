@@ -1,6 +1,6 @@
 using RlhfCore.Backends.Cpu;
 using RlhfCore.Backends.Cuda;
-using RlhfCore.Backends.Cuda.Native;
+using RlhfCore.Backends.Native;
 
 namespace RlhfCore.Backends;
 

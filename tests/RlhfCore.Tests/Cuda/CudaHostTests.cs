@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using RlhfCore.Backends;
 using RlhfCore.Backends.Cuda;
-using RlhfCore.Backends.Cuda.Native;
+using RlhfCore.Backends.Native;
 
 namespace RlhfCore.Tests.Cuda;
 

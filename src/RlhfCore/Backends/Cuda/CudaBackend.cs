@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
-using RlhfCore.Backends.Cuda.Native;
+using RlhfCore.Backends.Native;
 using RlhfCore.Tensors;
 
 namespace RlhfCore.Backends.Cuda;

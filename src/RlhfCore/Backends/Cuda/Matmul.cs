@@ -1,6 +1,6 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
-using RlhfCore.Backends.Cuda.Native;
+using RlhfCore.Backends.Native;
 using RlhfCore.Tensors;
 
 namespace RlhfCore.Backends.Cuda;
