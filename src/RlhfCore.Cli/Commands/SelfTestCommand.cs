@@ -15,8 +15,8 @@ internal static class SelfTestCommand
     public static Command Create()
     {
         var cmd = new Command("selftest", "Check every kernel of a backend against the CPU backend");
-        var device = new Option<string>("--device") { Description = "Backend to test: cuda (or cpu, against itself)", DefaultValueFactory = _ => "cuda" };
-        var op = new Option<string?>("--op") { Description = "Test only this op: " + string.Join(", ", BackendSelfTest.Ops) };
+        var device = new Option<string>("--device") { Description = "Backend to test: cuda (NVRTC), cuda-ilgpu, ilgpu-cpu (tiny shapes; the PTX ops run the CPU backend's code there), or cpu (against itself)", DefaultValueFactory = _ => "cuda" };
+        var op = new Option<string?>("--op") { Description = "Test only this kernel family: " + string.Join(", ", BackendSelfTest.Ops) };
         var seed = new Option<int>("--seed") { Description = "Seed of the random inputs", DefaultValueFactory = _ => 1234 };
         cmd.Add(device); cmd.Add(op); cmd.Add(seed);
         cmd.SetAction(r => CommonOptions.Guard(() =>

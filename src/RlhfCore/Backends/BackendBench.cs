@@ -36,6 +36,13 @@ public static class BackendBench
                 using var end = cuda.RecordEvent();
                 times[i] = end.MillisecondsSince(start);
             }
+            else if (be is Ilgpu.IlgpuBackend { Kind: Ilgpu.IlgpuAcceleratorKind.Cuda } ilgpu)
+            {
+                using var start = ilgpu.RecordEvent();
+                body();
+                using var end = ilgpu.RecordEvent();
+                times[i] = end.MillisecondsSince(start);
+            }
             else
             {
                 var sw = Stopwatch.StartNew();
@@ -93,7 +100,7 @@ public static class BackendBench
         Mem("layernorm_backward", $"N={N} C={C}", 4.0 * 5 * nC, () => be.LayerNormBackward(z, dw, db, y.Slice(0, nC), x.Slice(0, nC), lnw, mean, rstd, N, C));
         long pn = Math.Min(n4C / 4, 31_000_000);
         Mem("adamw_update", $"n={pn}", 28.0 * pn, () => be.AdamWUpdate(x.Slice(0, pn), y.Slice(0, pn), z.Slice(0, pn), z.Slice(pn, pn), pn, 1e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 1f, 1));
-        Mem("sum_of_squares", $"n={n4C}", 4.0 * n4C, () => be.SumOfSquares(dw.Slice(0, 1), x, n4C));
+        Mem("grad_norm_sum_of_squares", $"n={n4C}", 4.0 * n4C, () => be.SumOfSquares(dw.Slice(0, 1), x, n4C));
         Flops("matmul_forward qkv", $"N={N} C={C} OC={3 * C}", 2.0 * N * C * 3 * C, () => be.MatmulForward(z.Slice(0, 3 * nC, [N, 3 * C]), x.Slice(0, nC), w.Slice(0, 3L * C * C), bias.Slice(0, 3 * C), N, C, 3 * C));
         Flops("matmul_backward fc", $"N={N} C={C} OC={4 * C}", 4.0 * N * C * 4 * C, () => be.MatmulBackward(z.Slice(0, nC), w, Tensor.None, y, x.Slice(0, nC), w, N, C, 4 * C));
         int Nce = Math.Min(N, (int)(x.Length / V));

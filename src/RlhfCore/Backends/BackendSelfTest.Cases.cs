@@ -218,13 +218,13 @@ public sealed partial class BackendSelfTest
         {
             float[] logits = Floats((long)N * V, -4f, 4f), g = Floats(N), d0 = Floats((long)N * V);
             string shape = $"N={N} V={V}";
-            yield return Compare("entropy_forward", shape, ReductionTolerance, s =>
+            yield return Compare("logprobs_entropy_forward", shape, ReductionTolerance, s =>
             {
                 Tensor o = s.Nan(N);
                 s.Backend.EntropyForward(o, s.F(logits, N, V), N, V);
                 return [s.Read(o)];
             });
-            yield return Compare("entropy_backward", shape, ReductionTolerance, s =>
+            yield return Compare("logprobs_entropy_backward", shape, ReductionTolerance, s =>
             {
                 Tensor d = s.F(d0, N, V);
                 s.Backend.EntropyBackward(d, s.F(g), s.F(logits, N, V), N, V);
@@ -269,7 +269,7 @@ public sealed partial class BackendSelfTest
         foreach (long n in ElementwiseSizes.Append((1 << 22) + 5))
         {
             float[] x = Floats(n);
-            yield return Compare("sum_of_squares", $"n={n}", 1e-6, s =>
+            yield return Compare("grad_norm_sum_of_squares", $"n={n}", 1e-6, s =>
             {
                 Tensor r = s.Nan(1);
                 s.Backend.SumOfSquares(r, s.F(x), n);
@@ -283,7 +283,7 @@ public sealed partial class BackendSelfTest
         foreach (long n in ElementwiseSizes)
         {
             float[] x = Floats(n);
-            yield return Compare("scale", $"n={n}", Fp32Tolerance, s =>
+            yield return Compare("grad_norm_scale", $"n={n}", Fp32Tolerance, s =>
             {
                 Tensor t = s.F(x);
                 s.Backend.Scale(t, 0.37f, n);

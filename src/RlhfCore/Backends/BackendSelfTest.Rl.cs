@@ -105,7 +105,7 @@ public sealed partial class BackendSelfTest
         foreach (long n in ElementwiseSizes)
         {
             float[] x = Floats(n), mask = Mask(n, 0.3);
-            yield return Compare("masked_normalize", $"n={n}", Fp32Tolerance, s =>
+            yield return Compare("gae_masked_normalize", $"n={n}", Fp32Tolerance, s =>
             {
                 Tensor t = s.F(x);
                 s.Backend.MaskedNormalize(t, s.F(mask), 0.1f, 1.7f, n);

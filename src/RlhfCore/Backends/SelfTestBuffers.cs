@@ -6,7 +6,7 @@ namespace RlhfCore.Backends;
 /// Tensors for one self-test or benchmark run on one backend: created from host arrays, or poisoned with
 /// NaN so an element a kernel fails to write shows up; all freed on dispose.
 /// </summary>
-internal sealed class SelfTestBuffers(IBackend backend) : IDisposable
+internal sealed class SelfTestBuffers(IBackend backend, long maxElements = long.MaxValue) : IDisposable
 {
     private readonly List<DeviceBuffer> _owned = [];
 
@@ -57,6 +57,7 @@ internal sealed class SelfTestBuffers(IBackend backend) : IDisposable
     public Tensor Alloc(DType dtype, params int[] shape)
     {
         long n = shape.Aggregate(1L, (a, d) => a * d);
+        if (n > maxElements) throw new ShapeTooLargeException($"skipped: a tensor of {n} elements exceeds the {maxElements} this backend is tested at");
         var buf = Backend.Allocate(Math.Max(64, n * DTypeInfo.SizeOf(dtype)));
         _owned.Add(buf);
         return buf.AsTensor(dtype, shape);
@@ -69,3 +70,6 @@ internal sealed class SelfTestBuffers(IBackend backend) : IDisposable
         _owned.Clear();
     }
 }
+
+/// <summary>Raised by <see cref="SelfTestBuffers"/> when a shape exceeds the size the backend under test is checked at.</summary>
+internal sealed class ShapeTooLargeException(string message) : Exception(message);

@@ -77,6 +77,15 @@ public sealed unsafe partial class IlgpuBackend
         return _scratch!.NativePtr;
     }
 
+    /// <summary>Records a CUDA event on the stream (for timing; CUDA only); the caller owns and destroys it.</summary>
+    internal Cuda.GpuEvent RecordEvent()
+    {
+        _accelerator.Bind();
+        var e = new Cuda.GpuEvent(CuDriver.Api);
+        Check.ThrowIfFailed(CuDriver.Api.cuEventRecord(e.Handle, CudaStreamHandle));
+        return e;
+    }
+
     /// <summary>Sets every 32-bit word of <paramref name="t"/> to <paramref name="bits"/> on the stream (CUDA only).</summary>
     private void Fill32(Tensor t, uint bits)
     {
