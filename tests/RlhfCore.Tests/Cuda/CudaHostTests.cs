@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using RlhfCore.Backends;
+using RlhfCore.Backends.Verification;
 using RlhfCore.Backends.Cuda;
 using RlhfCore.Backends.Native;
 

@@ -2,7 +2,7 @@ using System.Text;
 using RlhfCore.Backends.Cpu;
 using RlhfCore.Backends.Cuda;
 
-namespace RlhfCore.Backends;
+namespace RlhfCore.Backends.Verification;
 
 /// <summary>One self-test comparison: an op on one shape.</summary>
 /// <param name="Kernel">Op name (for example "layernorm_backward").</param>
@@ -111,12 +111,12 @@ public sealed partial class BackendSelfTest
     /// Runs <paramref name="run"/> on both backends (it uploads the same host inputs, runs the op and returns
     /// the outputs) and compares. <paramref name="exact"/> compares as mismatch fractions (integer outputs).
     /// </summary>
-    private SelfTestRow Compare(string kernel, string shape, double tol, Func<SelfTestBuffers, float[][]> run, bool exact = false)
+    private SelfTestRow Compare(string kernel, string shape, double tol, Func<VerificationTensors, float[][]> run, bool exact = false)
     {
         float[][] got, want;
         try
         {
-            using var b = new SelfTestBuffers(_backend, _maxElements);
+            using var b = new VerificationTensors(_backend, maxElements: _maxElements);
             got = run(b);
             _backend.Synchronize();
         }
@@ -130,7 +130,7 @@ public sealed partial class BackendSelfTest
         }
         try
         {
-            using var r = new SelfTestBuffers(_reference);
+            using var r = new VerificationTensors(_reference);
             want = run(r);
         }
         catch (Exception e)
