@@ -116,7 +116,7 @@ public sealed partial class IlgpuBackend : IBackend
             if (deviceIndex < 0 || deviceIndex >= devices.Count)
             {
                 _context.Dispose();
-                throw new CudaUnavailableException($"CUDA device {deviceIndex} requested, but ILGPU sees {devices.Count} CUDA device(s)");
+                throw new CudaUnavailableException($"CUDA device {deviceIndex} requested, but ILGPU sees {devices.Count} CUDA device(s).");
             }
             _accelerator = _context.CreateCudaAccelerator(deviceIndex);
             _stream = _accelerator.CreateStream();
