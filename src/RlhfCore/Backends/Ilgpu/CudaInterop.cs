@@ -16,6 +16,7 @@ namespace RlhfCore.Backends.Ilgpu;
 public sealed unsafe partial class IlgpuBackend
 {
     private CudaModules? _ptx;
+    private Native.CudaKernel? _ptxAttentionForward, _ptxAttentionDot, _ptxAttentionDkdv, _ptxAttentionDq, _ptxPpoLoss, _ptxGaeScan, _ptxGaeMoments, _ptxMaskedNormalize;
     private CublasLtGemm? _gemm;
     private MemoryBuffer1D<byte, Stride1D.Dense>? _gemmWorkspace;
     private string _gemmUnavailableReason = "CPU accelerator";
@@ -33,6 +34,15 @@ public sealed unsafe partial class IlgpuBackend
     {
         cuda.Bind();
         _ptx = new CudaModules(CudaStreamHandle) { SyncCheck = Environment.GetEnvironmentVariable(Cuda.CudaBackend.SyncCheckVariable) == "1" };
+        // Every PTX entry point is loaded (JIT-compiled by the driver) now, so no op loads or allocates later.
+        _ptxAttentionForward = PtxKernel("attention_forward.ptx", "attention_forward");
+        _ptxAttentionDot = PtxKernel("attention_backward.ptx", "attention_backward_dot");
+        _ptxAttentionDkdv = PtxKernel("attention_backward.ptx", "attention_backward_dkdv");
+        _ptxAttentionDq = PtxKernel("attention_backward.ptx", "attention_backward_dq");
+        _ptxPpoLoss = PtxKernel("ppo_loss.ptx", "ppo_loss");
+        _ptxGaeScan = PtxKernel("gae.ptx", "gae_scan");
+        _ptxGaeMoments = PtxKernel("gae.ptx", "gae_moments");
+        _ptxMaskedNormalize = PtxKernel("gae.ptx", "masked_normalize");
         try
         {
             _gemmWorkspace = _accelerator.Allocate1D<byte>(CublasLtGemm.WorkspaceBytes);

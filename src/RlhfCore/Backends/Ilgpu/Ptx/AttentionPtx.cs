@@ -37,7 +37,7 @@ public sealed partial class IlgpuBackend
             Qkv = qkv, Out = output, Out2 = output2, Lse = lse, Mask = mask,
             T = T, C = C, NH = NH, ScaleLog2 = PtxAttentionScale * 1.4426950408889634f,
         };
-        Ptx.Launch(PtxKernel("attention_forward.ptx", "attention_forward"), ((uint)((T + 63) / 64), (uint)NH, (uint)B), (128u, 1u, 1u), 0, p);
+        Ptx.Launch(_ptxAttentionForward!, ((uint)((T + 63) / 64), (uint)NH, (uint)B), (128u, 1u, 1u), 0, p);
     }
 
     private void PtxAttentionForward(Tensor output, Tensor att, Tensor qkv, Tensor keyMask, int B, int T, int C, int NH)
@@ -75,14 +75,14 @@ public sealed partial class IlgpuBackend
             LaunchPtxAttentionForward(o, 0, scratch + (nint)(n * 4), qkv.Address, mask, B, T, C, NH);
         }
         var dot = new AttentionDotParams { O = o, Dout = dout.Address, D = datt.Address, T = T, C = C, NH = NH, Ldo = C, BT = B * T };
-        Ptx.Launch(PtxKernel("attention_backward.ptx", "attention_backward_dot"), ((uint)((rows + 7) / 8), 1u, 1u), (256u, 1u, 1u), 0, dot);
+        Ptx.Launch(_ptxAttentionDot!, ((uint)((rows + 7) / 8), 1u, 1u), (256u, 1u, 1u), 0, dot);
         var p = new AttentionBackwardParams
         {
             Qkv = qkv.Address, Dout = dout.Address, Dqkv = dqkv.Address, Lse = att.Address, D = datt.Address, Mask = mask,
             T = T, C = C, NH = NH, ScaleLog2 = PtxAttentionScale * 1.4426950408889634f, Scale = PtxAttentionScale,
         };
         var grid = ((uint)((T + 63) / 64), (uint)NH, (uint)B);
-        Ptx.Launch(PtxKernel("attention_backward.ptx", "attention_backward_dkdv"), grid, (128u, 1u, 1u), 0, p);
-        Ptx.Launch(PtxKernel("attention_backward.ptx", "attention_backward_dq"), grid, (128u, 1u, 1u), 0, p);
+        Ptx.Launch(_ptxAttentionDkdv!, grid, (128u, 1u, 1u), 0, p);
+        Ptx.Launch(_ptxAttentionDq!, grid, (128u, 1u, 1u), 0, p);
     }
 }

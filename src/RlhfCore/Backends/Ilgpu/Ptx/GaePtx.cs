@@ -14,18 +14,18 @@ public sealed partial class IlgpuBackend
     {
         int blocks = Math.Clamp((B + 7) / 8, 1, PtxGaeMaxBlocks);
         nint partials = ScratchPointer(blocks * 3 * sizeof(double));
-        Ptx.Launch(PtxKernel("gae.ptx", "gae_scan"), ((uint)blocks, 1u, 1u), (256u, 1u, 1u), 0, new GaeParams
+        Ptx.Launch(_ptxGaeScan!, ((uint)blocks, 1u, 1u), (256u, 1u, 1u), 0, new GaeParams
         {
             Advantages = advantages.Address, Returns = returns.Address, Rewards = rewards.Address, Values = values.Address,
             Mask = mask.Address, Partials = partials, B = B, T = T, Gamma = gamma, Lambda = lambda,
         });
-        Ptx.Launch(PtxKernel("gae.ptx", "gae_moments"), (1u, 1u, 1u), (32u, 1u, 1u), 0, new GaeMomentsParams { Moments = moments.Address, Partials = partials, Count = blocks });
+        Ptx.Launch(_ptxGaeMoments!, (1u, 1u, 1u), (32u, 1u, 1u), 0, new GaeMomentsParams { Moments = moments.Address, Partials = partials, Count = blocks });
     }
 
     private void PtxMaskedNormalize(Tensor x, Tensor mask, float mean, float scale, long n)
     {
         uint blocks = (uint)Math.Clamp((n + 255) / 256, 0, 4096);
-        Ptx.Launch(PtxKernel("gae.ptx", "masked_normalize"), (blocks, 1u, 1u), (256u, 1u, 1u), 0,
+        Ptx.Launch(_ptxMaskedNormalize!, (blocks, 1u, 1u), (256u, 1u, 1u), 0,
             new MaskedNormalizeParams { X = x.Address, Mask = mask.Address, N = n, Mean = mean, Scale = scale });
     }
 }

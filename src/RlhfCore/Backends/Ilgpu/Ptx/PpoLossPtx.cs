@@ -16,6 +16,6 @@ public sealed partial class IlgpuBackend
             Logits = logits.Address, Actions = actions.Address, OldLogp = oldLogp.Address, Advantages = advantages.Address, Weights = weights.Address,
             N = N, V = V, ClipEps = clipEps, EntropyCoef = entropyCoef,
         };
-        Ptx.Launch(PtxKernel("ppo_loss.ptx", "ppo_loss"), ((uint)N, 1u, 1u), ((uint)CudaBackend.PpoLossThreads(V), 1u, 1u), 0, p);
+        Ptx.Launch(_ptxPpoLoss!, ((uint)N, 1u, 1u), ((uint)CudaBackend.PpoLossThreads(V), 1u, 1u), 0, p);
     }
 }
