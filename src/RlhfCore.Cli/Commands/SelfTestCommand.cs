@@ -24,6 +24,7 @@ internal static class SelfTestCommand
         {
             using var backend = BackendFactory.Create(r.GetValue(device)!, 0);
             if (backend is CudaBackend cuda) cuda.SyncCheck = true;
+            if (backend is Backends.Ilgpu.IlgpuBackend ilgpu) ilgpu.SyncCheck = true;
             using var reference = new CpuBackend();
             AnsiConsole.MarkupLineInterpolated($"selftest of {backend.DeviceDescription} against {reference.DeviceDescription}");
             var rows = new BackendSelfTest(backend, reference, r.GetValue(seed)).Run(r.GetValue(op));

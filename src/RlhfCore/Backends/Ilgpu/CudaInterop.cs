@@ -24,6 +24,16 @@ public sealed unsafe partial class IlgpuBackend
     /// <summary>What runs GEMMs: cuBLASLt (TF32) or the tiled ILGPU kernel, with the reason cuBLASLt is not used.</summary>
     public string GemmEngine => _gemm != null ? "cuBLASLt (TF32)" : $"tiled ILGPU kernel ({_gemmUnavailableReason})";
 
+    /// <summary>When true, every hand-written PTX launch is followed by a stream synchronize and a check (CUDA only; for selftest and debugging).</summary>
+    public bool SyncCheck
+    {
+        get => _ptx?.SyncCheck ?? false;
+        set
+        {
+            if (_ptx != null) _ptx.SyncCheck = value;
+        }
+    }
+
     /// <summary>The CUDA context ILGPU created (CUcontext), or 0 on the CPU accelerator.</summary>
     internal nint CudaContext => _accelerator is CudaAccelerator cuda ? cuda.NativePtr : 0;
 
