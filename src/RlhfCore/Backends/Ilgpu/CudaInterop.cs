@@ -124,19 +124,45 @@ public sealed unsafe partial class IlgpuBackend
 }
 
 /// <summary>
-/// Points ILGPU's <c>[DllImport("cuda")]</c> at the driver library: ILGPU looks for <c>libcuda.so</c>, and a
-/// machine with only the driver (no toolkit) may have just <c>libcuda.so.1</c>.
+/// Points ILGPU's <c>[DllImport("cuda")]</c> (its Linux library name; <c>nvcuda</c> on Windows) at the driver
+/// library: the loader turns "cuda" into <c>libcuda.so</c>, and a machine with only the driver (no toolkit)
+/// may have just <c>libcuda.so.1</c>. ILGPU 1.5.3 installs its own resolver for its assembly on WSL (in
+/// <c>Context.Builder.Cuda()</c>, for /usr/lib/wsl/lib), and an assembly takes one resolver only, so there
+/// ours stands aside.
 /// </summary>
 internal static class CudaLibraryResolver
 {
     private static int s_installed;
 
-    /// <summary>Installs the resolver for ILGPU's assembly once per process.</summary>
+    /// <summary>Installs the resolver for ILGPU's assembly once per process (not on WSL).</summary>
     public static void Install()
     {
-        if (Interlocked.Exchange(ref s_installed, 1) == 1) return;
-        NativeLibrary.SetDllImportResolver(typeof(Context).Assembly, (name, _, _) =>
-            name is "cuda" or "nvcuda" or "libcuda" or "libcuda.so" && TryLoadDriver(out nint h) ? h : 0);
+        if (Interlocked.Exchange(ref s_installed, 1) == 1 || IsWsl()) return;
+        try
+        {
+            NativeLibrary.SetDllImportResolver(typeof(Context).Assembly, (name, _, _) =>
+                name is "cuda" or "nvcuda" && TryLoadDriver(out nint h) ? h : 0);
+        }
+        catch (InvalidOperationException)
+        {
+            // Another resolver was set for ILGPU's assembly first: it decides where the driver comes from.
+        }
+    }
+
+    private static bool IsWsl()
+    {
+        try
+        {
+            return OperatingSystem.IsLinux() && File.ReadAllText("/proc/version").Contains("microsoft", StringComparison.OrdinalIgnoreCase);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     private static bool TryLoadDriver(out nint handle)
