@@ -2,10 +2,9 @@ using RlhfCore.Backends;
 using RlhfCore.Backends.Cpu;
 using RlhfCore.Model;
 using RlhfCore.Tensors;
-using RlhfCore.Tests.Kernels;
 using RlhfCore.Tests.Model;
 
-namespace RlhfCore.Tests.Ilgpu;
+namespace RlhfCore.Tests.Kernels.Ilgpu;
 
 /// <summary>
 /// End to end on ILGPU's CPU accelerator: three training steps of a tiny GPT (forward, fused cross-entropy,

@@ -8,7 +8,7 @@ using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
 using RlhfCore.Backends.Ilgpu;
 
-namespace RlhfCore.Tests.Ilgpu;
+namespace RlhfCore.Tests.Kernels.Ilgpu;
 
 /// <summary>
 /// Every ILGPU kernel compiles to PTX offline, without a GPU, for SM_80 and SM_90 (ILGPU's PTX backend, as

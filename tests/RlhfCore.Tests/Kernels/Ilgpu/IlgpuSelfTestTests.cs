@@ -1,8 +1,7 @@
 using RlhfCore.Backends.Cpu;
 using RlhfCore.Backends.Verification;
-using RlhfCore.Tests.Kernels;
 
-namespace RlhfCore.Tests.Ilgpu;
+namespace RlhfCore.Tests.Kernels.Ilgpu;
 
 /// <summary>
 /// <c>rlhf selftest --device ilgpu-cpu</c>'s checks, run here: every kernel family of the ILGPU backend on the
