@@ -21,8 +21,11 @@ public sealed unsafe partial class IlgpuBackend
     private MemoryBuffer1D<byte, Stride1D.Dense>? _gemmWorkspace;
     private string _gemmUnavailableReason = "CPU accelerator";
 
+    /// <summary>When false, GEMMs use the tiled ILGPU kernel even where cuBLASLt is available (for testing and comparison).</summary>
+    public bool UseCublasLt { get; set; } = true;
+
     /// <summary>What runs GEMMs: cuBLASLt (TF32) or the tiled ILGPU kernel, with the reason cuBLASLt is not used.</summary>
-    public string GemmEngine => _gemm != null ? "cuBLASLt (TF32)" : $"tiled ILGPU kernel ({_gemmUnavailableReason})";
+    public string GemmEngine => _gemm != null && UseCublasLt ? "cuBLASLt (TF32)" : $"tiled ILGPU kernel ({(_gemm != null ? "cuBLASLt disabled" : _gemmUnavailableReason)})";
 
     /// <summary>When true, every hand-written PTX launch is followed by a stream synchronize and a check (CUDA only; for selftest and debugging).</summary>
     public bool SyncCheck
@@ -117,7 +120,7 @@ public sealed unsafe partial class IlgpuBackend
     /// <summary>cuBLASLt GEMM on CUDA (see <see cref="CublasLtGemm.Gemm"/>); false on the CPU accelerator, without cuBLASLt, or for a shape it rejects.</summary>
     private bool CublasGemm(int transA, int transB, int m, int n, int k, Tensor a, int lda, Tensor b, int ldb, Tensor d, int ldd, Tensor bias, bool accumulate)
     {
-        if (_gemm == null) return false;
+        if (_gemm == null || !UseCublasLt) return false;
         _accelerator.Bind();
         return _gemm.Gemm(transA, transB, m, n, k, a.Address, lda, b.Address, ldb, d.Address, ldd, bias.Address, accumulate);
     }

@@ -118,13 +118,14 @@ public sealed partial class BackendSelfTest
 
     private IEnumerable<SelfTestRow> Matmul()
     {
-        var engines = _backend is CudaBackend ? new[] { true, false } : [true];
+        bool twoEngines = _backend is CudaBackend or Ilgpu.IlgpuBackend { Kind: Ilgpu.IlgpuAcceleratorKind.Cuda };
+        var engines = twoEngines ? new[] { true, false } : [true];
         foreach (var (N, C, OC) in new[] { (1, 7, 1), (7, 97, 33), (97, 1025, 7), (1024, 768, 2304) })
             foreach (bool lt in engines)
             {
                 float[] x = Floats((long)N * C), w = Floats((long)OC * C), bias = Floats(OC), dout = Floats((long)N * OC);
                 float[] dinp0 = Floats((long)N * C), dw0 = Floats((long)OC * C), db0 = Floats(OC);
-                string suffix = _backend is CudaBackend ? (lt ? "" : "_own_kernel") : "";
+                string suffix = twoEngines ? (lt ? "" : "_own_kernel") : "";
                 string shape = $"N={N} C={C} OC={OC}";
                 yield return WithEngine(lt, () => Compare("matmul_forward" + suffix, shape, Tf32Tolerance, s =>
                 {
@@ -148,14 +149,24 @@ public sealed partial class BackendSelfTest
             }
     }
 
-    /// <summary>Runs <paramref name="check"/> with the CUDA backend's GEMM engine set to cuBLASLt or our kernel.</summary>
+    /// <summary>Runs <paramref name="check"/> with a CUDA backend's GEMM engine set to cuBLASLt or our kernel.</summary>
     private SelfTestRow WithEngine(bool cublasLt, Func<SelfTestRow> check)
     {
-        if (_backend is not CudaBackend cuda) return check();
-        bool saved = cuda.UseCublasLt;
-        cuda.UseCublasLt = cublasLt;
-        try { return check(); }
-        finally { cuda.UseCublasLt = saved; }
+        if (_backend is CudaBackend cuda)
+        {
+            bool saved = cuda.UseCublasLt;
+            cuda.UseCublasLt = cublasLt;
+            try { return check(); }
+            finally { cuda.UseCublasLt = saved; }
+        }
+        if (_backend is Ilgpu.IlgpuBackend ilgpu)
+        {
+            bool saved = ilgpu.UseCublasLt;
+            ilgpu.UseCublasLt = cublasLt;
+            try { return check(); }
+            finally { ilgpu.UseCublasLt = saved; }
+        }
+        return check();
     }
 
     private static readonly (int N, int V)[] RowShapes = [(1, 7), (7, 97), (33, 1025), (8, 50257)];
