@@ -1,7 +1,7 @@
 // embedding.cu — token + learned position embedding, forward:
 //   out[n, :] = wte[tokens[n], :] + wpe[positions[n], :]
 // Backward (dwte[tokens[n]] += dout[n], dwpe[positions[n]] += dout[n]; parameter gradients, ACCUMULATE)
-// is the deterministic scatter-add in gather.cu, run once for tokens and once for positions.
+// is the deterministic scatter-add in gather_rows.cu, run once for tokens and once for positions.
 // An id outside its table cannot be reported from a kernel without a host sync; such a row is written as
 // NaN so the loss shows it (the CPU backend checks ids on the host and throws).
 // Launch: one block of 128 threads per row n (grid N); float4 when C % 4 == 0 and tables are aligned.

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using RlhfCore.Backends;
+using RlhfCore.Backends.Verification;
 using RlhfCore.Cli.Options;
 using RlhfCore.Model;
 using RlhfCore.Training;

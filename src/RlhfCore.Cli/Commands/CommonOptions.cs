@@ -23,7 +23,7 @@ internal static class CommonOptions
         }
         catch (Exception e) when (e is ArgumentException or IOException or FormatException or InvalidDataException
                                       or InvalidOperationException or UnauthorizedAccessException or KeyNotFoundException
-                                      or Backends.Cuda.Native.CudaUnavailableException)
+                                      or Backends.Native.CudaUnavailableException)
         {
             ErrorOutput.Write(e.Message);
             return ErrorOutput.Failure;

@@ -22,7 +22,7 @@ internal sealed record BenchOptions
     public int Warmup { get; init; } = 2;
     [Description("Also time each kernel (GB/s or TFLOP/s, fraction of the copy bandwidth).")]
     public bool Kernels { get; init; }
-    [Description("Backend: cpu or cuda.")]
+    [Description("Backend: cpu, cuda (CUDA C kernels via NVRTC), cuda-ilgpu (ILGPU kernels on CUDA) or ilgpu-cpu (ILGPU kernels on ILGPU's CPU accelerator: tiny models only).")]
     public string Device { get; init; } = "cpu";
     [Description("CPU threads (0 = all).")]
     [Bounds(0, 0, MaxPerCore = Limits.ThreadsPerCore, Why = Limits.ThreadsWhy)]

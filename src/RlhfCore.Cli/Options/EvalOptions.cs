@@ -23,7 +23,7 @@ internal sealed record EvalOptions
     [Description("Longest line of a JSONL file, in bytes.")]
     [Bounds(1024, RlhfCore.Data.JsonlReader.MaxLineBytesLimit)]
     public int MaxLineBytes { get; init; } = RlhfCore.Data.JsonlReader.DefaultMaxLineBytes;
-    [Description("Backend: cpu or cuda.")]
+    [Description("Backend: cpu, cuda (CUDA C kernels via NVRTC), cuda-ilgpu (ILGPU kernels on CUDA) or ilgpu-cpu (ILGPU kernels on ILGPU's CPU accelerator: tiny models only).")]
     public string Device { get; init; } = "cpu";
     [Description("CPU threads (0 = all).")]
     [Bounds(0, 0, MaxPerCore = Limits.ThreadsPerCore, Why = Limits.ThreadsWhy)]

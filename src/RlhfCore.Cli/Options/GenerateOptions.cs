@@ -33,7 +33,7 @@ internal sealed record GenerateOptions
     public bool IgnoreEos { get; init; }
     [Description("Random seed.")]
     public ulong Seed { get; init; } = 1;
-    [Description("Backend: cpu or cuda.")]
+    [Description("Backend: cpu, cuda (CUDA C kernels via NVRTC), cuda-ilgpu (ILGPU kernels on CUDA) or ilgpu-cpu (ILGPU kernels on ILGPU's CPU accelerator: tiny models only).")]
     public string Device { get; init; } = "cpu";
     [Description("CPU threads (0 = all).")]
     [Bounds(0, 0, MaxPerCore = Limits.ThreadsPerCore, Why = Limits.ThreadsWhy)]

@@ -1,5 +1,5 @@
 using System.ComponentModel;
-using RlhfCore.Backends;
+using RlhfCore.Backends.Verification;
 using RlhfCore.Training.Core;
 
 namespace RlhfCore.Cli.Options;
@@ -7,7 +7,7 @@ namespace RlhfCore.Cli.Options;
 /// <summary>Every setting of <c>rlhf selftest</c>; CLI flags map onto these one to one.</summary>
 internal sealed record SelfTestOptions
 {
-    [Description("Backend to test: cuda (or cpu, against itself).")]
+    [Description("Backend to test: cuda (NVRTC), cuda-ilgpu, ilgpu-cpu (tiny shapes; the PTX ops run the CPU backend's code there), or cpu (against itself).")]
     public string Device { get; init; } = "cuda";
     [Description("Test only this op (an unknown name lists them).")]
     public string? Op { get; init; }

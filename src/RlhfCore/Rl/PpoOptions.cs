@@ -196,7 +196,7 @@ public sealed record PpoOptions : IOptimizerSettings
     [Description("CPU threads (0 = all).")]
     [Bounds(0, 0, MaxPerCore = Limits.ThreadsPerCore, Why = Limits.ThreadsWhy)]
     public int Threads { get; init; }
-    [Description("Backend: cpu or cuda.")]
+    [Description("Backend: cpu, cuda (CUDA C kernels via NVRTC), cuda-ilgpu (ILGPU kernels on CUDA) or ilgpu-cpu (ILGPU kernels on ILGPU's CPU accelerator: tiny models only).")]
     public string Device { get; init; } = "cpu";
     [Description("Continue from the latest checkpoint in OutDir.")]
     public bool Resume { get; init; }

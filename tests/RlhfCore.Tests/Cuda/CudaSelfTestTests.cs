@@ -1,4 +1,5 @@
 using RlhfCore.Backends;
+using RlhfCore.Backends.Verification;
 using RlhfCore.Backends.Cpu;
 using RlhfCore.Backends.Cuda;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using RlhfCore.Backends.Cuda.Native;
+using RlhfCore.Backends.Native;
 using RlhfCore.Embedding;
 using RlhfCore.IO;
 

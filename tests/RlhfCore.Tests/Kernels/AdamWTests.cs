@@ -3,7 +3,8 @@ using RlhfCore.Tests.Reference;
 
 namespace RlhfCore.Tests.Kernels;
 
-public class AdamWTests
+[TestFixtureSource(typeof(KernelBackends), nameof(KernelBackends.All))]
+public class AdamWTests(string device) : KernelFixture(device)
 {
     private static double[] D(float[] a) => Array.ConvertAll(a, v => (double)v);
 
@@ -16,7 +17,7 @@ public class AdamWTests
     public void Update_MatchesReference(int n, int step)
     {
         const float lr = 1e-2f, beta1 = 0.9f, beta2 = 0.95f, eps = 1e-3f, weightDecay = 0.1f, gradScale = 0.5f;
-        using var backend = new CpuBackend(2);
+        var backend = Backend;
         using var k = new KernelTestUtil(backend, seed: 70 + n + step);
         float[] param = k.RandomFloats(n), grad = k.RandomFloats(n, -2f, 2f);
         float[] m = step == 1 ? new float[n] : k.RandomFloats(n, -0.1f, 0.1f);
@@ -36,7 +37,7 @@ public class AdamWTests
     [Test]
     public void StepZero_Throws()
     {
-        using var backend = new CpuBackend(1);
+        var backend = Backend;
         using var k = new KernelTestUtil(backend, seed: 8);
         var t = k.Upload(new float[4]);
         Assert.Throws<ArgumentOutOfRangeException>(() => backend.AdamWUpdate(t, t, t, t, 4, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1f, 0));

@@ -7,7 +7,8 @@ namespace RlhfCore.Tests.Kernels;
 /// CPU attention against the float64 reference. Tolerances (F32): forward atol 2e-6 + rtol 1e-4,
 /// backward atol 2e-5 + rtol 1e-3 (gradients sum over up to T key rows).
 /// </summary>
-public class AttentionTests
+[TestFixtureSource(typeof(KernelBackends), nameof(KernelBackends.All))]
+public class AttentionTests(string device) : KernelFixture(device)
 {
     /// <summary>How the key padding mask is laid out.</summary>
     public enum MaskKind { None, Right, Left, Holes }
@@ -43,7 +44,7 @@ public class AttentionTests
     public void ForwardAndBackwardMatchReference(int B, int T, int NH, int hs, MaskKind kind)
     {
         int C = NH * hs;
-        using var backend = new CpuBackend();
+        var backend = Backend;
         using var u = new KernelTestUtil(backend, seed: 1000 + T * 7 + hs);
         var qkvHost = u.RandomFloats((long)B * T * 3 * C, -2f, 2f);
         var mask = MakeMask(u.Rng, kind, B, T);
@@ -72,7 +73,7 @@ public class AttentionTests
     public void QueriesThatSeeNoKeyGetZeroOutputAndZeroGradient()
     {
         const int B = 1, T = 5, NH = 2, hs = 3, C = NH * hs;
-        using var backend = new CpuBackend();
+        var backend = Backend;
         using var u = new KernelTestUtil(backend, seed: 5);
         var qkv = u.Upload(u.RandomFloats(B * T * 3 * C), B, T, 3 * C);
         var keyMask = u.Upload(new[] { 0, 0, 1, 1, 1 }, B, T);
@@ -115,10 +116,13 @@ public class AttentionTests
     [TestCase(3, 13, 2, 20, 5, 1)]
     [TestCase(2, 9, 3, 7, 1, 3)]
     [TestCase(1, 40, 1, 64, 17, 4)]
-    public void DecodeWithKvCacheEqualsFullForwardBitForBit(int B, int T, int NH, int hs, int prefill, int step)
+    public void DecodeWithKvCacheEqualsFullForward(int B, int T, int NH, int hs, int prefill, int step)
     {
+        // Bit for bit on the CPU backend (one row routine for both). The ILGPU decode kernel sums in another
+        // order than the forward: outputs are O(1) averages of O(1) values, so float rounding stays below 1e-5.
+        double tol = Device == KernelBackends.Cpu ? 0 : 1e-5;
         int C = NH * hs, maxT = T + 3;
-        using var backend = new CpuBackend();
+        var backend = Backend;
         using var u = new KernelTestUtil(backend, seed: 77 + T);
         var qkvHost = u.RandomFloats((long)B * T * 3 * C, -2f, 2f);
         var mask = MakeMask(u.Rng, MaskKind.Left, B, T);
@@ -143,7 +147,7 @@ public class AttentionTests
             for (int b = 0; b < B; b++)
             for (int i = 0; i < tq; i++)
             for (int c = 0; c < C; c++)
-                Assert.That(got[(b * tq + i) * C + c], Is.EqualTo(fullHost[(b * T + past + i) * C + c]),
+                Assert.That(got[(b * tq + i) * C + c], Is.EqualTo(fullHost[(b * T + past + i) * C + c]).Within(tol),
                     $"b {b}, position {past + i}, channel {c}");
             past += tq;
         }
@@ -158,7 +162,7 @@ public class AttentionTests
     [Test]
     public void DecodePastTheCacheThrows()
     {
-        using var backend = new CpuBackend();
+        var backend = Backend;
         using var u = new KernelTestUtil(backend, seed: 3);
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => backend.AttentionDecodeForward(
             u.Poisoned(1, 2, 4), u.Poisoned(1, 1, 4, 4), u.Poisoned(1, 1, 4, 4), u.Poisoned(1, 2, 12),
@@ -169,6 +173,7 @@ public class AttentionTests
     [Test]
     public void BitIdenticalAcrossThreadCounts()
     {
+        CpuBackendOnly("bit-identical results for any worker-thread count");
         const int B = 2, T = 33, NH = 3, hs = 24, C = NH * hs;
         float[] Run(int threads)
         {

@@ -8,7 +8,8 @@ namespace RlhfCore.Tests.Kernels;
 /// Tolerances: advantages and returns 1e-5 + 1e-5·|ref| (a float scan over ≤ 1025 steps with γλ ≈ 0.94
 /// sums ~17 terms of size ~2); moments 1e-5·(1 + Σ|terms|), as the kernel sums the float advantages.
 /// </summary>
-public class GaeTests
+[TestFixtureSource(typeof(KernelBackends), nameof(KernelBackends.All))]
+public class GaeTests(string device) : KernelFixture(device)
 {
     /// <summary>
     /// γ = 0.9, λ = 0.8 (γλ = 0.72), three rows of T = 4: no padding, holes mid-row and at the right,
@@ -34,7 +35,7 @@ public class GaeTests
     [Test]
     public void HandWorkedExample()
     {
-        using var be = new CpuBackend(2);
+        var be = Backend;
         using var u = new KernelTestUtil(be, seed: 1);
         float[] rewards = [0, 0, 0, 1, 0.5f, 9, 1, 9, 9, 0, 0, 1];
         float[] values = [0.5f, 0.4f, 0.3f, 0.2f, 0.1f, 9, 0.2f, 9, 9, 0.4f, 0.3f, 0.2f];
@@ -53,7 +54,7 @@ public class GaeTests
     [Test]
     public void MatchesReferenceWithMasks([Values(1, 7, 97)] int B, [Values(1, 7, 97, 1025)] int T)
     {
-        using var be = new CpuBackend(2);
+        var be = Backend;
         using var u = new KernelTestUtil(be, seed: 31 * B + T);
         var rewards = u.RandomFloats(B * T, -1, 1);
         var values = u.RandomFloats(B * T, -1, 1);
@@ -96,7 +97,7 @@ public class GaeTests
     [Test]
     public void MaskedNormalizeMatchesReference([Values(1, 7, 97, 1025, 1031)] int n)
     {
-        using var be = new CpuBackend(2);
+        var be = Backend;
         using var u = new KernelTestUtil(be, seed: n);
         var x = u.RandomFloats(n, -3, 3);
         var mask = u.RandomFloats(n, 0, 1).Select(v => v < 0.3f ? 0f : 1f).ToArray();

@@ -3,7 +3,8 @@ using RlhfCore.Tests.Reference;
 
 namespace RlhfCore.Tests.Kernels;
 
-public class GeluTests
+[TestFixtureSource(typeof(KernelBackends), nameof(KernelBackends.All))]
+public class GeluTests(string device) : KernelFixture(device)
 {
     private static double[] D(float[] a) => Array.ConvertAll(a, v => (double)v);
 
@@ -22,7 +23,7 @@ public class GeluTests
     [TestCase(1), TestCase(7), TestCase(97), TestCase(1025), TestCase(100_003)]
     public void Forward_MatchesReference(int n)
     {
-        using var backend = new CpuBackend(2);
+        var backend = Backend;
         using var k = new KernelTestUtil(backend, seed: 30 + n);
         float[] x = Inputs(k, n);
         var output = k.Poisoned(n);
@@ -34,7 +35,7 @@ public class GeluTests
     [TestCase(1), TestCase(7), TestCase(97), TestCase(1025), TestCase(100_003)]
     public void Backward_MatchesReference(int n)
     {
-        using var backend = new CpuBackend(2);
+        var backend = Backend;
         using var k = new KernelTestUtil(backend, seed: 40 + n);
         float[] x = Inputs(k, n), dout = k.RandomFloats(n);
         var dinp = k.Poisoned(n);

@@ -3,7 +3,8 @@ using RlhfCore.Tests.Reference;
 
 namespace RlhfCore.Tests.Kernels;
 
-public class LayerNormTests
+[TestFixtureSource(typeof(KernelBackends), nameof(KernelBackends.All))]
+public class LayerNormTests(string device) : KernelFixture(device)
 {
     private static double[] D(float[] a) => Array.ConvertAll(a, v => (double)v);
 
@@ -13,7 +14,8 @@ public class LayerNormTests
     [TestCase(1, 1), TestCase(1, 7), TestCase(7, 97), TestCase(97, 1025), TestCase(1025, 97)]
     public void Forward_MatchesReference(int N, int C)
     {
-        using var backend = new CpuBackend(2);
+        TinyOnCpuAccelerator((long)N * C);
+        var backend = Backend;
         using var k = new KernelTestUtil(backend, seed: 10 + N * 3 + C);
         float[] inp = k.RandomFloats(N * C, -1f, 3f), weight = k.RandomFloats(C, 0.5f, 1.5f), bias = k.RandomFloats(C);
         var output = k.Poisoned(N, C);
@@ -32,7 +34,7 @@ public class LayerNormTests
     public void Forward_SmallVarianceRows_UseEps()
     {
         const int N = 7, C = 97;
-        using var backend = new CpuBackend(2);
+        var backend = Backend;
         using var k = new KernelTestUtil(backend, seed: 11);
         float[] inp = k.RandomFloats(N * C, -0.01f, 0.01f), weight = k.RandomFloats(C, 0.5f, 1.5f), bias = k.RandomFloats(C);
         var output = k.Poisoned(N, C);
@@ -49,7 +51,8 @@ public class LayerNormTests
     [TestCase(1, 1), TestCase(1, 7), TestCase(7, 97), TestCase(97, 1025), TestCase(1025, 97)]
     public void Backward_AccumulatesLikeReference(int N, int C)
     {
-        using var backend = new CpuBackend(2);
+        TinyOnCpuAccelerator((long)N * C);
+        var backend = Backend;
         using var k = new KernelTestUtil(backend, seed: 20 + N * 3 + C);
         float[] inp = k.RandomFloats(N * C, -1f, 3f), weight = k.RandomFloats(C, 0.5f, 1.5f), dout = k.RandomFloats(N * C);
         float[] dinp = k.RandomFloats(N * C), dweight = k.RandomFloats(C), dbias = k.RandomFloats(C);
@@ -73,6 +76,7 @@ public class LayerNormTests
     [Test]
     public void Backward_IsBitIdenticalForAnyThreadCount()
     {
+        CpuBackendOnly("bit-identical results for any worker-thread count");
         const int N = 1025, C = 97; // many row chunks, so dweight/dbias combine several partial buffers
         float[][]? first = null;
         foreach (int threads in new[] { 1, 2, 3, 2 })

@@ -7,7 +7,8 @@ namespace RlhfCore.Tests.Kernels;
 /// Token log-probabilities and entropy against the float64 reference. Tolerances (F32): values atol 1e-5 +
 /// rtol 1e-5; gradients atol 1e-6 + rtol 1e-4. Backwards accumulate, so dlogits starts from random values.
 /// </summary>
-public class LogProbsTests
+[TestFixtureSource(typeof(KernelBackends), nameof(KernelBackends.All))]
+public class LogProbsTests(string device) : KernelFixture(device)
 {
     private static IEnumerable<TestCaseData> Sizes() =>
         [new(1, 1), new(7, 1025), new(97, 97), new(2, 50257)];
@@ -15,7 +16,8 @@ public class LogProbsTests
     [TestCaseSource(nameof(Sizes))]
     public void TokenLogProbsForwardAndAccumulatingBackward(int N, int V)
     {
-        using var backend = new CpuBackend();
+        TinyOnCpuAccelerator((long)N * V);
+        var backend = Backend;
         using var u = new KernelTestUtil(backend, seed: 100 + N + V);
         var logitsHost = u.RandomFloats((long)N * V, -5f, 5f);
         var tokensHost = u.RandomInts(N, 0, V);
@@ -36,7 +38,8 @@ public class LogProbsTests
     [TestCaseSource(nameof(Sizes))]
     public void EntropyForwardAndAccumulatingBackward(int N, int V)
     {
-        using var backend = new CpuBackend();
+        TinyOnCpuAccelerator((long)N * V);
+        var backend = Backend;
         using var u = new KernelTestUtil(backend, seed: 200 + N + V);
         var logitsHost = u.RandomFloats((long)N * V, -5f, 5f);
         var logits = u.Upload(logitsHost, N, V);
@@ -55,7 +58,7 @@ public class LogProbsTests
     public void UniformLogitsHaveEntropyLogV()
     {
         const int V = 1025;
-        using var backend = new CpuBackend();
+        var backend = Backend;
         using var u = new KernelTestUtil(backend, seed: 1);
         var entropy = u.Poisoned(1);
         backend.EntropyForward(entropy, u.Upload(Enumerable.Repeat(3f, V).ToArray(), 1, V), 1, V);
@@ -65,7 +68,8 @@ public class LogProbsTests
     [Test]
     public void TokenOutsideVocabularyThrows()
     {
-        using var backend = new CpuBackend();
+        CpuBackendOnly("ids are checked on the host (GPU kernels write NaN instead)");
+        var backend = Backend;
         using var u = new KernelTestUtil(backend, seed: 1);
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() =>
             backend.TokenLogProbsForward(u.Poisoned(2), u.Upload(u.RandomFloats(14), 2, 7), u.Upload(new[] { 3, 7 }), 2, 7));

@@ -11,10 +11,12 @@ namespace RlhfCore.Tests.Kernels;
 /// K roundings (≈ 6e-8·√K·|partial sum|, about 1e-6·√K here); the bound leaves ~10× headroom, while a
 /// dropped, doubled or misplaced product is an error of order 0.1–1 and fails it.
 /// </summary>
-[TestFixture]
-public sealed unsafe class MatmulTests
+[TestFixtureSource(typeof(KernelBackends), nameof(KernelBackends.All))]
+public sealed unsafe class MatmulTests(string device) : KernelFixture(device)
 {
     private const double Rtol = 1e-4;
+    /// <summary>Multiply-adds that cost the CPU accelerator about as much as one elementwise element (a 32-wide tile row per thread).</summary>
+    private const long MatmulWorkPerElement = 32;
     private static double Atol(int k) => 1e-5 * Math.Sqrt(Math.Max(k, 1));
 
     // Sizes mix 1, 7, 97 and 1025 so every edge of the 8×32 tile and of the 256-long K block is hit,
@@ -29,7 +31,8 @@ public sealed unsafe class MatmulTests
     [TestCase(64, 513, 300, true)]
     public void Forward_MatchesReference(int N, int C, int OC, bool withBias)
     {
-        using var backend = new CpuBackend(2);
+        TinyOnCpuAccelerator((long)N * C * OC / MatmulWorkPerElement);
+        var backend = Backend;
         using var u = new KernelTestUtil(backend, seed: N * 31 + C * 7 + OC);
         float[] inp = u.RandomFloats((long)N * C), w = u.RandomFloats((long)OC * C), b = u.RandomFloats(OC);
         var output = u.Poisoned(N, OC);
@@ -47,7 +50,8 @@ public sealed unsafe class MatmulTests
     [TestCase(256, 768, 1, true)]
     public void Backward_MatchesReference(int N, int C, int OC, bool accumulateDinp)
     {
-        using var backend = new CpuBackend(2);
+        TinyOnCpuAccelerator(3L * N * C * OC / MatmulWorkPerElement);
+        var backend = Backend;
         using var u = new KernelTestUtil(backend, seed: N * 17 + C * 5 + OC + (accumulateDinp ? 1 : 0));
         float[] inp = u.RandomFloats((long)N * C), w = u.RandomFloats((long)OC * C), dout = u.RandomFloats((long)N * OC);
         float[] dinpBefore = u.RandomFloats((long)N * C), dwBefore = u.RandomFloats((long)OC * C), dbBefore = u.RandomFloats(OC);
@@ -64,7 +68,7 @@ public sealed unsafe class MatmulTests
     public void Backward_SkipsNoneDinpAndDbias()
     {
         const int N = 97, C = 65, OC = 130;
-        using var backend = new CpuBackend(2);
+        var backend = Backend;
         using var u = new KernelTestUtil(backend, seed: 5);
         float[] inp = u.RandomFloats(N * C), w = u.RandomFloats(OC * C), dout = u.RandomFloats(N * OC), dwBefore = u.RandomFloats(OC * C);
         var dweight = u.Upload(dwBefore, OC, C);
@@ -75,6 +79,7 @@ public sealed unsafe class MatmulTests
     [Test]
     public void ForwardAndBackward_AreBitIdenticalAcrossRunsAndThreadCounts()
     {
+        CpuBackendOnly("bit-identical results for any worker-thread count");
         const int N = 97, C = 300, OC = 517;
         float[][] first = RunAll(threads: 2, N, C, OC), again = RunAll(threads: 2, N, C, OC), other = RunAll(threads: 3, N, C, OC);
         for (int i = 0; i < first.Length; i++)
@@ -107,7 +112,8 @@ public sealed unsafe class MatmulTests
     [TestCase(600, 97, 1025, true)]  // N < M: B shared, chunked along N and K
     public void Gemm_ChunkedSharedPacking_IsBitIdenticalAndCorrect(int M, int Nn, int K, bool accumulate)
     {
-        using var backend = new CpuBackend(2);
+        CpuBackendOnly("the CPU GEMM's shared-buffer chunking");
+        var backend = (CpuBackend)Backend;
         using var u = new KernelTestUtil(backend, seed: M + Nn + K);
         float[] a = u.RandomFloats((long)M * K), b = u.RandomFloats((long)Nn * K), c0 = u.RandomFloats((long)M * Nn), bias = u.RandomFloats(Nn);
         // A row-major [M, K]; B given as Bᵀ [Nn, K] (the forward layout) so both transposing packs run.

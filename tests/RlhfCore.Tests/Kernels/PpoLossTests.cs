@@ -11,7 +11,8 @@ namespace RlhfCore.Tests.Kernels;
 /// 2e-5 + 2e-5 (float log-sum-exp over ≤ 1025 logits of magnitude ≤ 3 errs by a few 1e-6); dlogits
 /// 1e-5 + 1e-4 (a dropped entropy term with c = 0.05 is off by ~1e-3).
 /// </summary>
-public class PpoLossTests
+[TestFixtureSource(typeof(KernelBackends), nameof(KernelBackends.All))]
+public class PpoLossTests(string device) : KernelFixture(device)
 {
     private const float ClipEps = 0.2f;
 
@@ -69,7 +70,7 @@ public class PpoLossTests
     public void MatchesReferenceOnOddShapes(
         [Values(1, 7, 97)] int N, [Values(1, 7, 97, 1025)] int V)
     {
-        using var be = new CpuBackend(2);
+        var be = Backend;
         using var u = new KernelTestUtil(be, seed: 1000 * N + V);
         var x = MakeInputs(u, N, V);
         var got = RunKernel(u, x, N, V, entropyCoef: 0.05f);
@@ -96,7 +97,7 @@ public class PpoLossTests
     {
         const int N = 8, V = 7;
         const double c = 0.3, h = 1e-5;
-        using var be = new CpuBackend(2);
+        var be = Backend;
         using var u = new KernelTestUtil(be, seed: 77);
         var x = MakeInputs(u, N, V, zeroWeights: false);
         // rows (ratio band, sign of A): (above, +) and (below, −) clip; (inside, ±), (above, −) and (below, +) do not
@@ -132,6 +133,7 @@ public class PpoLossTests
     [Test]
     public void InPlaceAndThreadCountGiveIdenticalBits([Values(7, 1025)] int V)
     {
+        CpuBackendOnly("thread counts and host-side checks are CPU-backend properties");
         const int N = 33;
         using var be2 = new CpuBackend(2);
         using var be3 = new CpuBackend(3);
@@ -154,7 +156,7 @@ public class PpoLossTests
     [Test]
     public void ActionOutsideVocabularyIsRejected()
     {
-        using var be = new CpuBackend(2);
+        var be = Backend;
         using var u = new KernelTestUtil(be, seed: 9);
         var x = MakeInputs(u, 3, 5);
         x.Actions[1] = 5;

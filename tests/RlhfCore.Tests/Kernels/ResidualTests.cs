@@ -3,7 +3,8 @@ using RlhfCore.Tests.Reference;
 
 namespace RlhfCore.Tests.Kernels;
 
-public class ResidualTests
+[TestFixtureSource(typeof(KernelBackends), nameof(KernelBackends.All))]
+public class ResidualTests(string device) : KernelFixture(device)
 {
     private static double[] D(float[] a) => Array.ConvertAll(a, v => (double)v);
 
@@ -11,7 +12,8 @@ public class ResidualTests
     [TestCase(1), TestCase(7), TestCase(97), TestCase(1025), TestCase(100_003)]
     public void Forward_MatchesReference(int n)
     {
-        using var backend = new CpuBackend(2);
+        TinyOnCpuAccelerator(n);
+        var backend = Backend;
         using var k = new KernelTestUtil(backend, seed: 50 + n);
         float[] a = k.RandomFloats(n), b = k.RandomFloats(n);
         var output = k.Poisoned(n);
@@ -22,7 +24,8 @@ public class ResidualTests
     [TestCase(1), TestCase(7), TestCase(97), TestCase(1025), TestCase(100_003)]
     public void Backward_Accumulates(int n)
     {
-        using var backend = new CpuBackend(2);
+        TinyOnCpuAccelerator(n);
+        var backend = Backend;
         using var k = new KernelTestUtil(backend, seed: 60 + n);
         float[] dinp = k.RandomFloats(n), dout = k.RandomFloats(n);
         var dinpT = k.Upload(dinp);

@@ -1,3 +1,4 @@
+using RlhfCore.Backends;
 using RlhfCore.Backends.Cpu;
 using RlhfCore.Tests.Reference;
 
@@ -8,14 +9,18 @@ namespace RlhfCore.Tests.Kernels;
 /// Token choices are compared exactly (random uniforms land within float rounding of a boundary with
 /// negligible probability, and the seeds are fixed).
 /// </summary>
-public class SamplingTests
+[TestFixtureSource(typeof(KernelBackends), nameof(KernelBackends.All))]
+public class SamplingTests(string device) : KernelFixture(device)
 {
-    private static int[] Sample(CpuBackend backend, KernelTestUtil u, float[] logits, float[] uniforms, int B, int V, float temperature, int topK, float topP)
+    private static int[] Sample(IBackend backend, KernelTestUtil u, float[] logits, float[] uniforms, int B, int V, float temperature, int topK, float topP)
     {
         var tokens = u.Upload(Enumerable.Repeat(-7, B).ToArray());
         backend.SampleTokens(tokens, u.Upload(logits, B, V), u.Upload(uniforms), B, V, temperature, topK, topP);
         return u.ReadInts(tokens);
     }
+
+    /// <summary>Work of a radix-selecting draw: up to three selections of several 8-bit levels, each a pass over the row.</summary>
+    private static long RadixSelectWork(int B, int V) => 16L * B * V;
 
     /// <summary>Random logits with the row maximum repeated at a few later indices, to exercise ties.</summary>
     private static float[] LogitsWithTies(KernelTestUtil u, int B, int V)
@@ -36,7 +41,8 @@ public class SamplingTests
     [TestCase(1, 50257)]
     public void GreedyIsArgmaxWithLowestIndexOnTies(int B, int V)
     {
-        using var backend = new CpuBackend();
+        TinyOnCpuAccelerator((long)B * V);
+        var backend = Backend;
         using var u = new KernelTestUtil(backend, seed: B + V);
         var logits = LogitsWithTies(u, B, V);
         var got = Sample(backend, u, logits, u.RandomFloats(B, 0f, 1f), B, V, 0f, 0, 1f);
@@ -44,10 +50,10 @@ public class SamplingTests
     }
 
     [Test]
-    public void TopKOneIsGreedy()
+    public void TopKOneIsGreedy([Values(5, 97)] int B, [Values(61, 1025)] int V)
     {
-        const int B = 97, V = 1025;
-        using var backend = new CpuBackend();
+        TinyOnCpuAccelerator(RadixSelectWork(B, V));
+        var backend = Backend;
         using var u = new KernelTestUtil(backend, seed: 12);
         var logits = LogitsWithTies(u, B, V);
         var got = Sample(backend, u, logits, u.RandomFloats(B, 0f, 1f), B, V, 0.7f, 1, 1f);
@@ -63,11 +69,16 @@ public class SamplingTests
     [TestCase(97, 1025, 1f, 0, 1f, 3)]
     [TestCase(97, 1025, 2f, 300, 0.8f, 5)]
     [TestCase(7, 97, 1f, 0, 1f, 1)]
+    [TestCase(3, 97, 0.7f, 50, 1f, 0)]
+    [TestCase(3, 97, 1.3f, 0, 0.9f, 0)]
+    [TestCase(3, 61, 1f, 10, 0.5f, 0)]
+    [TestCase(3, 97, 2f, 30, 0.8f, 5)]
     [TestCase(5, 50257, 1f, 0, 1f, 0)]
     [TestCase(5, 50257, 0.8f, 40, 0.9f, 0)]
     public void FixedUniformsPickTheReferenceToken(int B, int V, float temperature, int topK, float topP, int levels)
     {
-        using var backend = new CpuBackend();
+        TinyOnCpuAccelerator(RadixSelectWork(B, V));
+        var backend = Backend;
         using var u = new KernelTestUtil(backend, seed: 300 + topK + V);
         // levels > 0: only that many distinct logit values, so long runs of ties are walked in index order.
         var logits = levels > 0
@@ -85,9 +96,10 @@ public class SamplingTests
     public void EmpiricalFrequenciesMatchTheFilteredDistribution()
     {
         const int B = 20000, V = 7;
+        TinyOnCpuAccelerator(RadixSelectWork(B, V));
         const float temperature = 0.8f, topP = 0.9f;
         const int topK = 5;
-        using var backend = new CpuBackend();
+        var backend = Backend;
         using var u = new KernelTestUtil(backend, seed: 2024);
         float[] row = [0.3f, 1.5f, -0.2f, 1.5f, 0.9f, -3f, 0.1f];
         var logits = Enumerable.Range(0, B).SelectMany(_ => row).ToArray();
@@ -116,7 +128,8 @@ public class SamplingTests
         // Probabilities 1/2, 1/4, 1/8, 1/8: tokens 2 and 3 tie, so 2 ranks first.
         float[] row = [MathF.Log(4), MathF.Log(2), 0f, 0f];
         const int B = 1000, V = 4;
-        using var backend = new CpuBackend();
+        TinyOnCpuAccelerator(RadixSelectWork(B, V));
+        var backend = Backend;
         using var u = new KernelTestUtil(backend, seed: 5);
         var logits = Enumerable.Range(0, B).SelectMany(_ => row).ToArray();
         var uniforms = Enumerable.Range(0, B).Select(i => (i + 0.5f) / B).ToArray();
@@ -128,7 +141,7 @@ public class SamplingTests
     [Test]
     public void InvalidSettingsThrow()
     {
-        using var backend = new CpuBackend();
+        var backend = Backend;
         using var u = new KernelTestUtil(backend, seed: 1);
         var tokens = u.Alloc(RlhfCore.Tensors.DType.I32, 1);
         var logits = u.Upload(new[] { 1f, 2f }, 1, 2);
@@ -142,6 +155,7 @@ public class SamplingTests
     [Test]
     public void SameTokensForAnyThreadCount()
     {
+        CpuBackendOnly("bit-identical results for any worker-thread count");
         const int B = 33, V = 1025;
         int[] Run(int threads)
         {

@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Text;
-using RlhfCore.Backends.Cuda.Native;
+using RlhfCore.Backends.Native;
 using RlhfCore.Tensors;
 
 namespace RlhfCore.Backends.Cuda;
@@ -51,8 +50,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     private readonly void*[] _staging = new void*[2];
     private readonly nint[] _stagingDone = new nint[2];
     private int _nextStaging;
-    private readonly Dictionary<string, nint> _modules = [];
-    private readonly Dictionary<string, CudaKernel> _kernels = [];
+    private readonly CudaModules _launcher;
     private bool _disposed;
 
     /// <summary>Compute capability, major part (8 for A100, 9 for H100).</summary>
@@ -111,6 +109,7 @@ public sealed unsafe partial class CudaBackend : IBackend
         nint stream;
         Check.ThrowIfFailed(_cu.cuStreamCreate(&stream, 1 /* CU_STREAM_NON_BLOCKING */));
         _stream = stream;
+        _launcher = new CudaModules(stream);
         for (int i = 0; i < 2; i++)
         {
             void* p;
@@ -264,93 +263,24 @@ public sealed unsafe partial class CudaBackend : IBackend
     /// <summary>Entry point <paramref name="entry"/> of kernels/cuda/<paramref name="module"/>.cu (NVRTC, disk-cached, memoized).</summary>
     internal CudaKernel Kernel(string module, string entry)
     {
-        string key = module + ".cu/" + entry;
-        if (_kernels.TryGetValue(key, out var k)) return k;
         MakeCurrent();
-        if (!_modules.TryGetValue(module + ".cu", out nint mod))
-        {
-            byte[] image = CudaCompiler.Compile(module, ComputeMajor, ComputeMinor);
-            mod = LoadModule(image, module + ".cu");
-            _modules[module + ".cu"] = mod;
-        }
-        return _kernels[key] = GetFunction(mod, module, entry);
+        return _launcher.Kernel(module + ".cu", entry, () => CudaCompiler.Compile(module, ComputeMajor, ComputeMinor));
     }
 
     /// <summary>Entry point <paramref name="entry"/> of the embedded kernels/ptx/<paramref name="ptxResourceName"/> (driver JIT, memoized).</summary>
     internal CudaKernel LoadPtxKernel(string ptxResourceName, string entry)
     {
-        string key = ptxResourceName + "/" + entry;
-        if (_kernels.TryGetValue(key, out var k)) return k;
         MakeCurrent();
-        if (!_modules.TryGetValue(ptxResourceName, out nint mod))
-        {
-            string text = KernelSources.Ptx(ptxResourceName);
-            var image = new byte[Encoding.UTF8.GetByteCount(text) + 1];
-            Encoding.UTF8.GetBytes(text, image);
-            mod = LoadModule(image, ptxResourceName);
-            _modules[ptxResourceName] = mod;
-        }
-        return _kernels[key] = GetFunction(mod, ptxResourceName, entry);
-    }
-
-    /// <summary>Loads a CUBIN or NUL-terminated PTX image; a JIT failure throws with the JIT's error log.</summary>
-    private nint LoadModule(byte[] image, string what)
-    {
-        const int LogSize = 16 * 1024;
-        byte* log = stackalloc byte[LogSize];
-        // CU_JIT_ERROR_LOG_BUFFER = 5, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6
-        int* options = stackalloc int[] { 5, 6 };
-        void** values = stackalloc void*[] { log, (void*)(nint)LogSize };
-        log[0] = 0;
-        nint mod;
-        CuResult r;
-        fixed (byte* p = image) r = _cu.cuModuleLoadDataEx(&mod, p, 2, options, values);
-        if (r != CuResult.Success)
-            throw new CudaException($"cuModuleLoadDataEx({what}) returned {CuDriver.ErrorName(r)}: {CuDriver.ErrorString(r)}\n{Marshal.PtrToStringUTF8((nint)log)}",
-                "cuModuleLoadDataEx", (int)r);
-        return mod;
-    }
-
-    private CudaKernel GetFunction(nint mod, string module, string entry)
-    {
-        nint f;
-        var name = Encoding.UTF8.GetBytes(entry + "\0");
-        fixed (byte* n = name)
-        {
-            CuResult r = _cu.cuModuleGetFunction(&f, mod, n);
-            if (r != CuResult.Success)
-                throw new CudaException($"kernel '{entry}' not found in {module}: {CuDriver.ErrorName(r)} (is it extern \"C\"?)", "cuModuleGetFunction", (int)r);
-        }
-        int regs, local;
-        Check.ThrowIfFailed(_cu.cuFuncGetAttribute(&regs, CuFunctionAttribute.NumRegs, f));
-        Check.ThrowIfFailed(_cu.cuFuncGetAttribute(&local, CuFunctionAttribute.LocalSizeBytes, f));
-        return new CudaKernel($"{module}/{entry}", f, regs, local);
+        return _launcher.Kernel(ptxResourceName, entry, () => CudaModules.PtxImage(KernelSources.Ptx(ptxResourceName)));
     }
 
     /// <summary>Queues <paramref name="k"/> with one by-value parameter struct (see the launch API at the top of this file).</summary>
     internal void Launch<T>(CudaKernel k, (uint x, uint y, uint z) grid, (uint x, uint y, uint z) block, uint sharedBytes, in T args)
         where T : unmanaged
     {
-        if (grid.x == 0 || grid.y == 0 || grid.z == 0) return;
         MakeCurrent();
-        if (sharedBytes > k.DynamicSharedLimit)
-        {
-            Check.ThrowIfFailed(_cu.cuFuncSetAttribute(k.Function, CuFunctionAttribute.MaxDynamicSharedSizeBytes, (int)sharedBytes));
-            k.DynamicSharedLimit = sharedBytes;
-        }
-        T copy = args;
-        void* param = &copy;
-        CuResult r = _cu.cuLaunchKernel(k.Function, grid.x, grid.y, grid.z, block.x, block.y, block.z, sharedBytes, _stream, &param, null);
-        if (r != CuResult.Success)
-            throw new CudaException($"launch of {k} with grid ({grid.x}, {grid.y}, {grid.z}), block ({block.x}, {block.y}, {block.z}), " +
-                $"{sharedBytes} B shared failed: {CuDriver.ErrorName(r)}: {CuDriver.ErrorString(r)}", "cuLaunchKernel", (int)r);
-        if (SyncCheck)
-        {
-            r = _cu.cuStreamSynchronize(_stream);
-            if (r != CuResult.Success)
-                throw new CudaException($"kernel {k} failed: {CuDriver.ErrorName(r)}: {CuDriver.ErrorString(r)} (grid ({grid.x}, {grid.y}, {grid.z}), block ({block.x}, {block.y}, {block.z}))",
-                    "cuStreamSynchronize", (int)r);
-        }
+        _launcher.SyncCheck = SyncCheck;
+        _launcher.Launch(k, grid, block, sharedBytes, args);
     }
 
     /// <summary>Blocks of <paramref name="threads"/> along x covering <paramref name="n"/> items.</summary>
@@ -382,7 +312,7 @@ public sealed unsafe partial class CudaBackend : IBackend
         MakeCurrent();
         _cu.cuStreamSynchronize(_stream);
         DisposeGemm();
-        foreach (nint mod in _modules.Values) _cu.cuModuleUnload(mod);
+        _launcher.Dispose();
         for (int i = 0; i < 2; i++)
         {
             _cu.cuEventDestroy(_stagingDone[i]);

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using RlhfCore.Backends.Cuda.Native;
+using RlhfCore.Backends.Native;
 
 namespace RlhfCore.Backends.Cuda;
 

@@ -1,3 +1,4 @@
+using RlhfCore.Backends.Native;
 using System.Runtime.InteropServices;
 using RlhfCore.Tensors;
 
@@ -12,7 +13,7 @@ internal struct EmbeddingParams
 }
 
 // Token + position embedding (kernels/cuda/embedding.cu). Backward is the deterministic scatter-add of
-// gather.cu, once into dwte by token and once into dwpe by position (both accumulate).
+// gather_rows.cu, once into dwte by token and once into dwpe by position (both accumulate).
 public sealed partial class CudaBackend
 {
     private CudaKernel? _embeddingForward;

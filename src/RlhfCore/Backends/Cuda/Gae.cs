@@ -1,3 +1,4 @@
+using RlhfCore.Backends.Native;
 using System.Runtime.InteropServices;
 using RlhfCore.Tensors;
 

@@ -1,4 +1,4 @@
-using RlhfCore.Backends.Cuda.Native;
+using RlhfCore.Backends.Native;
 
 namespace RlhfCore.Backends.Cuda;
 

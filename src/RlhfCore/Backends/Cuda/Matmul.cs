@@ -1,6 +1,5 @@
-using System.Numerics;
 using System.Runtime.InteropServices;
-using RlhfCore.Backends.Cuda.Native;
+using RlhfCore.Backends.Native;
 using RlhfCore.Tensors;
 
 namespace RlhfCore.Backends.Cuda;
@@ -31,15 +30,13 @@ internal struct DbiasParams
 // deterministic two-pass column sum.
 public sealed unsafe partial class CudaBackend
 {
-    private const long LtWorkspaceBytes = 32L << 20;
     /// <summary>Rows per dbias partial chunk: DB_CHUNK_ROWS in matmul.cu.</summary>
     private const int DbiasChunkRows = 64;
 
     private bool _ltTried;
-    private nint _lt;
+    private CublasLtGemm? _gemm;
     private DeviceBuffer? _ltWorkspace;
     private string? _ltUnavailableReason;
-    private readonly Dictionary<GemmKey, GemmPlan?> _gemmPlans = [];
     private CudaKernel? _matmul, _dbiasPartial, _dbiasFinish;
 
     /// <summary>When false, GEMMs use our own TF32 kernel even if cuBLASLt is available (for testing and comparison).</summary>
@@ -95,118 +92,38 @@ public sealed unsafe partial class CudaBackend
 
     // ---- cuBLASLt ------------------------------------------------------------------------------------
 
-    private readonly record struct GemmKey(int TransA, int TransB, int M, int N, int K, int Lda, int Ldb, int Ldc, bool Bias, int AlignA, int AlignB, int AlignC);
-
-    private sealed class GemmPlan
-    {
-        public nint Desc, LayoutA, LayoutB, LayoutC;
-        public CublasLtHeuristicResult Heuristic;
-    }
-
     private bool EnsureCublasLt()
     {
-        if (_ltTried) return _lt != 0;
+        if (_ltTried) return _gemm != null;
         _ltTried = true;
         try
         {
-            var api = CublasLt.Api;
             MakeCurrent();
-            nint h;
-            Check.ThrowIfFailed(api.cublasLtCreate(&h));
-            _lt = h;
-            _ltWorkspace = Allocate(LtWorkspaceBytes);
+            _ltWorkspace = Allocate(CublasLtGemm.WorkspaceBytes);
+            _gemm = new CublasLtGemm(_stream, _ltWorkspace.Address);
         }
         catch (CudaUnavailableException e)
         {
             _ltUnavailableReason = e.Message;
+            _ltWorkspace?.Dispose();
+            _ltWorkspace = null;
         }
-        return _lt != 0;
+        return _gemm != null;
     }
 
-    private static int Alignment(nint p) => p == 0 ? 256 : Math.Min(256, 1 << BitOperations.TrailingZeroCount((long)p));
-
-    /// <summary>
-    /// Column-major D[m, n] = op(A)·op(B) (+ D when accumulate) (+ bias[m]) through cuBLASLt. Returns false
-    /// (nothing queued) when cuBLASLt is unavailable or has no algorithm for this shape.
-    /// </summary>
+    /// <summary>cuBLASLt GEMM (see <see cref="CublasLtGemm.Gemm"/>); false when it is disabled, unavailable or has no algorithm.</summary>
     private bool Gemm(int transA, int transB, int m, int n, int k, nint a, int lda, nint b, int ldb, nint d, int ldd, nint bias, bool accumulate)
     {
-        if (m == 0 || n == 0) return true;
         if (!UseCublasLt || !EnsureCublasLt()) return false;
-        var key = new GemmKey(transA, transB, m, n, k, lda, ldb, ldd, bias != 0, Alignment(a), Alignment(b), Alignment(d));
-        if (!_gemmPlans.TryGetValue(key, out var plan)) _gemmPlans[key] = plan = CreatePlan(key);
-        if (plan == null) return false;
-        var api = CublasLt.Api;
         MakeCurrent();
-        if (bias != 0)
-            Check.ThrowIfFailed(api.cublasLtMatmulDescSetAttribute(plan.Desc, CublasLtMatmulDescAttribute.BiasPointer, &bias, (nuint)sizeof(nint)));
-        float alpha = 1f, beta = accumulate ? 1f : 0f;
-        var h = plan.Heuristic;
-        Check.ThrowIfFailed(api.cublasLtMatmul(_lt, plan.Desc, &alpha, a, plan.LayoutA, b, plan.LayoutB, &beta, d, plan.LayoutC, d, plan.LayoutC,
-            h.Algo, _ltWorkspace!.Address, (nuint)LtWorkspaceBytes, _stream));
-        return true;
-    }
-
-    private GemmPlan? CreatePlan(GemmKey key)
-    {
-        var api = CublasLt.Api;
-        var plan = new GemmPlan();
-        nint desc, la, lb, lc, pref;
-        Check.ThrowIfFailed(api.cublasLtMatmulDescCreate(&desc, CublasLt.ComputeTf32, CublasLt.R32F));
-        plan.Desc = desc;
-        int ta = key.TransA, tb = key.TransB, epilogue = key.Bias ? CublasLt.EpilogueBias : CublasLt.EpilogueDefault;
-        Check.ThrowIfFailed(api.cublasLtMatmulDescSetAttribute(desc, CublasLtMatmulDescAttribute.TransA, &ta, sizeof(int)));
-        Check.ThrowIfFailed(api.cublasLtMatmulDescSetAttribute(desc, CublasLtMatmulDescAttribute.TransB, &tb, sizeof(int)));
-        Check.ThrowIfFailed(api.cublasLtMatmulDescSetAttribute(desc, CublasLtMatmulDescAttribute.Epilogue, &epilogue, sizeof(int)));
-        // Stored shapes (before op): A is [m, k] or, transposed, [k, m]; B is [k, n] or [n, k].
-        Check.ThrowIfFailed(api.cublasLtMatrixLayoutCreate(&la, CublasLt.R32F, (ulong)(ta == CublasLt.OpN ? key.M : key.K), (ulong)(ta == CublasLt.OpN ? key.K : key.M), key.Lda));
-        Check.ThrowIfFailed(api.cublasLtMatrixLayoutCreate(&lb, CublasLt.R32F, (ulong)(tb == CublasLt.OpN ? key.K : key.N), (ulong)(tb == CublasLt.OpN ? key.N : key.K), key.Ldb));
-        Check.ThrowIfFailed(api.cublasLtMatrixLayoutCreate(&lc, CublasLt.R32F, (ulong)key.M, (ulong)key.N, key.Ldc));
-        plan.LayoutA = la; plan.LayoutB = lb; plan.LayoutC = lc;
-        Check.ThrowIfFailed(api.cublasLtMatmulPreferenceCreate(&pref));
-        try
-        {
-            ulong ws = LtWorkspaceBytes;
-            Check.ThrowIfFailed(api.cublasLtMatmulPreferenceSetAttribute(pref, CublasLtPreferenceAttribute.MaxWorkspaceBytes, &ws, sizeof(ulong)));
-            uint alA = (uint)key.AlignA, alB = (uint)key.AlignB, alC = (uint)key.AlignC;
-            Check.ThrowIfFailed(api.cublasLtMatmulPreferenceSetAttribute(pref, CublasLtPreferenceAttribute.MinAlignmentABytes, &alA, sizeof(uint)));
-            Check.ThrowIfFailed(api.cublasLtMatmulPreferenceSetAttribute(pref, CublasLtPreferenceAttribute.MinAlignmentBBytes, &alB, sizeof(uint)));
-            Check.ThrowIfFailed(api.cublasLtMatmulPreferenceSetAttribute(pref, CublasLtPreferenceAttribute.MinAlignmentCBytes, &alC, sizeof(uint)));
-            Check.ThrowIfFailed(api.cublasLtMatmulPreferenceSetAttribute(pref, CublasLtPreferenceAttribute.MinAlignmentDBytes, &alC, sizeof(uint)));
-            CublasLtHeuristicResult result;
-            int found = 0;
-            var status = api.cublasLtMatmulAlgoGetHeuristic(_lt, desc, la, lb, lc, lc, pref, 1, &result, &found);
-            if (status != CublasStatus.Success || found == 0)
-            {
-                DestroyPlan(plan);
-                return null;
-            }
-            plan.Heuristic = result;
-            return plan;
-        }
-        finally
-        {
-            api.cublasLtMatmulPreferenceDestroy(pref);
-        }
-    }
-
-    private static void DestroyPlan(GemmPlan plan)
-    {
-        var api = CublasLt.Api;
-        if (plan.LayoutA != 0) api.cublasLtMatrixLayoutDestroy(plan.LayoutA);
-        if (plan.LayoutB != 0) api.cublasLtMatrixLayoutDestroy(plan.LayoutB);
-        if (plan.LayoutC != 0) api.cublasLtMatrixLayoutDestroy(plan.LayoutC);
-        if (plan.Desc != 0) api.cublasLtMatmulDescDestroy(plan.Desc);
+        return _gemm!.Gemm(transA, transB, m, n, k, a, lda, b, ldb, d, ldd, bias, accumulate);
     }
 
     private void DisposeGemm()
     {
-        foreach (var plan in _gemmPlans.Values)
-            if (plan != null) DestroyPlan(plan);
-        _gemmPlans.Clear();
+        _gemm?.Dispose();
+        _gemm = null;
         _ltWorkspace?.Dispose();
         _scratch?.Dispose();
-        if (_lt != 0) CublasLt.Api.cublasLtDestroy(_lt);
-        _lt = 0;
     }
 }

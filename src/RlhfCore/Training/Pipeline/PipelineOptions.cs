@@ -157,7 +157,7 @@ public sealed record PipelineOptions
     public string Seeds { get; init; } = "";
     [Description("Output folder: sft/, round-N/, report.csv, overoptimization.svg.")]
     public string OutDir { get; init; } = "runs/pipeline";
-    [Description("Backend: cpu or cuda.")]
+    [Description("Backend: cpu, cuda (CUDA C kernels via NVRTC), cuda-ilgpu (ILGPU kernels on CUDA) or ilgpu-cpu (ILGPU kernels on ILGPU's CPU accelerator: tiny models only).")]
     public string Device { get; init; } = "cpu";
     [Description("CPU threads (0 = all).")]
     [Bounds(0, 0, MaxPerCore = Limits.ThreadsPerCore, Why = Limits.ThreadsWhy)]

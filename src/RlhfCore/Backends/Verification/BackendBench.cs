@@ -2,7 +2,7 @@ using System.Diagnostics;
 using RlhfCore.Backends.Cuda;
 using RlhfCore.Tensors;
 
-namespace RlhfCore.Backends;
+namespace RlhfCore.Backends.Verification;
 
 /// <summary>One timed kernel: median time and the throughput it implies.</summary>
 /// <param name="Kernel">Op name.</param>
@@ -36,6 +36,13 @@ public static class BackendBench
                 using var end = cuda.RecordEvent();
                 times[i] = end.MillisecondsSince(start);
             }
+            else if (be is Ilgpu.IlgpuBackend { Kind: Ilgpu.IlgpuAcceleratorKind.Cuda } ilgpu)
+            {
+                using var start = ilgpu.RecordEvent();
+                body();
+                using var end = ilgpu.RecordEvent();
+                times[i] = end.MillisecondsSince(start);
+            }
             else
             {
                 var sw = Stopwatch.StartNew();
@@ -51,7 +58,7 @@ public static class BackendBench
     /// <summary>Device-to-device copy bandwidth in GB/s (bytes read + written), the memory-bound ceiling.</summary>
     public static double CopyBandwidthGBps(IBackend be, long bytes = 1L << 30)
     {
-        using var s = new SelfTestBuffers(be);
+        using var s = new VerificationTensors(be);
         int n = (int)(bytes / 4);
         Tensor a = s.Alloc(DType.F32, n), b = s.Alloc(DType.F32, n);
         be.Zero(a);
@@ -68,10 +75,10 @@ public static class BackendBench
         int N = tokens;
         var rng = new Random(1);
         float[] R(long n) { var a = new float[n]; for (long i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() * 2 - 1); return a; }
-        using var s = new SelfTestBuffers(be);
-        Tensor x = s.F(R((long)N * 4 * C)), y = s.F(R((long)N * 4 * C)), z = s.Alloc(DType.F32, N * 4 * C);
-        Tensor w = s.F(R(4L * C * C)), bias = s.F(R(4 * C)), mean = s.Alloc(DType.F32, N), rstd = s.Alloc(DType.F32, N);
-        Tensor lnw = s.F(R(C)), lnb = s.F(R(C)), dw = s.Alloc(DType.F32, C), db = s.Alloc(DType.F32, C);
+        using var s = new VerificationTensors(be);
+        Tensor x = s.Upload(R((long)N * 4 * C)), y = s.Upload(R((long)N * 4 * C)), z = s.Alloc(DType.F32, N * 4 * C);
+        Tensor w = s.Upload(R(4L * C * C)), bias = s.Upload(R(4 * C)), mean = s.Alloc(DType.F32, N), rstd = s.Alloc(DType.F32, N);
+        Tensor lnw = s.Upload(R(C)), lnb = s.Upload(R(C)), dw = s.Alloc(DType.F32, C), db = s.Alloc(DType.F32, C);
         long nC = (long)N * C, n4C = 4L * N * C;
 
         void Mem(string name, string shape, double bytes, Action body) => rows.Add(Run(name, shape, () =>
@@ -93,11 +100,11 @@ public static class BackendBench
         Mem("layernorm_backward", $"N={N} C={C}", 4.0 * 5 * nC, () => be.LayerNormBackward(z, dw, db, y.Slice(0, nC), x.Slice(0, nC), lnw, mean, rstd, N, C));
         long pn = Math.Min(n4C / 4, 31_000_000);
         Mem("adamw_update", $"n={pn}", 28.0 * pn, () => be.AdamWUpdate(x.Slice(0, pn), y.Slice(0, pn), z.Slice(0, pn), z.Slice(pn, pn), pn, 1e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 1f, 1));
-        Mem("sum_of_squares", $"n={n4C}", 4.0 * n4C, () => be.SumOfSquares(dw.Slice(0, 1), x, n4C));
+        Mem("grad_norm_sum_of_squares", $"n={n4C}", 4.0 * n4C, () => be.SumOfSquares(dw.Slice(0, 1), x, n4C));
         Flops("matmul_forward qkv", $"N={N} C={C} OC={3 * C}", 2.0 * N * C * 3 * C, () => be.MatmulForward(z.Slice(0, 3 * nC, [N, 3 * C]), x.Slice(0, nC), w.Slice(0, 3L * C * C), bias.Slice(0, 3 * C), N, C, 3 * C));
         Flops("matmul_backward fc", $"N={N} C={C} OC={4 * C}", 4.0 * N * C * 4 * C, () => be.MatmulBackward(z.Slice(0, nC), w, Tensor.None, y, x.Slice(0, nC), w, N, C, 4 * C));
         int Nce = Math.Min(N, (int)(x.Length / V));
-        var targets = s.I(Enumerable.Range(0, Nce).Select(i => i % V).ToArray());
+        var targets = s.Upload(Enumerable.Range(0, Nce).Select(i => i % V).ToArray());
         Mem("crossentropy_fused", $"N={Nce} V={V}", 12.0 * Nce * V, () => be.CrossEntropyForwardBackward(mean.Slice(0, Nce), z.Slice(0, (long)Nce * V), x.Slice(0, (long)Nce * V), targets, Tensor.None, Nce, V));
         return rows;
     }

@@ -1,6 +1,6 @@
 using RlhfCore.Tensors;
 
-namespace RlhfCore.Backends;
+namespace RlhfCore.Backends.Verification;
 
 // Cases for the ops whose CUDA kernels are hand-written PTX (fused attention, PPO loss, GAE). They compare
 // the observable results — attention's output and dqkv, not the saved att buffer, whose contents a fused
@@ -28,16 +28,16 @@ public sealed partial class BackendSelfTest
             string shape = $"B={B} T={T} C={C} NH={NH}";
             yield return Compare("attention_forward", shape, AttentionTolerance, s =>
             {
-                Tensor o = s.Nan(B, T, C), att = s.Nan(B, NH, T, T);
-                s.Backend.AttentionForward(o, att, s.F(qkv, B, T, 3 * C), s.I(mask, mask.Length), B, T, C, NH);
+                Tensor o = s.Poisoned(B, T, C), att = s.Poisoned(B, NH, T, T);
+                s.Backend.AttentionForward(o, att, s.Upload(qkv, B, T, 3 * C), s.Upload(mask, mask.Length), B, T, C, NH);
                 return [s.Read(o)];
             });
             yield return Compare("attention_backward", shape, AttentionTolerance, s =>
             {
-                Tensor o = s.Nan(B, T, C), att = s.Nan(B, NH, T, T), q = s.F(qkv, B, T, 3 * C);
-                s.Backend.AttentionForward(o, att, q, s.I(mask, mask.Length), B, T, C, NH);
-                Tensor dq = s.Nan(B, T, 3 * C), datt = s.Nan(B, NH, T, T);
-                s.Backend.AttentionBackward(dq, datt, s.F(dout, B, T, C), q, att, B, T, C, NH);
+                Tensor o = s.Poisoned(B, T, C), att = s.Poisoned(B, NH, T, T), q = s.Upload(qkv, B, T, 3 * C);
+                s.Backend.AttentionForward(o, att, q, s.Upload(mask, mask.Length), B, T, C, NH);
+                Tensor dq = s.Poisoned(B, T, 3 * C), datt = s.Poisoned(B, NH, T, T);
+                s.Backend.AttentionBackward(dq, datt, s.Upload(dout, B, T, C), q, att, B, T, C, NH);
                 return [s.Read(dq)];
             });
         }
@@ -52,8 +52,8 @@ public sealed partial class BackendSelfTest
             int[] mask = KeyMask(B, maxT);
             yield return Compare("attention_decode", $"B={B} Tq={Tq} C={C} NH={NH} maxT={maxT} past={past}", AttentionTolerance, s =>
             {
-                Tensor o = s.Nan(B, Tq, C), k = s.F(kc, B, NH, maxT, hs), v = s.F(vc, B, NH, maxT, hs);
-                s.Backend.AttentionDecodeForward(o, k, v, s.F(qkv, B, Tq, 3 * C), s.I(mask, B, maxT), past, B, Tq, C, NH, maxT);
+                Tensor o = s.Poisoned(B, Tq, C), k = s.Upload(kc, B, NH, maxT, hs), v = s.Upload(vc, B, NH, maxT, hs);
+                s.Backend.AttentionDecodeForward(o, k, v, s.Upload(qkv, B, Tq, 3 * C), s.Upload(mask, B, maxT), past, B, Tq, C, NH, maxT);
                 return [s.Read(o), s.Read(k), s.Read(v)];
             });
         }
@@ -70,9 +70,9 @@ public sealed partial class BackendSelfTest
             foreach (bool alias in new[] { false, true })
                 yield return Compare(alias ? "ppo_loss_inplace" : "ppo_loss", $"N={N} V={V}", ReductionTolerance, s =>
                 {
-                    Tensor l = s.F(logits, N, V), d = alias ? l : s.Nan(N, V);
-                    Tensor losses = s.Nan(N), logp = s.Nan(N), ent = s.Nan(N), clipped = s.Nan(N);
-                    s.Backend.PpoLossForwardBackward(d, losses, logp, ent, clipped, l, s.I(actions), s.F(oldLogp), s.F(adv), s.F(w), N, V, 0.2f, 0.01f);
+                    Tensor l = s.Upload(logits, N, V), d = alias ? l : s.Poisoned(N, V);
+                    Tensor losses = s.Poisoned(N), logp = s.Poisoned(N), ent = s.Poisoned(N), clipped = s.Poisoned(N);
+                    s.Backend.PpoLossForwardBackward(d, losses, logp, ent, clipped, l, s.Upload(actions), s.Upload(oldLogp), s.Upload(adv), s.Upload(w), N, V, 0.2f, 0.01f);
                     return [s.Read(d), s.Read(losses), s.Read(logp), s.Read(ent), s.Read(clipped)];
                 });
         }
@@ -93,8 +93,8 @@ public sealed partial class BackendSelfTest
             float[] r = Floats((long)B * T), v = Floats((long)B * T), mask = Mask((long)B * T, 0.2);
             yield return Compare("gae_forward", $"B={B} T={T}", ReductionTolerance, s =>
             {
-                Tensor a = s.Nan(B, T), ret = s.Nan(B, T), mom = s.Nan(3);
-                s.Backend.GaeForward(a, ret, mom, s.F(r, B, T), s.F(v, B, T), s.F(mask, B, T), B, T, 0.99f, 0.95f);
+                Tensor a = s.Poisoned(B, T), ret = s.Poisoned(B, T), mom = s.Poisoned(3);
+                s.Backend.GaeForward(a, ret, mom, s.Upload(r, B, T), s.Upload(v, B, T), s.Upload(mask, B, T), B, T, 0.99f, 0.95f);
                 return [s.Read(a), s.Read(ret), s.Read(mom)];
             });
         }
@@ -105,10 +105,10 @@ public sealed partial class BackendSelfTest
         foreach (long n in ElementwiseSizes)
         {
             float[] x = Floats(n), mask = Mask(n, 0.3);
-            yield return Compare("masked_normalize", $"n={n}", Fp32Tolerance, s =>
+            yield return Compare("gae_masked_normalize", $"n={n}", Fp32Tolerance, s =>
             {
-                Tensor t = s.F(x);
-                s.Backend.MaskedNormalize(t, s.F(mask), 0.1f, 1.7f, n);
+                Tensor t = s.Upload(x);
+                s.Backend.MaskedNormalize(t, s.Upload(mask), 0.1f, 1.7f, n);
                 return [s.Read(t)];
             });
         }

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace RlhfCore.Backends.Cuda.Native;
+namespace RlhfCore.Backends.Native;
 
 /// <summary>cublasStatus_t values.</summary>
 internal enum CublasStatus

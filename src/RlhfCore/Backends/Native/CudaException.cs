@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace RlhfCore.Backends.Cuda.Native;
+namespace RlhfCore.Backends.Native;
 
 /// <summary>A failed CUDA driver, NVRTC or cuBLASLt call: the call text, the error's name and its description.</summary>
 public sealed class CudaException(string message, string call, int code) : Exception(message)

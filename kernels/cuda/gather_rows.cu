@@ -1,4 +1,4 @@
-// gather.cu — row gather and the deterministic row scatter-add.
+// gather_rows.cu — row gather and the deterministic row scatter-add.
 //   gather_rows_forward   out[m, :] = inp[rows[m], :]                 (rows outside [0, R) give NaN rows)
 //   scatter_add_rows      dst[ids[m], :] += src[m, :] for m in [0, M)  ACCUMULATES
 // scatter_add_rows serves GatherRowsBackward (dinp is the residual stream's gradient) and EmbeddingBackward

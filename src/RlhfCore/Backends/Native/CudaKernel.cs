@@ -1,4 +1,4 @@
-namespace RlhfCore.Backends.Cuda;
+namespace RlhfCore.Backends.Native;
 
 /// <summary>A loaded kernel entry point: the CUfunction handle and what the compiler reported about it.</summary>
 internal sealed class CudaKernel

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace RlhfCore.Backends.Cuda.Native;
+namespace RlhfCore.Backends.Native;
 
 /// <summary>nvrtcResult values this code names.</summary>
 internal enum NvrtcResult

@@ -1,4 +1,4 @@
-// norm.cu — global gradient norm and clipping.
+// grad_norm.cu — global gradient norm and clipping.
 //   sumsq_partial + sumsq_finish   result[0] = Σ x² over n elements, accumulated in double. Deterministic:
 //       pass 1 always uses SUMSQ_BLOCKS blocks (a constant, not the SM count), each summing a fixed
 //       grid-stride subset and reducing in a fixed tree; pass 2 (one block) adds the partials in order.

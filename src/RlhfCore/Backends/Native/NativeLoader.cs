@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace RlhfCore.Backends.Cuda.Native;
+namespace RlhfCore.Backends.Native;
 
 /// <summary>Raised when the CUDA driver, NVRTC or cuBLASLt cannot be loaded or no CUDA device is usable.</summary>
 public sealed class CudaUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

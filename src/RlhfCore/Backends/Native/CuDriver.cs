@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace RlhfCore.Backends.Cuda.Native;
+namespace RlhfCore.Backends.Native;
 
 /// <summary>CUresult values this code names; any other value is reported through cuGetErrorName.</summary>
 internal enum CuResult
