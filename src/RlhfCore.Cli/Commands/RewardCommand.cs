@@ -1,6 +1,7 @@
 using System.CommandLine;
 using RlhfCore.Backends;
 using RlhfCore.Data;
+using RlhfCore.Feedback;
 using RlhfCore.IO;
 using RlhfCore.Model;
 using RlhfCore.Training;
@@ -69,7 +70,7 @@ internal static class RewardCommand
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var trunk = ModelFiles.Load(Path.Combine(o.OutDir, "member-0", "model.safetensors"), backend);
-        var train = Data.Feedback.RewardExamples.Tokenize(data.Train, tokenizer, o.SeqLen, o.Overflow, o.AppendEos, trunk.Config.VocabSize, [], o.AllowEmptyCompletions);
+        var train = RewardExamples.Tokenize(data.Train, tokenizer, o.SeqLen, o.Overflow, o.AppendEos, trunk.Config.VocabSize, [], o.AllowEmptyCompletions);
         var seeds = Enumerable.Range(0, o.Ensemble).Select(k => o.Seed + (ulong)k).ToList();
         var bootstraps = Enumerable.Range(0, o.Ensemble).Select(k => o.Seed ^ (0xB00757A9UL + (ulong)k)).ToList();
         int perMember = (int)Math.Min(train.Count, (long)o.Steps * o.Batch * o.GradAccum);
@@ -90,9 +91,9 @@ internal static class RewardCommand
     /// <summary>Held-out accuracy, calibration and disagreement of the saved model or ensemble (pairs and rankings only).</summary>
     private static int Diagnose(RewardOptions o, IBackend backend, ITokenizer tokenizer, RewardData data, string artifact)
     {
-        if (data.Eval.Count == 0 || data.Kind is not (Data.Feedback.FeedbackKind.Pairs or Data.Feedback.FeedbackKind.Transcripts or Data.Feedback.FeedbackKind.Rankings)) return 0;
+        if (data.Eval.Count == 0 || data.Kind is not (FeedbackKind.Pairs or FeedbackKind.Transcripts or FeedbackKind.Rankings)) return 0;
         using var ensemble = RewardEnsemble.Load(artifact, backend);
-        var eval = Data.Feedback.RewardExamples.Tokenize(data.Eval, tokenizer, o.SeqLen, o.Overflow,
+        var eval = RewardExamples.Tokenize(data.Eval, tokenizer, o.SeqLen, o.Overflow,
             o.AppendEos, ensemble.Members[0].Config.VocabSize, [], o.AllowEmptyCompletions);
         if (eval.Count == 0) return 0;
         using var scorer = new EnsembleScorer(ensemble, o.Batch * 2, o.SeqLen);
@@ -111,7 +112,7 @@ internal static class RewardCommand
         return 0;
     }
 
-    private static int RunMember(RewardOptions o, IBackend backend, ITokenizer tokenizer, RewardData data, IReadOnlyList<Data.Feedback.FeedbackRecord> trainRecords)
+    private static int RunMember(RewardOptions o, IBackend backend, ITokenizer tokenizer, RewardData data, IReadOnlyList<FeedbackRecord> trainRecords)
     {
         using var run = RunFolder.Open(o.OutDir, "reward", o.Resume, o.Overwrite);
         string? resumeDir = run.ResumeDirectory;
@@ -121,8 +122,8 @@ internal static class RewardCommand
         VocabularyMatch.Require(tokenizer, model.Config.VocabSize, resumeDir != null ? $"checkpoint {resumeDir}" : o.InitFrom != null ? $"--init-from {o.InitFrom}" : $"--model {o.Model}");
 
         var skipped = new List<string>(data.Skipped);
-        List<Data.Feedback.RewardExample> Tokenize(IReadOnlyList<Data.Feedback.FeedbackRecord> records) =>
-            Data.Feedback.RewardExamples.Tokenize(records, tokenizer, o.SeqLen, o.Overflow, o.AppendEos, model.Config.VocabSize, skipped, o.AllowEmptyCompletions);
+        List<RewardExample> Tokenize(IReadOnlyList<FeedbackRecord> records) =>
+            RewardExamples.Tokenize(records, tokenizer, o.SeqLen, o.Overflow, o.AppendEos, model.Config.VocabSize, skipped, o.AllowEmptyCompletions);
         var train = Tokenize(trainRecords);
         var eval = Tokenize(data.Eval);
         if (train.Count == 0) throw new ArgumentException($"{o.Data}: every training record was skipped");

@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using RlhfCore.Data.Feedback;
+using RlhfCore.Feedback;
 using RlhfCore.Model;
 using RlhfCore.Training.Reward;
 

@@ -1,5 +1,5 @@
 using RlhfCore.Backends.Cpu;
-using RlhfCore.Data.Feedback;
+using RlhfCore.Feedback;
 using RlhfCore.IO;
 using RlhfCore.Model;
 using RlhfCore.Tests.IO;

@@ -1,5 +1,5 @@
 using RlhfCore.Data;
-using RlhfCore.Data.Feedback;
+using RlhfCore.Feedback;
 using RlhfCore.Tests.Data;
 
 namespace RlhfCore.Tests.Feedback;

@@ -1,5 +1,5 @@
 using RlhfCore.Data;
-using RlhfCore.Data.Feedback;
+using RlhfCore.Feedback;
 
 namespace RlhfCore.Tests.Feedback;
 

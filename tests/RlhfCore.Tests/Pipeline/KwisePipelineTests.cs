@@ -1,7 +1,7 @@
 using System.Text.Json;
 using RlhfCore.Backends.Cpu;
 using RlhfCore.Data;
-using RlhfCore.Data.Feedback;
+using RlhfCore.Feedback;
 using RlhfCore.Feedback.Annotation;
 using RlhfCore.Model;
 using RlhfCore.Training.Pipeline;

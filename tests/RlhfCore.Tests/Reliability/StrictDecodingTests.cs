@@ -1,7 +1,7 @@
 using System.IO.Compression;
 using System.Text;
 using RlhfCore.Data;
-using RlhfCore.Data.Feedback;
+using RlhfCore.Feedback;
 using RlhfCore.Tests.Data;
 
 namespace RlhfCore.Tests.Reliability;

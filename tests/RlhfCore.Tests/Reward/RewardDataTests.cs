@@ -1,4 +1,4 @@
-using RlhfCore.Data.Feedback;
+using RlhfCore.Feedback;
 using RlhfCore.Tests.Data;
 using RlhfCore.Training.Reward;
 

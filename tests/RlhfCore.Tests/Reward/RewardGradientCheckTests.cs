@@ -1,5 +1,5 @@
 using RlhfCore.Backends.Cpu;
-using RlhfCore.Data.Feedback;
+using RlhfCore.Feedback;
 using RlhfCore.Model;
 using RlhfCore.Tests.Model;
 using RlhfCore.Training.Reward;

@@ -1,6 +1,6 @@
 using RlhfCore.Backends.Cpu;
 using RlhfCore.Data;
-using RlhfCore.Data.Feedback;
+using RlhfCore.Feedback;
 using RlhfCore.Data.Tasks;
 using RlhfCore.IO;
 using RlhfCore.Model;

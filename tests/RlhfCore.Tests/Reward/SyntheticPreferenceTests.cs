@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using RlhfCore.Backends.Cpu;
 using RlhfCore.Data;
-using RlhfCore.Data.Feedback;
+using RlhfCore.Feedback;
 using RlhfCore.Data.Tasks;
 using RlhfCore.Model;
 using RlhfCore.Training.Reward;

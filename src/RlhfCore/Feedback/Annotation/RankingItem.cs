@@ -19,25 +19,25 @@ public sealed record RankingRecord(string Prompt, IReadOnlyList<string> Ranked, 
     public int Groups => Ranks.Count == 0 ? 0 : Ranks[^1] + 1;
 
     /// <summary>The first completion of each tie group, best first: a strict ranking for Plackett–Luce (null when everything ties).</summary>
-    public Data.Feedback.RankedCompletions? ToStrictRanking()
+    public RankedCompletions? ToStrictRanking()
     {
         var firsts = new List<string>();
         for (int i = 0; i < Ranked.Count; i++) if (i == 0 || Ranks[i] != Ranks[i - 1]) firsts.Add(Ranked[i]);
-        return firsts.Count >= 2 ? new Data.Feedback.RankedCompletions(Prompt, firsts) : null;
+        return firsts.Count >= 2 ? new RankedCompletions(Prompt, firsts) : null;
     }
 
     /// <summary>
     /// Every (better, worse) pair of completions in different tie groups, each distinct pair of texts once
     /// (InstructGPT's K(K−1)/2 comparisons per prompt, ties left out).
     /// </summary>
-    public List<Data.Feedback.PreferencePair> ToPairs()
+    public List<PreferencePair> ToPairs()
     {
         var seen = new HashSet<(string, string)>();
-        var pairs = new List<Data.Feedback.PreferencePair>();
+        var pairs = new List<PreferencePair>();
         for (int i = 0; i < Ranked.Count; i++)
             for (int j = i + 1; j < Ranked.Count; j++)
                 if (Ranks[i] < Ranks[j] && seen.Add((Ranked[i], Ranked[j])))
-                    pairs.Add(new Data.Feedback.PreferencePair(Prompt, Ranked[i], Ranked[j]));
+                    pairs.Add(new PreferencePair(Prompt, Ranked[i], Ranked[j]));
         return pairs;
     }
 }

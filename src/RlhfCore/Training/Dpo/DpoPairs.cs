@@ -4,7 +4,7 @@ namespace RlhfCore.Training.Dpo;
 
 /// <summary>
 /// Reads preference pairs in TRL's explicit-prompt layout: one <c>{"prompt","chosen","rejected"}</c> object per
-/// line (other keys ignored). The feedback readers of <c>Data/Feedback</c> (HH transcripts, rankings) are the
+/// line (other keys ignored). The feedback readers of <c>Feedback/</c> (HH transcripts, rankings) are the
 /// general path; this reader covers what <c>rlhf dpo</c> needs and should be folded into them.
 /// </summary>
 public static class DpoPairs

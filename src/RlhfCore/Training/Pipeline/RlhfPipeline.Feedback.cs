@@ -1,4 +1,4 @@
-using RlhfCore.Data.Feedback;
+using RlhfCore.Feedback;
 using RlhfCore.Feedback.Annotation;
 
 namespace RlhfCore.Training.Pipeline;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using RlhfCore.Data.Feedback;
+using RlhfCore.Feedback;
 using RlhfCore.Feedback.Annotation;
 using RlhfCore.IO;
 using RlhfCore.Model;

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using RlhfCore.Backends;
 using RlhfCore.Data;
-using RlhfCore.Data.Feedback;
+using RlhfCore.Feedback;
 using RlhfCore.Data.Tasks;
 using RlhfCore.Feedback.Annotation;
 using RlhfCore.IO;

@@ -1,5 +1,5 @@
 using RlhfCore.Backends;
-using RlhfCore.Data.Feedback;
+using RlhfCore.Feedback;
 using RlhfCore.Model;
 using RlhfCore.Tensors;
 

@@ -1,5 +1,5 @@
 using RlhfCore.Data;
-using RlhfCore.Data.Feedback;
+using RlhfCore.Feedback;
 using RlhfCore.Data.Tasks;
 
 namespace RlhfCore.Training.Reward;

@@ -1,4 +1,4 @@
-using RlhfCore.Data.Feedback;
+using RlhfCore.Feedback;
 using RlhfCore.IO;
 using RlhfCore.Training.Reward.Ensemble;
 

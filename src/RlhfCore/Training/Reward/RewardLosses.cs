@@ -1,4 +1,4 @@
-using RlhfCore.Data.Feedback;
+using RlhfCore.Feedback;
 
 namespace RlhfCore.Training.Reward;
 

@@ -1,6 +1,6 @@
 using System.ComponentModel;
 using RlhfCore.Data;
-using RlhfCore.Data.Feedback;
+using RlhfCore.Feedback;
 using RlhfCore.Optim;
 using RlhfCore.Training.Core;
 

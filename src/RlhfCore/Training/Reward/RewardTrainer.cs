@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using RlhfCore.Data;
-using RlhfCore.Data.Feedback;
+using RlhfCore.Feedback;
 using RlhfCore.Model;
 using RlhfCore.Optim;
 

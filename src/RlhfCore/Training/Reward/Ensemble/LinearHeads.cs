@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
 using RlhfCore.Backends;
-using RlhfCore.Data.Feedback;
+using RlhfCore.Feedback;
 using RlhfCore.Model;
 
 namespace RlhfCore.Training.Reward.Ensemble;

@@ -1,4 +1,4 @@
-namespace RlhfCore.Data.Feedback;
+namespace RlhfCore.Feedback;
 
 /// <summary>
 /// One piece of human feedback on completions of a prompt, as text. <see cref="Completions"/> lists the

@@ -1,4 +1,4 @@
-namespace RlhfCore.Data.Feedback;
+namespace RlhfCore.Feedback;
 
 /// <summary>
 /// Splits Anthropic HH transcripts into prompt and completions, as TRL's <c>extract_prompt</c> and the

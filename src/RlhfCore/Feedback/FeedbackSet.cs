@@ -1,4 +1,4 @@
-namespace RlhfCore.Data.Feedback;
+namespace RlhfCore.Feedback;
 
 /// <summary>The feedback read from one file.</summary>
 /// <param name="Kind">The file's layout.</param>

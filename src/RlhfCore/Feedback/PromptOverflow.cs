@@ -1,4 +1,4 @@
-namespace RlhfCore.Data.Feedback;
+namespace RlhfCore.Feedback;
 
 /// <summary>What to do when a prompt plus its longest completion does not fit the reward model's sequence length.</summary>
 public enum PromptOverflow

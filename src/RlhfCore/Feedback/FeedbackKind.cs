@@ -1,4 +1,4 @@
-namespace RlhfCore.Data.Feedback;
+namespace RlhfCore.Feedback;
 
 /// <summary>The layouts of human-feedback JSONL (keys as in Hugging Face TRL). One file holds one kind.</summary>
 public enum FeedbackKind

@@ -1,7 +1,7 @@
 using System.Globalization;
 using RlhfCore.Data.Tasks;
 
-namespace RlhfCore.Data.Feedback;
+namespace RlhfCore.Feedback;
 
 /// <summary>
 /// Noiseless synthetic preferences on the arithmetic task: for a prompt <c>a+b=</c> the correct sum is

@@ -1,6 +1,7 @@
 using System.Text.Json;
+using RlhfCore.Data;
 
-namespace RlhfCore.Data.Feedback;
+namespace RlhfCore.Feedback;
 
 /// <summary>
 /// Reads human-feedback JSONL (plain or <c>.gz</c>) in TRL's layouts (see <see cref="FeedbackKind"/>).

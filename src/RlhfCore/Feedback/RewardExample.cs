@@ -1,4 +1,4 @@
-namespace RlhfCore.Data.Feedback;
+namespace RlhfCore.Feedback;
 
 /// <summary>
 /// One feedback record tokenized for a reward model: one token sequence (prompt + completion, and EOS

@@ -1,4 +1,5 @@
-namespace RlhfCore.Data.Feedback;
+using RlhfCore.Data;
+namespace RlhfCore.Feedback;
 
 /// <summary>
 /// Turns feedback records into <see cref="RewardExample"/>s: each record is checked

@@ -1,4 +1,4 @@
-namespace RlhfCore.Data.Feedback;
+namespace RlhfCore.Feedback;
 
 /// <summary>
 /// The content checks every feedback record must pass, whether read from a file or made in memory:
