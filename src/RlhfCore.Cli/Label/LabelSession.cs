@@ -1,3 +1,4 @@
+using RlhfCore.Feedback;
 using RlhfCore.Feedback.Annotation;
 using Spectre.Console;
 using Spectre.Console.Rendering;

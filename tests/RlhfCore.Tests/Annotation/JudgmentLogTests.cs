@@ -1,4 +1,5 @@
 using RlhfCore.Data;
+using RlhfCore.Feedback;
 using RlhfCore.Feedback.Annotation;
 using RlhfCore.Tests.Data;
 
@@ -36,7 +37,7 @@ public class JudgmentLogTests
             "{\"item\":3,\"decision\":\"tie\",\"prompt\":\"3+3=\",\"a\":\"6\",\"b\":\"6\"}\n"));
         using var reopened = JudgmentLog.Open(path, Items);
         Assert.That(reopened.Live.Select(j => (j.Item, j.Decision)), Is.EqualTo(new[] { (1, LabelDecision.A), (2, LabelDecision.B), (3, LabelDecision.Tie) }));
-        Assert.That(reopened.Pairs(), Is.EqualTo(new[] { new PairRecord("1+1=", "2", "3"), new PairRecord("2+2=", "4", "5") }));
+        Assert.That(reopened.Pairs(), Is.EqualTo(new[] { new PreferencePair("1+1=", "2", "3"), new PreferencePair("2+2=", "4", "5") }));
         Assert.That(reopened.DiscardedPartialLine, Is.False);
     }
 

@@ -1,4 +1,5 @@
 using RlhfCore.Data.Tasks;
+using RlhfCore.Feedback;
 using RlhfCore.Feedback.Annotation;
 using RlhfCore.Tests.Tasks;
 
@@ -115,7 +116,7 @@ public class SimulatedAnnotatorTests
         };
         var result = new SimulatedAnnotator(Reviews, new AnnotatorOptions { TieMargin = 0.5 }).Label(items);
         Assert.That(result.Judgments.Select(j => j.Decision), Is.EqualTo(new[] { LabelDecision.Tie, LabelDecision.A, LabelDecision.Tie }));
-        Assert.That(result.Pairs, Is.EqualTo(new[] { new PairRecord("pizza review:", " great crust.", " awful crust.") }));
+        Assert.That(result.Pairs, Is.EqualTo(new[] { new PreferencePair("pizza review:", " great crust.", " awful crust.") }));
         var noMargin = new SimulatedAnnotator(Reviews, new AnnotatorOptions()).Label(items);
         Assert.That(noMargin.Judgments.Select(j => j.Decision), Is.EqualTo(new[] { LabelDecision.A, LabelDecision.A, LabelDecision.Tie }));
     }

@@ -13,7 +13,7 @@ public class DpoPairsTests
     {
         using var files = new TempFiles();
         string path = files.Write("pairs.jsonl", Good + "\n" + secondLine + "\n");
-        return Assert.Throws<DataFormatException>(() => DpoPairs.Load(path))!;
+        return Assert.Throws<DataFormatException>(() => DpoData.ReadPairs(path))!;
     }
 
     [Test]
@@ -21,7 +21,7 @@ public class DpoPairsTests
     {
         using var files = new TempFiles();
         string path = files.Write("pairs.jsonl", Good + "\n\n{\"prompt\":\"\",\"chosen\":\"ab\",\"rejected\":\"c\",\"extra\":1}\n");
-        var pairs = DpoPairs.Load(path);
+        var pairs = DpoData.ReadPairs(path);
         Assert.That(pairs, Has.Count.EqualTo(2));
         Assert.That(pairs[1].Line, Is.EqualTo(3));
         var e = DpoExample.FromPair(pairs[0], ByteTokenizer.Instance, 8, 260);
@@ -54,7 +54,7 @@ public class DpoPairsTests
     {
         using var files = new TempFiles();
         string path = files.Write("pairs.jsonl", Good + "\n{\"prompt\":\"12+34=\",\"chosen\":\"46\",\"rejected\":\"4600000\"}\n");
-        var pairs = DpoPairs.Load(path);
+        var pairs = DpoData.ReadPairs(path);
         Assert.DoesNotThrow(() => DpoExample.FromPair(pairs[0], ByteTokenizer.Instance, 8, 260));
         var e = Assert.Throws<DataFormatException>(() => DpoData.Tokenize(pairs, ByteTokenizer.Instance, 8, 260))!;
         Assert.That(e.Message, Does.Contain("line 2").And.Contain("\"rejected\"").And.Contain("14 tokens").And.Contain("--seq-len"));

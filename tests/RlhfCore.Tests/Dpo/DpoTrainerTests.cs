@@ -1,5 +1,6 @@
 using RlhfCore.Backends.Cpu;
 using RlhfCore.Data;
+using RlhfCore.Feedback;
 using RlhfCore.Model;
 using RlhfCore.Optim;
 using RlhfCore.Tests.IO;
@@ -23,7 +24,7 @@ public class DpoTrainerTests
         var rng = new Random(seed);
         string Pick(string letters, int n) => new(Enumerable.Range(0, n).Select(_ => letters[rng.Next(letters.Length)]).ToArray());
         var pairs = Enumerable.Range(0, count)
-            .Select(i => DpoPair.InMemory(Pick("0123456789", 3), Pick("abcde", 2), Pick("vwxyz", 2), "synthetic", i));
+            .Select(i => new PreferencePair(Pick("0123456789", 3), Pick("abcde", 2), Pick("vwxyz", 2)) { FilePath = "synthetic", Line = i + 1 });
         return DpoData.Tokenize(pairs, ByteTokenizer.Instance, seqLen: 8, Config.VocabSize);
     }
 

@@ -10,7 +10,7 @@ public readonly record struct AnnotatorJudgment(LabelDecision Decision, double G
 /// <summary>The judgments of a batch of items, and the TRL pairs they make (ties dropped).</summary>
 /// <param name="Judgments">One per item, in item order.</param>
 /// <param name="Pairs">One per non-tie judgment, in item order.</param>
-public sealed record AnnotationResult(IReadOnlyList<AnnotatorJudgment> Judgments, IReadOnlyList<PairRecord> Pairs)
+public sealed record AnnotationResult(IReadOnlyList<AnnotatorJudgment> Judgments, IReadOnlyList<PreferencePair> Pairs)
 {
     /// <summary>Writes <see cref="Pairs"/> to <paramref name="path"/> as TRL JSONL, atomically.</summary>
     public void WritePairs(string path) => PairFile.Write(path, Pairs);

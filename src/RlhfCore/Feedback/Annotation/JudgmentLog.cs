@@ -137,9 +137,9 @@ public sealed class JudgmentLog : IDisposable
     }
 
     /// <summary>The TRL pairs of the live A/B judgments, in item order (ties and skips make none).</summary>
-    public IReadOnlyList<PairRecord> Pairs()
+    public IReadOnlyList<PreferencePair> Pairs()
     {
-        var pairs = new List<PairRecord>();
+        var pairs = new List<PreferencePair>();
         foreach (var j in _byItem)
             if (j?.Decision.ToPair(j.Comparison) is { } pair) pairs.Add(pair);
         return pairs;

@@ -40,10 +40,10 @@ public static class LabelDecisions
     };
 
     /// <summary>The TRL pair a decision makes, or null for a tie or skip.</summary>
-    public static PairRecord? ToPair(this LabelDecision d, ComparisonItem item) => d switch
+    public static PreferencePair? ToPair(this LabelDecision d, ComparisonItem item) => d switch
     {
-        LabelDecision.A => new PairRecord(item.Prompt, item.A, item.B),
-        LabelDecision.B => new PairRecord(item.Prompt, item.B, item.A),
+        LabelDecision.A => new PreferencePair(item.Prompt, item.A, item.B),
+        LabelDecision.B => new PreferencePair(item.Prompt, item.B, item.A),
         _ => null,
     };
 }

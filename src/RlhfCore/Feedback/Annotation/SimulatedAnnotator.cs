@@ -31,7 +31,7 @@ public sealed partial class SimulatedAnnotator
     public AnnotationResult Label(IReadOnlyList<ComparisonItem> items)
     {
         var judgments = new AnnotatorJudgment[items.Count];
-        var pairs = new List<PairRecord>(items.Count);
+        var pairs = new List<PreferencePair>(items.Count);
         for (int i = 0; i < items.Count; i++)
         {
             judgments[i] = Judge(items[i]);

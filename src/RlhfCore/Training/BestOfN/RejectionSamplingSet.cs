@@ -1,5 +1,4 @@
-using System.Text.Encodings.Web;
-using System.Text.Json;
+using RlhfCore.Data;
 using RlhfCore.IO;
 
 namespace RlhfCore.Training.BestOfN;
@@ -11,9 +10,6 @@ namespace RlhfCore.Training.BestOfN;
 /// </summary>
 public static class RejectionSamplingSet
 {
-    // Relaxed escaping keeps '+', '<' and non-ASCII text readable; the output is still valid JSON.
-    private static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     /// <summary>
     /// Writes the best completion of every prompt whose best score is at least <paramref name="minScore"/>
     /// (all when null) to <paramref name="path"/>, and returns how many lines were written.
@@ -26,14 +22,11 @@ public static class RejectionSamplingSet
             foreach (var p in result.Prompts)
             {
                 if (minScore is double min && !(p.BestScore >= min)) continue;
-                using (var w = new Utf8JsonWriter(stream, Options))
+                stream.Write(JsonLine.Build(w =>
                 {
-                    w.WriteStartObject();
                     w.WriteString("prompt", p.Prompt);
                     w.WriteString("completion", p.Best.Text);
-                    w.WriteEndObject();
-                }
-                stream.WriteByte((byte)'\n');
+                }));
                 written++;
             }
         });

@@ -1,6 +1,7 @@
 using System.Globalization;
 using RlhfCore.Data;
 using RlhfCore.Data.Tasks;
+using RlhfCore.Feedback;
 
 namespace RlhfCore.Training.Dpo;
 
@@ -17,7 +18,7 @@ public sealed record DpoData(IReadOnlyList<DpoExample> Train, IReadOnlyList<DpoE
     public static DpoData Build(DpoOptions o, ITokenizer tokenizer, int vocabSize)
     {
         var pairs = LoadPairs(o.Data, o.Seed, o.MaxLineBytes);
-        List<DpoPair> train, eval;
+        List<PreferencePair> train, eval;
         if (o.EvalData is { Length: > 0 })
         {
             train = pairs;
@@ -35,34 +36,40 @@ public sealed record DpoData(IReadOnlyList<DpoExample> Train, IReadOnlyList<DpoE
     }
 
     /// <summary>Tokenizes in-memory pairs (the pipeline's path).</summary>
-    public static List<DpoExample> Tokenize(IEnumerable<DpoPair> pairs, ITokenizer tokenizer, int seqLen, int vocabSize) =>
+    public static List<DpoExample> Tokenize(IEnumerable<PreferencePair> pairs, ITokenizer tokenizer, int seqLen, int vocabSize) =>
         pairs.Select(p => DpoExample.FromPair(p, tokenizer, seqLen, vocabSize)).ToList();
 
     /// <summary>
     /// Synthetic preferences on the arithmetic task: the correct sum is chosen over a sum off by 1 to 3 (the
     /// kind of error the task's noisy demonstrations make), so DPO can sharpen an SFT policy's accuracy.
     /// </summary>
-    public static List<DpoPair> ArithmeticPreferences(int count, ulong seed, ArithmeticTask? task = null)
+    public static List<PreferencePair> ArithmeticPreferences(int count, ulong seed, ArithmeticTask? task = null)
     {
         task ??= new ArithmeticTask();
         var rng = new Rng(seed ^ 0xD907);
-        var pairs = new List<DpoPair>(count);
+        var pairs = new List<PreferencePair>(count);
         for (int i = 0; i < count; i++)
         {
             string prompt = task.SamplePrompt(rng);
             int answer = ArithmeticTask.Solve(prompt), delta = 1 + rng.NextInt(3);
             int wrong = rng.NextInt(2) == 0 || answer < delta ? answer + delta : answer - delta;
-            pairs.Add(DpoPair.InMemory(prompt, answer.ToString(CultureInfo.InvariantCulture), wrong.ToString(CultureInfo.InvariantCulture), "builtin:arithmetic", i));
+            pairs.Add(new PreferencePair(prompt, answer.ToString(CultureInfo.InvariantCulture), wrong.ToString(CultureInfo.InvariantCulture)) { FilePath = "builtin:arithmetic", Line = i + 1 });
         }
         return pairs;
     }
 
-    private static List<DpoPair> LoadPairs(string data, ulong seed, int maxLineBytes)
+    private static List<PreferencePair> LoadPairs(string data, ulong seed, int maxLineBytes)
     {
         if (data == "builtin:arithmetic") return ArithmeticPreferences(ArithmeticPairs, seed);
         if (data.StartsWith("builtin:", StringComparison.Ordinal))
             throw new ArgumentException($"unknown built-in data '{data}' (builtin:arithmetic)");
         if (!File.Exists(data)) throw new FileNotFoundException($"preference data not found: {data}", data);
-        return DpoPairs.Load(data, maxLineBytes);
+        return ReadPairs(data, maxLineBytes);
     }
+
+    /// <summary>The pairs of a TRL explicit-prompt file, <c>{"prompt","chosen","rejected"}</c> per line (other keys ignored).</summary>
+    /// <exception cref="DataFormatException">A line is malformed; the message names the file, line and field.</exception>
+    public static List<PreferencePair> ReadPairs(string path, int maxLineBytes = JsonlReader.DefaultMaxLineBytes) =>
+        // The reader lets empty completions through so that DPO's own check refuses them in its words (it accepts whitespace).
+        FeedbackReader.Read(path, FeedbackKind.Pairs, allowEmptyCompletions: true, maxLineBytes: maxLineBytes).Records.Cast<PreferencePair>().Select(DpoExample.Validate).ToList();
 }

@@ -1,4 +1,5 @@
 using RlhfCore.Data;
+using RlhfCore.Feedback;
 
 namespace RlhfCore.Training.Dpo;
 
@@ -42,33 +43,49 @@ public sealed class DpoExample
     /// </summary>
     /// <exception cref="DataFormatException">The pair is invalid, a token is outside the vocabulary, or a
     /// completion does not fit the row length; the message names the file, line and field.</exception>
-    public static DpoExample FromPair(DpoPair pair, ITokenizer tokenizer, int seqLen, int vocabSize)
+    public static DpoExample FromPair(PreferencePair pair, ITokenizer tokenizer, int seqLen, int vocabSize)
     {
-        pair.Validate();
+        Validate(pair);
         if ((uint)tokenizer.EndOfText >= (uint)vocabSize)
             throw new ArgumentException($"the {tokenizer.Name} tokenizer's end-of-text id {tokenizer.EndOfText} is outside the model vocabulary [0, {vocabSize})");
         int[] prompt = pair.Prompt.Length == 0 ? [tokenizer.EndOfText] : Encode(pair, "prompt", pair.Prompt, tokenizer, vocabSize, eos: false);
         int[] chosen = Encode(pair, "chosen", pair.Chosen, tokenizer, vocabSize, eos: true);
         int[] rejected = Encode(pair, "rejected", pair.Rejected, tokenizer, vocabSize, eos: true);
-        var example = new DpoExample(prompt, chosen, rejected, pair.FilePath, pair.Line);
-        foreach (var (field, completion) in new[] { ("chosen", chosen), ("rejected", rejected) })
+        var example = new DpoExample(prompt, chosen, rejected, Source(pair), pair.Line);
+        foreach (var (name, completion) in new[] { ("chosen", chosen), ("rejected", rejected) })
         {
             int inputs = example.InputLength(completion);
             if (inputs > seqLen)
-                throw new DataFormatException(pair.FilePath, pair.Line, field,
+                throw Error(pair, name,
                     $"makes prompt + completion + end-of-text {inputs + 1} tokens, longer than the row length of {seqLen} inputs allows ({seqLen + 1}); raise --seq-len (up to the model's context) or shorten the example");
         }
         return example;
     }
 
-    private static int[] Encode(DpoPair pair, string field, string text, ITokenizer tokenizer, int vocabSize, bool eos)
+    /// <summary>Returns <paramref name="pair"/>, or throws naming the line and field when it cannot teach DPO a preference.</summary>
+    /// <exception cref="DataFormatException">A completion is empty, both completions are the same, or the margin is not finite.</exception>
+    public static PreferencePair Validate(PreferencePair pair)
+    {
+        // Whitespace-only completions are real text to DPO; only an empty one (no tokens to score) is refused.
+        if (FeedbackValidation.Check(pair, allowEmptyCompletions: true) is var (field, problem)) throw Error(pair, field, problem);
+        if (pair.Chosen.Length == 0) throw Error(pair, "chosen", "is empty; a preference pair needs two non-empty completions");
+        if (pair.Rejected.Length == 0) throw Error(pair, "rejected", "is empty; a preference pair needs two non-empty completions");
+        return pair;
+    }
+
+    /// <summary>The pair's file, or a name for pairs made in memory (the pipeline's, the built-in ones).</summary>
+    private static string Source(PreferencePair pair) => pair.FilePath ?? "in-memory pairs";
+
+    private static DataFormatException Error(PreferencePair pair, string field, string problem) => new(Source(pair), pair.Line, field, problem);
+
+    private static int[] Encode(PreferencePair pair, string field, string text, ITokenizer tokenizer, int vocabSize, bool eos)
     {
         var ids = new List<int>(text.Length + 1);
         tokenizer.Encode(text, ids);
         if (eos) ids.Add(tokenizer.EndOfText);
         foreach (int id in ids)
             if ((uint)id >= (uint)vocabSize)
-                throw new DataFormatException(pair.FilePath, pair.Line, field, $"has token id {id}, outside the model vocabulary [0, {vocabSize})");
+                throw Error(pair, field, $"has token id {id}, outside the model vocabulary [0, {vocabSize})");
         return ids.ToArray();
     }
 }

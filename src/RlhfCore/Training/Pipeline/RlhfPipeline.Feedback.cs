@@ -100,7 +100,7 @@ public sealed partial class RlhfPipeline
     {
         var set = FeedbackReader.Read(path, FeedbackKind.Pairs, skipInvalid: true, allowEmptyCompletions: true);
         if (set.Skipped.Count > 0) _log($"round {r}: {set.Skipped.Count} pairs skipped ({set.Skipped[0]}{(set.Skipped.Count > 1 ? ", …" : "")})");
-        return set.Records.Cast<PreferencePair>().Select(p => new PreferencePair(p.Prompt, p.Chosen, p.Rejected)).ToList();
+        return set.Records.Cast<PreferencePair>().ToList();
     }
 
     /// <summary>Every pair the feedback implies (rankings: all better-worse pairs), for DPO; pairs with an empty completion are left out (DPO needs tokens to score).</summary>

@@ -151,7 +151,7 @@ public sealed partial class RlhfPipeline
         var prompts = Enumerable.Range(0, _o.ShiftEvalPrompts).Select(_ => _task.SamplePrompt(rng)).ToArray();
         var samples = GoldEvaluation.Run(_task, policy, _tok, prompts.SelectMany(p => new[] { p, p }).ToArray(), temperature: 1f, seed: Seed(r, 14));
         var items = Enumerable.Range(0, prompts.Length).Select(i => new ComparisonItem(prompts[i], samples.Completions[2 * i], samples.Completions[2 * i + 1])).ToList();
-        var pairs = Annotator(Seed(r, 15)).Label(items).Pairs.Select(p => (FeedbackRecord)new PreferencePair(p.Prompt, p.Chosen, p.Rejected)).ToList();
+        var pairs = Annotator(Seed(r, 15)).Label(items).Pairs.ToList<FeedbackRecord>();
         var result = pairs.Count == 0 ? RewardStageResult.None with { Path = artifact }
             : Diagnose(artifact, pairs, Path.Combine(RoundDir(r), "reliability-shift.svg"), $"Round {r} reward model: calibration on the post-RL policy's samples");
         AtomicFile.Write(file, s => JsonSerializer.Serialize(s, result, Json));

@@ -165,7 +165,7 @@ public sealed partial class RlhfPipeline
     {
         using var policy = ModelFiles.Load(PolicyModel(r - 1), _be);
         using var reference = ModelFiles.Load(SftModel, _be);
-        var examples = DpoData.Tokenize(pairs.Select((p, i) => DpoPair.InMemory(p.Prompt, p.Chosen, p.Rejected, "pipeline", i + 1)), _tok, _o.SeqLen, policy.Config.VocabSize);
+        var examples = DpoData.Tokenize(pairs, _tok, _o.SeqLen, policy.Config.VocabSize);
         var o = new DpoOptions
         {
             Beta = _o.KlCoef, Steps = _o.PolicySteps, Lr = _o.PolicyLr, Batch = Math.Max(2, _o.Batch / 2), SeqLen = _o.SeqLen,

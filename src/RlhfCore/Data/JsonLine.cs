@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
-namespace RlhfCore.Feedback.Annotation;
+namespace RlhfCore.Data;
 
 /// <summary>Writes one compact JSON object per line, with text readable as typed (<c>17+25=</c>, not <c>17\u002B25=</c>).</summary>
 internal static class JsonLine
