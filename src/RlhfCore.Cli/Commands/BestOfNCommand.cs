@@ -6,6 +6,8 @@ using RlhfCore.Model;
 using RlhfCore.Training.BestOfN;
 using RlhfCore.Training.Reward.Ensemble;
 using Spectre.Console;
+using RlhfCore.Rl;
+using RlhfCore.Training.Reward;
 
 namespace RlhfCore.Cli.Commands;
 
@@ -38,8 +40,8 @@ internal static class BestOfNCommand
         if (rewardModel == null && !arithmetic)
             throw new ArgumentException("--reward-model is required unless the prompts are builtin:arithmetic (scored by the gold reward)");
         int seqLen = Math.Min(maxPrompt + o.MaxNewTokens, policy.Config.MaxSeqLen);
-        using var rmScorer = rewardModel != null ? new RewardModelScorer(rewardModel.Members, o.Aggregation, o.Batch, seqLen, rewardModel.SharedTrunk) : null;
-        ICompletionScorer scorer = rmScorer ?? (ICompletionScorer)GoldRewardScorer.Arithmetic;
+        using var rmScorer = rewardModel != null ? new RewardModelScorer(rewardModel.Members, o.Aggregation, tokenizer, o.Batch, seqLen, rewardModel.SharedTrunk) : null;
+        IRewardFunction scorer = rmScorer ?? (IRewardFunction)FunctionReward.Arithmetic;
 
         using var sampler = new BestOfNSampler(policy, tokenizer, scorer, o.Batch, maxPrompt);
         var sampling = new SamplingOptions(o.MaxNewTokens, o.Temperature, o.TopK, o.TopP, tokenizer.EndOfText);
@@ -54,8 +56,8 @@ internal static class BestOfNCommand
         if (arithmetic && rmScorer != null)
         {
             // The gold reward of what the reward model picked: where the two disagree is reward misspecification.
-            double goldSingle = result.Prompts.SelectMany(p => p.Samples).Average(c => GoldRewardScorer.Arithmetic.Gold(c.Prompt, c.Text));
-            double goldBest = result.Prompts.Average(p => GoldRewardScorer.Arithmetic.Gold(p.Prompt, p.Best.Text));
+            double goldSingle = result.Prompts.SelectMany(p => p.Samples).Average(c => FunctionReward.Arithmetic.Reward(c.Prompt, c.Text));
+            double goldBest = result.Prompts.Average(p => FunctionReward.Arithmetic.Reward(p.Prompt, p.Best.Text));
             AnsiConsole.MarkupLineInterpolated($"gold accuracy: single sample {goldSingle:P1}, reward model's best of {o.N} {goldBest:P1}");
         }
         if (o.Output != null)

@@ -9,6 +9,7 @@ using RlhfCore.Training.BestOfN;
 using RlhfCore.Training.Overopt;
 using RlhfCore.Training.Reward.Ensemble;
 using Spectre.Console;
+using RlhfCore.Training.Reward;
 
 namespace RlhfCore.Cli.Commands;
 
@@ -42,7 +43,7 @@ internal static class OveroptCommand
         if (maxPrompt + maxNew > policy.Config.MaxSeqLen)
             throw new ArgumentException($"prompts of {maxPrompt} tokens + --max-new-tokens {maxNew} exceed the policy's context of {policy.Config.MaxSeqLen}");
         int seqLen = Math.Min(maxPrompt + maxNew, ensemble.Members[0].Config.MaxSeqLen);
-        using var scorer = new RewardModelScorer(ensemble.Members, o.Aggregation, o.Batch, seqLen, ensemble.SharedTrunk);
+        using var scorer = new RewardModelScorer(ensemble.Members, o.Aggregation, tokenizer, o.Batch, seqLen, ensemble.SharedTrunk);
         using var sampler = new BestOfNSampler(policy, tokenizer, scorer, o.Batch, maxPrompt);
         var ns = o.Ns();
         int N = ns[^1];

@@ -6,6 +6,7 @@ using RlhfCore.IO;
 using RlhfCore.Model;
 using RlhfCore.Rl;
 using RlhfCore.Training;
+using RlhfCore.Training.Reward;
 using RlhfCore.Training.Reward.Ensemble;
 using Spectre.Console;
 

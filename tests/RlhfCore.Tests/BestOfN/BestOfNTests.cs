@@ -4,6 +4,8 @@ using RlhfCore.Data.Tasks;
 using RlhfCore.Model;
 using RlhfCore.Tests.IO;
 using RlhfCore.Training.BestOfN;
+using RlhfCore.Rl;
+using RlhfCore.Training.Reward;
 
 namespace RlhfCore.Tests.BestOfN;
 
@@ -37,7 +39,7 @@ public class BestOfNTests
         using var be = new CpuBackend(2);
         using var policy = Model(be, ModelHeads.None, 1);
         var prompts = Prompts(7, 2);
-        using var sampler = new BestOfNSampler(policy, ByteTokenizer.Instance, GoldRewardScorer.Arithmetic, maxBatch: 8, maxPromptTokens: 6);
+        using var sampler = new BestOfNSampler(policy, ByteTokenizer.Instance, FunctionReward.Arithmetic, maxBatch: 8, maxPromptTokens: 6);
         var best = sampler.Sample(prompts, 1, Sampling, new Rng(9));
 
         using var gen = new GptGenerator(policy, 8, 6);
@@ -56,7 +58,7 @@ public class BestOfNTests
         using var be = new CpuBackend(2);
         using var policy = Model(be, ModelHeads.None, 1);
         using var rewardModel = Model(be, ModelHeads.Reward, 2);
-        using var scorer = new RewardModelScorer(rewardModel, maxBatch: 16, seqLen: 10);
+        using var scorer = new RewardModelScorer(rewardModel, ByteTokenizer.Instance, batch: 16, maxTokens: 10);
         var prompts = Prompts(9, 3);
         using var sampler = new BestOfNSampler(policy, ByteTokenizer.Instance, scorer, maxBatch: 16, maxPromptTokens: 6);
         var result = sampler.Sample(prompts, 8, Sampling, new Rng(4));
@@ -79,15 +81,17 @@ public class BestOfNTests
         using var be = new CpuBackend(2);
         using var policy = Model(be, ModelHeads.None, 1);
         using var rewardModel = Model(be, ModelHeads.Reward, 2);
-        using var batched = new RewardModelScorer(rewardModel, maxBatch: 16, seqLen: 12);
+        using var batched = new RewardModelScorer(rewardModel, ByteTokenizer.Instance, batch: 16, maxTokens: Config.MaxSeqLen);
         using var sampler = new BestOfNSampler(policy, ByteTokenizer.Instance, batched, maxBatch: 16, maxPromptTokens: 6);
         var result = sampler.Sample(Prompts(5, 5), 3, Sampling, new Rng(6));
         foreach (var p in result.Prompts)
             for (int j = 0; j < p.Samples.Count; j++)
             {
                 var c = p.Samples[j];
-                using var alone = new RewardModelScorer(rewardModel, maxBatch: 1, seqLen: c.PromptTokens.Length + c.Tokens.Length);
-                Assert.That(p.Scores[j], Is.EqualTo(alone.Score([c])[0]).Within(1e-5));
+                // The scorer reads text as PPO does: prompt and completion re-encoded, end-of-text appended (as the reward model was trained).
+                int length = ByteTokenizer.Instance.Encode(c.Prompt).Length + ByteTokenizer.Instance.Encode(c.Text).Length + 1;
+                using var alone = new RewardModelScorer(rewardModel, ByteTokenizer.Instance, batch: 1, maxTokens: Math.Min(length, Config.MaxSeqLen));
+                Assert.That(p.Scores[j], Is.EqualTo(alone.Score([c.Prompt], [c.Text])[0]).Within(1e-5));
             }
     }
 
@@ -98,7 +102,7 @@ public class BestOfNTests
         using var policy = Model(be, ModelHeads.None, 1);
         var prompts = Prompts(6, 7);
         // A stand-in reward that prefers longer texts, so the kept completions are known.
-        var scorer = new GoldRewardScorer("length", (_, text) => text.Length);
+        var scorer = new FunctionReward((_, text) => text.Length, "length");
         using var sampler = new BestOfNSampler(policy, ByteTokenizer.Instance, scorer, maxBatch: 12, maxPromptTokens: 6);
         var result = sampler.Sample(prompts, 4, Sampling, new Rng(8));
         using var dir = new TempDir();
@@ -117,6 +121,6 @@ public class BestOfNTests
     {
         using var be = new CpuBackend(2);
         using var policy = Model(be, ModelHeads.None, 1);
-        Assert.That(Assert.Throws<ArgumentException>(() => new RewardModelScorer(policy, 1, 8))!.Message, Does.Contain("no reward head"));
+        Assert.That(Assert.Throws<ArgumentException>(() => new RewardModelScorer(policy, ByteTokenizer.Instance, 1, 8))!.Message, Does.Contain("no reward head"));
     }
 }

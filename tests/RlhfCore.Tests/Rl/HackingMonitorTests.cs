@@ -75,6 +75,8 @@ public class HackingMonitorTests
 
     private sealed class CountingReward(Func<double> next) : IRewardFunction
     {
+        public string Name => "counting";
+
         public double[] Score(IReadOnlyList<string> prompts, IReadOnlyList<string> responses)
         {
             double v = next();

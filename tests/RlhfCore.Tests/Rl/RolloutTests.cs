@@ -3,6 +3,7 @@ using RlhfCore.Model;
 using RlhfCore.Rl;
 using RlhfCore.Tensors;
 using RlhfCore.Tests.Model;
+using RlhfCore.Training.Reward;
 
 namespace RlhfCore.Tests.Rl;
 

@@ -1,5 +1,6 @@
 using RlhfCore.Data;
 using RlhfCore.Model;
+using RlhfCore.Rl;
 
 namespace RlhfCore.Training.BestOfN;
 
@@ -13,14 +14,14 @@ public sealed class BestOfNSampler : IDisposable
 {
     private readonly GptGenerator _generator;
     private readonly ITokenizer _tokenizer;
-    private readonly ICompletionScorer _scorer;
+    private readonly IRewardFunction _scorer;
     private readonly int _maxBatch;
 
     /// <summary>
     /// A sampler over <paramref name="policy"/> generating up to <paramref name="maxBatch"/> rows at once for
     /// prompts of up to <paramref name="maxPromptTokens"/> tokens, scored by <paramref name="scorer"/>.
     /// </summary>
-    public BestOfNSampler(GptModel policy, ITokenizer tokenizer, ICompletionScorer scorer, int maxBatch, int maxPromptTokens)
+    public BestOfNSampler(GptModel policy, ITokenizer tokenizer, IRewardFunction scorer, int maxBatch, int maxPromptTokens)
     {
         _generator = new GptGenerator(policy, maxBatch, maxPromptTokens);
         _tokenizer = tokenizer;
@@ -53,7 +54,7 @@ public sealed class BestOfNSampler : IDisposable
                 completions[r] = new Completion(prompts[r / n], encoded[r / n], g.Tokens, _tokenizer.Decode(text), g.StoppedAtEos);
             }
         }
-        var scores = _scorer.Score(completions);
+        var scores = _scorer.Score(completions.Select(c => c.Prompt).ToArray(), completions.Select(c => c.Text).ToArray());
         var perPrompt = new BestOfNPrompt[prompts.Count];
         for (int i = 0; i < prompts.Count; i++)
             perPrompt[i] = new BestOfNPrompt(prompts[i], completions[(i * n)..((i + 1) * n)], scores[(i * n)..((i + 1) * n)]);

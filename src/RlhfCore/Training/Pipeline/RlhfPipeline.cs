@@ -136,8 +136,8 @@ public sealed partial class RlhfPipeline
         using var reference = ModelFiles.Load(SftModel, _be);
         // The oracle run never reads the reward model, so it is not loaded.
         using var rewardModel = _o.OptimizeGold ? null : RewardEnsemble.Load(rewardModelPath, _be);
-        using var scorer = rewardModel is null ? null : new RlhfCore.Rl.RewardModelScorer(rewardModel.Members, _o.Aggregation, _tok, 64, _o.SeqLen, rewardModel.SharedTrunk);
-        IRewardFunction reward = scorer is null ? new FunctionReward(_task.GoldReward) : scorer;
+        using var scorer = rewardModel is null ? null : new RewardModelScorer(rewardModel.Members, _o.Aggregation, _tok, 64, _o.SeqLen, rewardModel.SharedTrunk);
+        IRewardFunction reward = scorer is null ? new FunctionReward(_task.GoldReward, $"gold:{_task.Name}") : scorer;
         var rng = new Rng(Seed(r, 8));
         var prompts = Enumerable.Range(0, 4096).Select(_ => _task.SamplePrompt(rng)).ToArray();
         var o = new PpoOptions
@@ -188,7 +188,7 @@ public sealed partial class RlhfPipeline
         if (rewardModelPath != null)
         {
             using var rewardModel = RewardEnsemble.Load(rewardModelPath, _be);
-            using var scorer = new RlhfCore.Rl.RewardModelScorer(rewardModel.Members, _o.Aggregation, _tok, 64, _o.SeqLen, rewardModel.SharedTrunk);
+            using var scorer = new RewardModelScorer(rewardModel.Members, _o.Aggregation, _tok, 64, _o.SeqLen, rewardModel.SharedTrunk);
             rmScore = scorer.Score(sampled.Prompts, sampled.Completions).Average();
         }
         var summary = new RoundSummary(r, greedy.MeanGold, sampled.MeanGold, rmScore, heldOut.Accuracy, kl, records,

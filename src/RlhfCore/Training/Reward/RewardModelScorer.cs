@@ -1,28 +1,18 @@
 using RlhfCore.Data;
 using RlhfCore.Model;
+using RlhfCore.Rl;
 using RlhfCore.Training.Reward.Ensemble;
 
-namespace RlhfCore.Rl;
-
-/// <summary>A reward function that can also say how much an ensemble of reward models disagrees.</summary>
-public interface IEnsembleReward : IRewardFunction
-{
-    /// <summary>Members of the ensemble (1 for a single model).</summary>
-    int Members { get; }
-
-    /// <summary>Every member's score of every (prompt, response) and their statistics.</summary>
-    EnsembleScores ScoreEnsemble(IReadOnlyList<string> prompts, IReadOnlyList<string> responses);
-
-    /// <summary>The aggregate of <paramref name="scores"/> that <see cref="IRewardFunction.Score"/> returns.</summary>
-    double[] Aggregate(EnsembleScores scores);
-}
+namespace RlhfCore.Training.Reward;
 
 /// <summary>
 /// Scores responses with a reward model or an ensemble of them, exactly as <c>RewardTrainer</c> trained
 /// them: prompt and response tokenized separately, the end-of-text token appended, the score read at that
 /// last token, the last <c>maxTokens</c> tokens kept when a sequence is longer. (Reading the score
 /// anywhere else — at the response's last character, say — reads a position the reward head was never
-/// trained on.) An ensemble's member scores are combined by a <see cref="RewardAggregation"/>.
+/// trained on.) An ensemble's member scores are combined by a <see cref="RewardAggregation"/>. The one
+/// reward-model scorer of PPO, best-of-n, overoptimization studies and the pipeline, so a completion scores the
+/// same in each. The owner of a scorer disposes it (it holds the models' activations on the device).
 /// </summary>
 public sealed class RewardModelScorer : IEnsembleReward, IDisposable
 {
@@ -43,7 +33,11 @@ public sealed class RewardModelScorer : IEnsembleReward, IDisposable
         _aggregation = aggregation.ValidateFor(members.Count, $"the reward model ({members.Count} member(s))");
         _tokenizer = tokenizer;
         _scorer = new EnsembleScorer(members, batch, maxTokens, sharedTrunk);
+        Name = members.Count == 1 ? "reward-model" : $"reward-ensemble-{members.Count}:{aggregation.Aggregate.ToString().ToLowerInvariant()}";
     }
+
+    /// <inheritdoc/>
+    public string Name { get; }
 
     /// <inheritdoc/>
     public int Members => _scorer.Count;
