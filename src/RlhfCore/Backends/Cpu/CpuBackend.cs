@@ -33,11 +33,21 @@ public sealed unsafe partial class CpuBackend : IBackend
         if (bytes <= 0) throw new ArgumentOutOfRangeException(nameof(bytes), bytes, "allocation size must be positive");
         void* p = NativeMemory.AlignedAlloc((nuint)bytes, TensorArena.Alignment);
         if (p == null) throw new OutOfMemoryException($"could not allocate {bytes} bytes of host memory");
+        Interlocked.Increment(ref _liveBuffers);
         return new DeviceBuffer(this, (nint)p, bytes);
     }
 
     /// <inheritdoc/>
-    public void Free(nint address) => NativeMemory.AlignedFree((void*)address);
+    public void Free(nint address)
+    {
+        NativeMemory.AlignedFree((void*)address);
+        Interlocked.Decrement(ref _liveBuffers);
+    }
+
+    private long _liveBuffers;
+
+    /// <summary>Buffers allocated and not yet freed: tests check that whoever creates a model, scorer or trainer disposes it.</summary>
+    internal long LiveBuffers => Interlocked.Read(ref _liveBuffers);
 
     /// <inheritdoc/>
     public void Upload<T>(Tensor dst, ReadOnlySpan<T> src) where T : unmanaged
