@@ -169,6 +169,8 @@ public sealed partial class IlgpuBackend : IBackend
         LoadSamplingKernels();
         LoadAttentionKernels();
         LoadAdamWKernels();
+        LoadSgdKernels();
+        LoadLionKernels();
         LoadGradNormKernels();
     }
 

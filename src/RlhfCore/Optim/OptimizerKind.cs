@@ -1,0 +1,12 @@
+namespace RlhfCore.Optim;
+
+/// <summary>The update rules a parameter group can use.</summary>
+public enum OptimizerKind
+{
+    /// <summary>AdamW (Loshchilov &amp; Hutter 2019): decoupled weight decay, bias-corrected moments.</summary>
+    AdamW,
+    /// <summary>SGD with momentum, heavy-ball or Nesterov (torch.optim.SGD, dampening 0; L2 decay added to the gradient).</summary>
+    Sgd,
+    /// <summary>Lion (Chen et al. 2023): the sign of an interpolated momentum, decoupled weight decay.</summary>
+    Lion,
+}
