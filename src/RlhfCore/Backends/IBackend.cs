@@ -183,6 +183,9 @@ public interface IBackend : IDisposable
     /// </summary>
     void LionUpdate(Tensor param, Tensor grad, Tensor m, long n, float lr, float beta1, float beta2, float weightDecay, float gradScale);
 
+    /// <summary>output = α·x + β·y over n elements (output may alias x or y): the elementwise part of Muon.</summary>
+    void LinearCombination(Tensor output, Tensor x, Tensor y, float alpha, float beta, long n);
+
     // ---- global gradient norm and clipping -----------------------------------------------------------
 
     /// <summary>result[0] = Σ x² over n elements (result is a 1-element F32 tensor), deterministic.</summary>

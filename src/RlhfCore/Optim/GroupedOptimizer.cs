@@ -6,9 +6,9 @@ namespace RlhfCore.Optim;
 
 /// <summary>
 /// Every parameter tensor updated by its own <see cref="TensorRule"/>: AdamW, SGD or Lion, each a backend
-/// kernel family, with the group's learning-rate multiplier and weight decay. Each rule's state lives in
+/// kernel family, or Muon (backend matmuls and linear combinations, see <see cref="NewtonSchulz"/>), with the group's learning-rate multiplier and weight decay. Each rule's state lives in
 /// arenas laid out over the tensors that use it, named for the checkpoint as <c>adam.m.</c>/<c>adam.v.</c>
-/// (the names AdamW-only checkpoints already use), <c>sgd.momentum.</c> and <c>lion.m.</c> + tensor name.
+/// (the names AdamW-only checkpoints already use), <c>sgd.momentum.</c>, <c>lion.m.</c> and <c>muon.momentum.</c> + tensor name.
 /// With every tensor on AdamW and no groups, the update is the same kernel calls in the same order as
 /// <see cref="Optim.AdamW"/>, so results are bit for bit the same.
 /// </summary>
@@ -18,6 +18,8 @@ public sealed class GroupedOptimizer : IOptimizer
     private readonly TensorArena _params, _grads;
     private readonly Dictionary<string, TensorArena> _arenas = [];
     private readonly Tensor[] _state1, _state2;
+    private readonly NewtonSchulz? _newtonSchulz;
+    private readonly DeviceBuffer? _muonWork;
 
     /// <summary>The resolved rule of each parameter tensor, in table order.</summary>
     public IReadOnlyList<TensorRule> Rules { get; }
@@ -46,6 +48,14 @@ public sealed class GroupedOptimizer : IOptimizer
             Allocate(OptimizerKind.AdamW, "adam.v.", _state2, state);
             Allocate(OptimizerKind.Sgd, "sgd.momentum.", _state1, state);
             Allocate(OptimizerKind.Lion, "lion.m.", _state1, state);
+            Allocate(OptimizerKind.Muon, "muon.momentum.", _state1, state);
+            var muon = Enumerable.Range(0, n).Where(i => Rules[i].Optimizer == OptimizerKind.Muon).Select(i => parameters.Specs[i]).ToArray();
+            if (muon.Length > 0)
+            {
+                long largest = muon.Max(m => m.Length);
+                _newtonSchulz = new NewtonSchulz(_be, largest, muon.Max(m => Math.Min(m.Shape[0], m.Shape[1])));
+                _muonWork = _be.Allocate(largest * 4);
+            }
         }
         catch
         {
@@ -90,15 +100,37 @@ public sealed class GroupedOptimizer : IOptimizer
                 case OptimizerKind.Lion:
                     _be.LionUpdate(p, g, _state1[i], n, tensorLr, c.Lion.Beta1, c.Lion.Beta2, r.WeightDecay, gradScale);
                     break;
+                case OptimizerKind.Muon:
+                    MuonUpdate(p, g, _state1[i], _params.Specs[i].Shape, tensorLr, r.WeightDecay, gradScale);
+                    break;
                 default:
                     throw new InvalidOperationException($"unknown optimizer {r.Optimizer} for {r.Tensor}");
             }
         }
     }
 
+    /// <summary>
+    /// One Muon step (KellerJordan/Muon, modded-nanogpt) on a [rows, cols] weight: buf = μ·buf + (1 − μ)·g;
+    /// u = (1 − μ)·g + μ·buf (Nesterov); u ← NewtonSchulz(u); param = (1 − lr·wd)·param − lr·max(1, rows/cols)^0.5·u.
+    /// </summary>
+    private void MuonUpdate(Tensor p, Tensor grad, Tensor buf, int[] shape, float lr, float weightDecay, float gradScale)
+    {
+        int rows = shape[0], cols = shape[1];
+        long n = (long)rows * cols;
+        float mu = Config.Muon.Momentum, gCoef = (1f - mu) * gradScale;
+        var work = _muonWork!.AsTensor(DType.F32, (int)n);
+        _be.LinearCombination(buf, buf, grad, mu, gCoef, n);
+        _be.LinearCombination(work, grad, buf, gCoef, mu, n);
+        _newtonSchulz!.Orthogonalize(work, rows, cols);
+        float scale = (float)Math.Sqrt(Math.Max(1.0, (double)rows / cols));
+        _be.LinearCombination(p, p, work, 1f - lr * weightDecay, -lr * scale, n);
+    }
+
     /// <inheritdoc/>
     public void Dispose()
     {
+        _newtonSchulz?.Dispose();
+        _muonWork?.Dispose();
         foreach (var a in _arenas.Values) a.Dispose();
         _arenas.Clear();
     }

@@ -45,6 +45,9 @@ public interface IOptimizerSettings
     /// <summary>Lion β2.</summary>
     [Bounds(0, 1, MaxExclusive = true)]
     float LionBeta2 { get; }
+    /// <summary>Muon momentum μ.</summary>
+    [Bounds(0, 1, MaxExclusive = true)]
+    float MuonMomentum { get; }
     /// <summary>Parameter groups, each "pattern:key=value,…" (see <see cref="ParameterGroup"/>).</summary>
     string[] ParamGroup { get; }
 }
@@ -57,6 +60,6 @@ public static class OptimizerSettings
 
     /// <summary>The whole optimizer configuration of <paramref name="o"/>, its groups parsed (errors name the flag).</summary>
     public static OptimizerConfig OptimizerConfig(this IOptimizerSettings o) =>
-        new(o.Optimizer, o.AdamW(), new SgdOptions(o.Momentum, o.Nesterov), new LionOptions(o.LionBeta1, o.LionBeta2),
+        new(o.Optimizer, o.AdamW(), new SgdOptions(o.Momentum, o.Nesterov), new LionOptions(o.LionBeta1, o.LionBeta2), new MuonOptions(o.MuonMomentum),
             [.. (o.ParamGroup ?? []).Select(ParameterGroup.Parse)]);
 }

@@ -9,4 +9,9 @@ public enum OptimizerKind
     Sgd,
     /// <summary>Lion (Chen et al. 2023): the sign of an interpolated momentum, decoupled weight decay.</summary>
     Lion,
+    /// <summary>
+    /// Muon (Keller Jordan 2024, as modded-nanogpt) for 2-D hidden weights (<c>h.*</c>): Nesterov momentum, then
+    /// Newton–Schulz orthogonalization; as the default rule, every other tensor (embeddings, heads, 1-D) takes AdamW.
+    /// </summary>
+    Muon,
 }

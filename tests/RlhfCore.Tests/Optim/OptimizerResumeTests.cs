@@ -51,6 +51,7 @@ public class OptimizerResumeTests
     [TestCase(OptimizerKind.AdamW, new string[0])]
     [TestCase(OptimizerKind.Sgd, new string[0])]
     [TestCase(OptimizerKind.Lion, new string[0])]
+    [TestCase(OptimizerKind.Muon, new string[0])]
     [TestCase(OptimizerKind.AdamW, new[] { "h.*.attn.*:optimizer=lion,lr=0.3", "wte:optimizer=sgd,lr=2,weight_decay=0.01" })]
     public void ResumedRunEqualsUninterruptedRunBitForBit(OptimizerKind kind, string[] groups)
     {
@@ -118,7 +119,7 @@ public class OptimizerResumeTests
         }
     }
 
-    [TestCase(OptimizerKind.AdamW), TestCase(OptimizerKind.Sgd), TestCase(OptimizerKind.Lion)]
+    [TestCase(OptimizerKind.AdamW), TestCase(OptimizerKind.Sgd), TestCase(OptimizerKind.Lion), TestCase(OptimizerKind.Muon)]
     public void GroupLrMultiplier_ScalesThatGroupOnly(OptimizerKind kind)
     {
         using var be = new CpuBackend(2);
@@ -137,6 +138,41 @@ public class OptimizerResumeTests
         int nWte = (int)model.Parameters.Specs[model.Parameters.IndexOf("wte.weight")].Length;
         Assert.That(after.AsSpan((int)wte, nWte).ToArray(), Is.EqualTo(before.AsSpan((int)wte, nWte).ToArray()), "lr=0 leaves wte as it was");
         Assert.That(after[wpe], Is.Not.EqualTo(before[wpe]), "wpe (lr multiplier 1) moves");
+    }
+
+    // One Muon step from zero momentum on the tall c_fc weight [4C, C] (scale √4 = 2) and the wide c_proj [C, 4C]
+    // (scale 1), against float64: buf = (1 − μ)·gs·g; u = (1 − μ)·gs·g + μ·buf; p' = (1 − lr·wd)·p − lr·scale·NS(u).
+    [TestCase("h.0.mlp.c_fc.weight"), TestCase("h.1.mlp.c_proj.weight")]
+    public void MuonStep_MatchesReference(string tensor)
+    {
+        const float lr = 0.02f, gradScale = 0.5f, wd = 0.1f, mu = 0.95f;
+        using var be = new CpuBackend(2);
+        using var model = new GptModel(be, Tiny);
+        model.InitializeWeights(9);
+        var rng = new Rng(8);
+        var grad = new float[model.Gradients.All.Length];
+        for (int i = 0; i < grad.Length; i++) grad[i] = (float)(rng.NextDouble() - 0.5);
+        be.Upload<float>(model.Gradients.All, grad);
+        int index = model.Parameters.IndexOf(tensor);
+        var spec = model.Parameters.Specs[index];
+        var p0 = new float[spec.Length];
+        be.Download<float>(model.Parameters.Tensors[index], p0);
+        var g = new float[spec.Length];
+        be.Download<float>(model.Gradients.Tensors[index], g);
+
+        var config = OptimizerConfig.PlainAdamW(new AdamWOptions(WeightDecay: wd)) with { Kind = OptimizerKind.Muon, Muon = new MuonOptions(mu) };
+        using var opt = new GroupedOptimizer(model.Parameters, model.Gradients, config);
+        Assert.That(opt.Rules[index].Optimizer, Is.EqualTo(OptimizerKind.Muon));
+        opt.Update(lr, gradScale);
+        var actual = new float[spec.Length];
+        be.Download<float>(model.Parameters.Tensors[index], actual);
+
+        int rows = spec.Shape[0], cols = spec.Shape[1];
+        var u = g.Select(v => (1 - mu) * gradScale * (double)v + mu * (1 - mu) * gradScale * v).ToArray();
+        var o = RlhfCore.Tests.Reference.NewtonSchulzReference.Orthogonalize(u, rows, cols, NewtonSchulz.A, NewtonSchulz.B, NewtonSchulz.C, NewtonSchulz.Steps);
+        double scale = Math.Sqrt(Math.Max(1.0, (double)rows / cols));
+        var expected = p0.Select((p, i) => (1 - lr * wd) * p - lr * scale * o[i]).ToArray();
+        KernelTestUtil.AssertClose(actual, expected, 2e-6, 1e-4, tensor);
     }
 
     [Test]

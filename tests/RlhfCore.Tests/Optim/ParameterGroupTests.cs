@@ -9,7 +9,7 @@ public class ParameterGroupTests
     private static readonly GptConfig Tiny = new(VocabSize: 16, MaxSeqLen: 8, NumLayers: 2, NumHeads: 2, Channels: 8);
 
     private static OptimizerConfig Config(OptimizerKind kind, params string[] groups) =>
-        new(kind, new AdamWOptions(WeightDecay: 0.1f), new SgdOptions(), new LionOptions(), [.. groups.Select(ParameterGroup.Parse)]);
+        new(kind, new AdamWOptions(WeightDecay: 0.1f), new SgdOptions(), new LionOptions(), new MuonOptions(), [.. groups.Select(ParameterGroup.Parse)]);
 
     [Test]
     public void Parse_ReadsEveryKey()
@@ -59,5 +59,19 @@ public class ParameterGroupTests
         var specs = GptParameters.Table(Tiny, ModelHeads.None);
         var e = Assert.Throws<ArgumentException>(() => Config(OptimizerKind.AdamW, "h.*.attn.*:lr=2", "h.1.*:lr=3").Resolve(specs))!;
         Assert.That(e.Message, Does.Contain("'h.*.attn.*' and 'h.1.*' overlap: both match h.1.attn.c_attn.weight"));
+    }
+
+    [Test]
+    public void Muon_TakesHiddenMatrices_AdamWTheRest_AndAGroupCannotPutItOnAnEmbedding()
+    {
+        var specs = GptParameters.Table(Tiny, ModelHeads.None);
+        var byName = Config(OptimizerKind.Muon).Resolve(specs).ToDictionary(r => r.Tensor, r => r.Optimizer);
+        Assert.That(byName["h.0.attn.c_attn.weight"], Is.EqualTo(OptimizerKind.Muon));
+        Assert.That(byName["h.1.mlp.c_proj.weight"], Is.EqualTo(OptimizerKind.Muon));
+        Assert.That(byName["h.0.attn.c_attn.bias"], Is.EqualTo(OptimizerKind.AdamW));
+        Assert.That(byName["wte.weight"], Is.EqualTo(OptimizerKind.AdamW));
+        Assert.That(byName["ln_f.weight"], Is.EqualTo(OptimizerKind.AdamW));
+        var e = Assert.Throws<ArgumentException>(() => Config(OptimizerKind.AdamW, "wte:optimizer=muon").Resolve(specs))!;
+        Assert.That(e.Message, Does.Contain("optimizer=muon is for 2-D hidden weights").And.Contain("wte.weight"));
     }
 }

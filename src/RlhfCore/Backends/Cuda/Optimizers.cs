@@ -17,4 +17,8 @@ public sealed partial class CudaBackend
     /// <inheritdoc/>
     public void LionUpdate(Tensor param, Tensor grad, Tensor m, long n, float lr, float beta1, float beta2, float weightDecay, float gradScale) =>
         throw OptimizerNotSupported("lion");
+
+    /// <inheritdoc/>
+    public void LinearCombination(Tensor output, Tensor x, Tensor y, float alpha, float beta, long n) =>
+        throw OptimizerNotSupported("muon");
 }
