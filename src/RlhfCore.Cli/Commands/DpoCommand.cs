@@ -45,6 +45,7 @@ internal static class DpoCommand
         RunFiles.WriteConfig(run, new
         {
             dpo = o,
+            optimizerRules = trainer.Optimizer.Rules,
             model = policy.Config,
             parameters = policy.ParameterCount,
             tokenizer = tokenizer.Name,

@@ -70,6 +70,7 @@ internal static class PpoCommand
         RunFiles.WriteConfig(run, new
         {
             ppo = o,
+            optimizerRules = trainer.Optimizer.Rules,
             resolved = method,
             model = policy.Config,
             heads = policy.Heads.ToString(),

@@ -137,6 +137,7 @@ internal static class RewardCommand
         RunFiles.WriteConfig(run, new
         {
             reward = o,
+            optimizerRules = trainer.Optimizer.Rules,
             kind = data.Kind.ToString(),
             loss = trainer.Loss.ToString(),
             model = model.Config,

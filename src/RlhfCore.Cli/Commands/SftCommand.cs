@@ -43,6 +43,7 @@ internal static class SftCommand
         RunFiles.WriteConfig(run, new
         {
             sft = o,
+            optimizerRules = trainer.Optimizer.Rules,
             model = model.Config,
             heads = model.Heads.ToString(),
             parameters = model.ParameterCount,

@@ -171,6 +171,21 @@ public interface IBackend : IDisposable
     /// </summary>
     void AdamWUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, long n, float lr, float beta1, float beta2, float eps, float weightDecay, float gradScale, int step);
 
+    /// <summary>
+    /// One SGD step over n elements (torch.optim.SGD, dampening 0): g = gradScale·grad + weightDecay·param;
+    /// buf = momentum·buf + g; param −= lr · (nesterov ? g + momentum·buf : buf).
+    /// </summary>
+    void SgdUpdate(Tensor param, Tensor grad, Tensor momentumBuffer, long n, float lr, float momentum, float weightDecay, float gradScale, bool nesterov);
+
+    /// <summary>
+    /// One Lion step over n elements (Chen et al. 2023): g = gradScale·grad; c = β1 m + (1−β1) g;
+    /// param −= lr · (sign(c) + weightDecay · param); m = β2 m + (1−β2) g. sign(0) = sign(NaN) = 0.
+    /// </summary>
+    void LionUpdate(Tensor param, Tensor grad, Tensor m, long n, float lr, float beta1, float beta2, float weightDecay, float gradScale);
+
+    /// <summary>output = α·x + β·y over n elements (output may alias x or y): the elementwise part of Muon.</summary>
+    void LinearCombination(Tensor output, Tensor x, Tensor y, float alpha, float beta, long n);
+
     // ---- global gradient norm and clipping -----------------------------------------------------------
 
     /// <summary>result[0] = Σ x² over n elements (result is a 1-element F32 tensor), deterministic.</summary>

@@ -1,4 +1,5 @@
 using RlhfCore.Backends;
+using RlhfCore.IO;
 using RlhfCore.Model;
 using RlhfCore.Tensors;
 
@@ -9,7 +10,7 @@ namespace RlhfCore.Optim;
 /// table, so they line up tensor for tensor with the parameters and gradients. Weight decay applies to
 /// 2-D weights only (<see cref="GptParameters.IsDecayed"/>). The step count is part of the state.
 /// </summary>
-public sealed class AdamW : IDisposable
+public sealed class AdamW : IOptimizer
 {
     private readonly IBackend _be;
     private readonly TensorArena _params, _grads;
@@ -22,6 +23,8 @@ public sealed class AdamW : IDisposable
     public TensorArena V { get; }
     /// <summary>Steps taken so far (the next step's bias correction uses Step + 1).</summary>
     public int Step { get; set; }
+    /// <inheritdoc/>
+    public IReadOnlyList<(string Name, Tensor Tensor)> State { get; }
 
     /// <summary>Moments for <paramref name="parameters"/>, zeroed, at step 0.</summary>
     public AdamW(TensorArena parameters, TensorArena gradients, AdamWOptions options)
@@ -32,6 +35,7 @@ public sealed class AdamW : IDisposable
         Options = options.Validate();
         M = new TensorArena(_be, parameters.Specs);
         V = new TensorArena(_be, parameters.Specs);
+        State = [.. TensorFile.Named("adam.m.", M), .. TensorFile.Named("adam.v.", V)];
     }
 
     /// <summary>One update with learning rate <paramref name="lr"/>, gradients multiplied by <paramref name="gradScale"/> first.</summary>

@@ -37,7 +37,7 @@ public sealed class PpoTrainer : IDisposable
     private double? _baseline;
 
     /// <summary>The optimizer (its moments and step are part of a checkpoint).</summary>
-    public AdamW Optimizer { get; }
+    public GroupedOptimizer Optimizer { get; }
     /// <summary>The KL coefficient controller.</summary>
     public KlController KlController { get; }
     /// <summary>Rollout steps completed.</summary>
@@ -94,7 +94,7 @@ public sealed class PpoTrainer : IDisposable
         _sampler = new ShuffleSampler(prompts.Count, options.Seed);
         _rng = new Rng(options.Seed ^ 0x9905EEDUL);
         KlController = new KlController(options.KlCoef, options.KlTarget > 0 ? options.KlTarget : null, options.KlHorizon);
-        Optimizer = new AdamW(policy.Parameters, policy.Gradients, options.AdamW());
+        Optimizer = new GroupedOptimizer(policy.Parameters, policy.Gradients, options.OptimizerConfig());
     }
 
     /// <summary>The state a checkpoint needs besides the policy's parameters and the moments.</summary>

@@ -8,7 +8,7 @@ namespace RlhfCore.Training;
 
 /// <summary>
 /// Resumable checkpoints under <c>OUT/checkpoint/</c>. Each save writes a whole folder under a temporary name
-/// (<c>.step-NNNNNN.GUID.tmp</c>): the model (safetensors, Hugging Face GPT-2 layout), the AdamW moments, the
+/// (<c>.step-NNNNNN.GUID.tmp</c>): the model (safetensors, Hugging Face GPT-2 layout), the optimizer's named state tensors, the
 /// trainer state, a trainer's own files, and last a <see cref="CheckpointManifest"/> (run id, step, size and
 /// SHA-256 of each file). Only then is it renamed to <c>step-NNNNNN</c> and the one-line <c>latest</c> pointer
 /// replaced (atomically). A crash at any moment leaves <c>latest</c> naming a complete checkpoint, and a failed
@@ -50,7 +50,7 @@ public sealed class CheckpointStore
     /// so they are part of the same all-or-nothing checkpoint. Returns the step folder. A second save at the step
     /// this store just saved or loaded (Ctrl-C right after a periodic save) returns that folder unchanged.
     /// </summary>
-    public string Save(GptModel model, AdamW optimizer, TrainerState state, Action<string>? writeExtra = null)
+    public string Save(GptModel model, IOptimizer optimizer, TrainerState state, Action<string>? writeExtra = null)
     {
         string name = StepName(state.Step);
         string dir = Path.Combine(Root, name);
@@ -64,8 +64,7 @@ public sealed class CheckpointStore
         {
             Directory.CreateDirectory(temp);
             Gpt2Checkpoint.Save(Path.Combine(temp, "model.safetensors"), model.Config, model.Heads, model.Parameters);
-            TensorFile.SaveTensors(Path.Combine(temp, "optimizer.safetensors"), model.Backend,
-                TensorFile.Named("adam.m.", optimizer.M).Concat(TensorFile.Named("adam.v.", optimizer.V)));
+            TensorFile.SaveTensors(Path.Combine(temp, "optimizer.safetensors"), model.Backend, optimizer.State);
             AtomicFile.Write(Path.Combine(temp, "state.json"), s => JsonSerializer.Serialize(s, state, JsonOptions));
             writeExtra?.Invoke(temp);
             CheckpointManifest.Write(temp, RunId, state.Step);
@@ -119,12 +118,11 @@ public sealed class CheckpointStore
         resume ? LatestDirectory() ?? throw new FileNotFoundException($"--resume: no checkpoint in {Root}") : null;
 
     /// <summary>Loads the newest checkpoint (verified) into <paramref name="model"/> and <paramref name="optimizer"/> and returns its state.</summary>
-    public TrainerState Load(GptModel model, AdamW optimizer)
+    public TrainerState Load(GptModel model, IOptimizer optimizer)
     {
         string dir = LatestDirectory() ?? throw new FileNotFoundException($"no checkpoint to resume from in {Root}");
         Gpt2Checkpoint.Load(Path.Combine(dir, "model.safetensors"), model.Parameters, model.Backend);
-        TensorFile.LoadTensors(Path.Combine(dir, "optimizer.safetensors"), model.Backend,
-            TensorFile.Named("adam.m.", optimizer.M).Concat(TensorFile.Named("adam.v.", optimizer.V)));
+        TensorFile.LoadTensors(Path.Combine(dir, "optimizer.safetensors"), model.Backend, optimizer.State);
         string statePath = Path.Combine(dir, "state.json");
         var state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(statePath), JsonOptions)
             ?? throw new IOException($"{statePath}: empty trainer state");

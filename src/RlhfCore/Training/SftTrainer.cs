@@ -28,7 +28,7 @@ public sealed class SftTrainer : IDisposable
     private readonly LearningRateSchedule _schedule;
 
     /// <summary>The optimizer (its moments and step are part of a checkpoint).</summary>
-    public AdamW Optimizer { get; }
+    public GroupedOptimizer Optimizer { get; }
 
     /// <summary>Steps completed so far.</summary>
     public int StepsDone { get; private set; }
@@ -50,7 +50,7 @@ public sealed class SftTrainer : IDisposable
         _batch = new SftBatch(options.Batch, options.SeqLen);
         _clipper = new GradientClipper(model.Backend);
         _schedule = new LearningRateSchedule(options.Lr, options.Warmup, options.Steps, options.Schedule, options.MinLrFraction);
-        Optimizer = new AdamW(model.Parameters, model.Gradients, options.AdamW());
+        Optimizer = new GroupedOptimizer(model.Parameters, model.Gradients, options.OptimizerConfig());
     }
 
     /// <summary>The state a checkpoint needs besides parameters and moments.</summary>

@@ -79,7 +79,7 @@ public class DpoTrainerTests
             using var t = new DpoTrainer(policy, reference, train, eval, o);
             var losses = new List<double>();
             t.Run(CancellationToken.None, r => losses.Add(r.Train.Loss), _ => { });
-            return (Read(be, policy.Parameters.All), Read(be, t.Optimizer.M.All), losses);
+            return (Read(be, policy.Parameters.All), Read(be, t.Optimizer.Arena("adam.m.")!.All), losses);
         }
 
         using var dir = new TempDir();
@@ -104,7 +104,7 @@ public class DpoTrainerTests
             t.RestoreState(store.Load(policy, t.Optimizer));
             t.Run(CancellationToken.None, r => resumedLosses.Add(r.Train.Loss), _ => { });
             resumedParams = Read(be, policy.Parameters.All);
-            resumedM = Read(be, t.Optimizer.M.All);
+            resumedM = Read(be, t.Optimizer.Arena("adam.m.")!.All);
         }
         var (p, m, losses) = Uninterrupted();
         Assert.That(resumedLosses, Is.EqualTo(losses));

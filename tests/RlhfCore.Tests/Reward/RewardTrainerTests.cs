@@ -54,7 +54,7 @@ public class RewardTrainerTests
         {
             t.Run(CancellationToken.None, r => { if (r.Eval is { } e) straightEval.Add(e); });
             straightState = t.CaptureState();
-            (straightM, straightV) = (Bytes(be, t.Optimizer.M), Bytes(be, t.Optimizer.V));
+            (straightM, straightV) = (Bytes(be, t.Optimizer.Arena("adam.m.")!), Bytes(be, t.Optimizer.Arena("adam.v.")!));
         }
 
         // Stop after `cut` steps (cancellation finishes the current step), save, and continue in a fresh model and trainer.
@@ -75,8 +75,8 @@ public class RewardTrainerTests
             t.Run(CancellationToken.None, r => { if (r.Eval is { } e) resumedEval.Add(e); });
             Assert.That(t.CaptureState() with { RngState = null }, Is.EqualTo(straightState).Using<TrainerState>((x, y) =>
                 x.Step == y.Step && x.OptimizerStep == y.OptimizerStep && x.DataCursor == y.DataCursor && x.SkippedSteps == y.SkippedSteps));
-            Assert.That(Bytes(be, t.Optimizer.M), Is.EqualTo(straightM), "AdamW first moments differ");
-            Assert.That(Bytes(be, t.Optimizer.V), Is.EqualTo(straightV), "AdamW second moments differ");
+            Assert.That(Bytes(be, t.Optimizer.Arena("adam.m.")!), Is.EqualTo(straightM), "AdamW first moments differ");
+            Assert.That(Bytes(be, t.Optimizer.Arena("adam.v.")!), Is.EqualTo(straightV), "AdamW second moments differ");
         }
         Assert.That(Bytes(be, resumed.Parameters), Is.EqualTo(Bytes(be, straight.Parameters)), "parameters differ after resuming");
         Assert.That(resumedEval[^1], Is.EqualTo(straightEval[^1]), "final held-out metrics differ");
@@ -97,7 +97,7 @@ public class RewardTrainerTests
             using var cancel = new CancellationTokenSource();
             t.Run(cancel.Token, r => { if (r.Step == 2) cancel.Cancel(); });
             var state = t.CaptureState();
-            be.Zero(t.Optimizer.M.All);
+            be.Zero(t.Optimizer.Arena("adam.m.")!.All);
             t.RestoreState(state);
             t.Run(CancellationToken.None);
         }

@@ -50,6 +50,20 @@ internal interface IStateUpdateOperator
     void Invoke(ref Vector512<float> param, ref Vector512<float> state1, ref Vector512<float> state2, Vector512<float> input);
 }
 
+/// <summary>
+/// An optimizer update with one state stream (SGD's momentum, Lion's moment): the parameter and the state
+/// are updated in place from the gradient, elementwise.
+/// </summary>
+internal interface IStateUpdate1Operator
+{
+    /// <summary>Updates one element (the scalar tail).</summary>
+    void Invoke(ref float param, ref float state, float input);
+    /// <summary>Updates 8 elements.</summary>
+    void Invoke(ref Vector256<float> param, ref Vector256<float> state, Vector256<float> input);
+    /// <summary>Updates 16 elements.</summary>
+    void Invoke(ref Vector512<float> param, ref Vector512<float> state, Vector512<float> input);
+}
+
 /// <summary>Runs elementwise operator structs over float arrays: vector loop, scalar tail, split over the pool.</summary>
 internal static unsafe class Elementwise
 {
@@ -81,6 +95,15 @@ internal static unsafe class Elementwise
     {
         if (n <= ChunkElements) { StateUpdateRange(op, param, state1, state2, input, n); return; }
         var job = new StateUpdateJob<TOp> { Op = op, Param = param, State1 = state1, State2 = state2, Input = input, N = n };
+        pool.For(ChunkCount(n), ref job);
+    }
+
+    /// <summary>op(ref param[i], ref state[i], input[i]) for i in [0, n).</summary>
+    public static void StateUpdate1<TOp>(WorkerPool pool, TOp op, float* param, float* state, float* input, long n)
+        where TOp : struct, IStateUpdate1Operator
+    {
+        if (n <= ChunkElements) { StateUpdate1Range(op, param, state, input, n); return; }
+        var job = new StateUpdate1Job<TOp> { Op = op, Param = param, State = state, Input = input, N = n };
         pool.For(ChunkCount(n), ref job);
     }
 
@@ -139,6 +162,31 @@ internal static unsafe class Elementwise
         for (; i < n; i++) op.Invoke(ref p[i], ref s1[i], ref s2[i], g[i]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StateUpdate1Range<TOp>(TOp op, float* p, float* s, float* g, long n) where TOp : struct, IStateUpdate1Operator
+    {
+        long i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                Vector512<float> pv = Vector512.Load(p + i), sv = Vector512.Load(s + i);
+                op.Invoke(ref pv, ref sv, Vector512.Load(g + i));
+                Vector512.Store(pv, p + i); Vector512.Store(sv, s + i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                Vector256<float> pv = Vector256.Load(p + i), sv = Vector256.Load(s + i);
+                op.Invoke(ref pv, ref sv, Vector256.Load(g + i));
+                Vector256.Store(pv, p + i); Vector256.Store(sv, s + i);
+            }
+        }
+        for (; i < n; i++) op.Invoke(ref p[i], ref s[i], g[i]);
+    }
+
     private struct UnaryJob<TOp> : IParallelJob where TOp : struct, IUnaryOperator
     {
         public TOp Op; public float* Output; public float* X; public long N;
@@ -169,6 +217,17 @@ internal static unsafe class Elementwise
         {
             long start = (long)index * ChunkElements;
             StateUpdateRange(Op, Param + start, State1 + start, State2 + start, Input + start, ChunkLength(index, N));
+        }
+    }
+
+    private struct StateUpdate1Job<TOp> : IParallelJob where TOp : struct, IStateUpdate1Operator
+    {
+        public TOp Op; public float* Param; public float* State; public float* Input; public long N;
+
+        public void Execute(int index)
+        {
+            long start = (long)index * ChunkElements;
+            StateUpdate1Range(Op, Param + start, State + start, Input + start, ChunkLength(index, N));
         }
     }
 }

@@ -169,6 +169,9 @@ public sealed partial class IlgpuBackend : IBackend
         LoadSamplingKernels();
         LoadAttentionKernels();
         LoadAdamWKernels();
+        LoadSgdKernels();
+        LoadLionKernels();
+        LoadLinearCombinationKernels();
         LoadGradNormKernels();
     }
 

@@ -37,7 +37,7 @@ public sealed class DpoTrainer : IDisposable
     private readonly DpoMetricsSum _metrics = new();
 
     /// <summary>The optimizer (its moments and step are part of a checkpoint).</summary>
-    public AdamW Optimizer { get; }
+    public GroupedOptimizer Optimizer { get; }
     /// <summary>Steps completed so far.</summary>
     public int StepsDone { get; private set; }
     /// <summary>Steps skipped because the loss or gradient was not finite.</summary>
@@ -57,7 +57,7 @@ public sealed class DpoTrainer : IDisposable
         _sampler = new ShuffleSampler(train.Count, options.Seed);
         _clipper = new GradientClipper(policy.Backend);
         _schedule = new LearningRateSchedule(options.Lr, options.Warmup, options.Steps, options.Schedule, options.MinLrFraction);
-        Optimizer = new AdamW(policy.Parameters, policy.Gradients, options.AdamW());
+        Optimizer = new GroupedOptimizer(policy.Parameters, policy.Gradients, options.OptimizerConfig());
     }
 
     /// <summary>The state a checkpoint needs besides the policy's parameters and moments.</summary>

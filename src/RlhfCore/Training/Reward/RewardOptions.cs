@@ -74,6 +74,20 @@ public sealed record RewardOptions : IOptimizerSettings
     public float Eps { get; init; } = 1e-8f;
     [Description("Decoupled weight decay on 2-D weights.")]
     public float WeightDecay { get; init; } = 0.1f;
+    [Description("Update rule of every parameter tensor: AdamW, Sgd (momentum, optionally Nesterov), Lion, or Muon (2-D hidden weights; AdamW for embeddings, heads and 1-D tensors); --param-group overrides it per tensor. The learning rate is --lr for every rule (Lion usually wants 3–10× less than AdamW).")]
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.AdamW;
+    [Description("SGD momentum μ (0 = plain SGD).")]
+    public float Momentum { get; init; } = 0.9f;
+    [Description("Nesterov momentum for SGD.")]
+    public bool Nesterov { get; init; }
+    [Description("Lion β1 (the interpolation whose sign is the update; the paper's 0.9).")]
+    public float LionBeta1 { get; init; } = 0.9f;
+    [Description("Lion β2 (momentum decay; the paper's 0.99).")]
+    public float LionBeta2 { get; init; } = 0.99f;
+    [Description("Muon momentum μ (modded-nanogpt's 0.95; Nesterov).")]
+    public float MuonMomentum { get; init; } = 0.95f;
+    [Description("Parameter group \"pattern:key=value,…\" (repeatable): a glob over Hugging Face GPT-2 tensor names (wte, h.*.attn.*, ln_f) with keys lr (multiplier of the rate), weight_decay and optimizer. A pattern matching nothing, or two that overlap, is an error.")]
+    public string[] ParamGroup { get; init; } = [];
     [Description("Clip the global gradient norm to this; 0 turns clipping off.")]
     public float GradClip { get; init; } = 1f;
     [Description("Reward centering: adds this × mean((sum of each pair's or ranking's scores)²) to the loss (TRL's center_rewards_coefficient); 0 = off.")]

@@ -41,7 +41,7 @@ public sealed class RewardTrainer : IDisposable
     public RewardLoss Loss { get; }
 
     /// <summary>The optimizer (its moments and step are part of a checkpoint).</summary>
-    public AdamW Optimizer { get; }
+    public GroupedOptimizer Optimizer { get; }
 
     /// <summary>Steps completed so far.</summary>
     public int StepsDone { get; private set; }
@@ -75,7 +75,7 @@ public sealed class RewardTrainer : IDisposable
         _step = new RewardStep(model, _batch.MaxRows, options.SeqLen);
         _clipper = new GradientClipper(model.Backend);
         _schedule = new LearningRateSchedule(options.Lr, options.Warmup, options.Steps, options.Schedule, options.MinLrFraction);
-        Optimizer = new AdamW(model.Parameters, model.Gradients, options.AdamW());
+        Optimizer = new GroupedOptimizer(model.Parameters, model.Gradients, options.OptimizerConfig());
     }
 
     /// <summary>

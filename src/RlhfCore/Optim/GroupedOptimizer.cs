@@ -1,0 +1,137 @@
+using RlhfCore.Backends;
+using RlhfCore.IO;
+using RlhfCore.Tensors;
+
+namespace RlhfCore.Optim;
+
+/// <summary>
+/// Every parameter tensor updated by its own <see cref="TensorRule"/>: AdamW, SGD or Lion, each a backend
+/// kernel family, or Muon (backend matmuls and linear combinations, see <see cref="NewtonSchulz"/>), with the group's learning-rate multiplier and weight decay. Each rule's state lives in
+/// arenas laid out over the tensors that use it, named for the checkpoint as <c>adam.m.</c>/<c>adam.v.</c>
+/// (the names AdamW-only checkpoints already use), <c>sgd.momentum.</c>, <c>lion.m.</c> and <c>muon.momentum.</c> + tensor name.
+/// With every tensor on AdamW and no groups, the update is the same kernel calls in the same order as
+/// <see cref="Optim.AdamW"/>, so results are bit for bit the same.
+/// </summary>
+public sealed class GroupedOptimizer : IOptimizer
+{
+    private readonly IBackend _be;
+    private readonly TensorArena _params, _grads;
+    private readonly Dictionary<string, TensorArena> _arenas = [];
+    private readonly Tensor[] _state1, _state2;
+    private readonly NewtonSchulz? _newtonSchulz;
+    private readonly DeviceBuffer? _muonWork;
+
+    /// <summary>The resolved rule of each parameter tensor, in table order.</summary>
+    public IReadOnlyList<TensorRule> Rules { get; }
+    /// <summary>The configuration the rules came from.</summary>
+    public OptimizerConfig Config { get; }
+    /// <inheritdoc/>
+    public int Step { get; set; }
+    /// <inheritdoc/>
+    public IReadOnlyList<(string Name, Tensor Tensor)> State { get; }
+
+    /// <summary>State for <paramref name="parameters"/> under <paramref name="config"/>, zeroed, at step 0.</summary>
+    public GroupedOptimizer(TensorArena parameters, TensorArena gradients, OptimizerConfig config)
+    {
+        _be = parameters.Backend;
+        _params = parameters;
+        _grads = gradients;
+        Config = config;
+        Rules = config.Resolve(parameters.Specs);
+        int n = parameters.Specs.Count;
+        _state1 = new Tensor[n];
+        _state2 = new Tensor[n];
+        var state = new List<(string, Tensor)>();
+        try
+        {
+            Allocate(OptimizerKind.AdamW, "adam.m.", _state1, state);
+            Allocate(OptimizerKind.AdamW, "adam.v.", _state2, state);
+            Allocate(OptimizerKind.Sgd, "sgd.momentum.", _state1, state);
+            Allocate(OptimizerKind.Lion, "lion.m.", _state1, state);
+            Allocate(OptimizerKind.Muon, "muon.momentum.", _state1, state);
+            var muon = Enumerable.Range(0, n).Where(i => Rules[i].Optimizer == OptimizerKind.Muon).Select(i => parameters.Specs[i]).ToArray();
+            if (muon.Length > 0)
+            {
+                long largest = muon.Max(m => m.Length);
+                _newtonSchulz = new NewtonSchulz(_be, largest, muon.Max(m => Math.Min(m.Shape[0], m.Shape[1])));
+                _muonWork = _be.Allocate(largest * 4);
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+        State = state;
+    }
+
+    private void Allocate(OptimizerKind kind, string prefix, Tensor[] slot, List<(string, Tensor)> state)
+    {
+        var index = Enumerable.Range(0, Rules.Count).Where(i => Rules[i].Optimizer == kind).ToArray();
+        if (index.Length == 0) return;
+        var arena = new TensorArena(_be, index.Select(i => _params.Specs[i]).ToArray());
+        _arenas.Add(prefix, arena);
+        for (int j = 0; j < index.Length; j++) slot[index[j]] = arena.Tensors[j];
+        state.AddRange(TensorFile.Named(prefix, arena));
+    }
+
+    /// <summary>The arena of one state (prefix <c>adam.m.</c>, <c>adam.v.</c>, <c>sgd.momentum.</c> or <c>lion.m.</c>), null when no tensor uses it.</summary>
+    public TensorArena? Arena(string prefix) => _arenas.GetValueOrDefault(prefix);
+
+    /// <inheritdoc/>
+    public void Update(float lr, float gradScale = 1f)
+    {
+        Step++;
+        var c = Config;
+        for (int i = 0; i < Rules.Count; i++)
+        {
+            var r = Rules[i];
+            Tensor p = _params.Tensors[i], g = _grads.Tensors[i];
+            long n = _params.Specs[i].Length;
+            float tensorLr = lr * r.LrScale;
+            switch (r.Optimizer)
+            {
+                case OptimizerKind.AdamW:
+                    _be.AdamWUpdate(p, g, _state1[i], _state2[i], n, tensorLr, c.AdamW.Beta1, c.AdamW.Beta2, c.AdamW.Eps, r.WeightDecay, gradScale, Step);
+                    break;
+                case OptimizerKind.Sgd:
+                    _be.SgdUpdate(p, g, _state1[i], n, tensorLr, c.Sgd.Momentum, r.WeightDecay, gradScale, c.Sgd.Nesterov);
+                    break;
+                case OptimizerKind.Lion:
+                    _be.LionUpdate(p, g, _state1[i], n, tensorLr, c.Lion.Beta1, c.Lion.Beta2, r.WeightDecay, gradScale);
+                    break;
+                case OptimizerKind.Muon:
+                    MuonUpdate(p, g, _state1[i], _params.Specs[i].Shape, tensorLr, r.WeightDecay, gradScale);
+                    break;
+                default:
+                    throw new InvalidOperationException($"unknown optimizer {r.Optimizer} for {r.Tensor}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// One Muon step (KellerJordan/Muon, modded-nanogpt) on a [rows, cols] weight: buf = μ·buf + (1 − μ)·g;
+    /// u = (1 − μ)·g + μ·buf (Nesterov); u ← NewtonSchulz(u); param = (1 − lr·wd)·param − lr·max(1, rows/cols)^0.5·u.
+    /// </summary>
+    private void MuonUpdate(Tensor p, Tensor grad, Tensor buf, int[] shape, float lr, float weightDecay, float gradScale)
+    {
+        int rows = shape[0], cols = shape[1];
+        long n = (long)rows * cols;
+        float mu = Config.Muon.Momentum, gCoef = (1f - mu) * gradScale;
+        var work = _muonWork!.AsTensor(DType.F32, (int)n);
+        _be.LinearCombination(buf, buf, grad, mu, gCoef, n);
+        _be.LinearCombination(work, grad, buf, gCoef, mu, n);
+        _newtonSchulz!.Orthogonalize(work, rows, cols);
+        float scale = (float)Math.Sqrt(Math.Max(1.0, (double)rows / cols));
+        _be.LinearCombination(p, p, work, 1f - lr * weightDecay, -lr * scale, n);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _newtonSchulz?.Dispose();
+        _muonWork?.Dispose();
+        foreach (var a in _arenas.Values) a.Dispose();
+        _arenas.Clear();
+    }
+}
