@@ -268,11 +268,7 @@ public sealed class PpoTrainer : IDisposable
         {
             epochsRun++;
             for (int i = 0; i < order.Length; i++) order[i] = i;
-            for (int i = order.Length - 1; i > 0; i--)
-            {
-                int j = _rng.NextInt(i + 1);
-                (order[i], order[j]) = (order[j], order[i]);
-            }
+            Shuffle.InPlace(order.AsSpan(), ref _rng);
             for (int start = 0; start < r.B && !stop; start += mb)
             {
                 var rows = order.AsSpan(start, mb);
