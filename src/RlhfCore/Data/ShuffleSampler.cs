@@ -6,7 +6,7 @@ namespace RlhfCore.Data;
 /// (seed, epoch), so it is fixed across .NET versions and machines and can be recomputed from the
 /// cursor alone.
 /// </summary>
-public sealed class ShuffleSampler
+public sealed class ShuffleSampler : IResumableStream
 {
     private readonly int _count;
     private readonly ulong _seed;
