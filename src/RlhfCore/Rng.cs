@@ -4,15 +4,15 @@ namespace RlhfCore;
 /// xoshiro256** with SplitMix64 seeding: a small, fast generator whose whole state is four words, so
 /// a checkpoint can save it and a resumed run continues the exact stream (System.Random cannot).
 /// </summary>
-public sealed class Rng
+public sealed class Rng : IUniformSource
 {
     private ulong _s0, _s1, _s2, _s3;
 
     /// <summary>A generator seeded from <paramref name="seed"/>.</summary>
     public Rng(ulong seed)
     {
-        ulong x = seed;
-        _s0 = SplitMix(ref x); _s1 = SplitMix(ref x); _s2 = SplitMix(ref x); _s3 = SplitMix(ref x);
+        var seeder = new SplitMix64(seed);
+        _s0 = seeder.NextUInt64(); _s1 = seeder.NextUInt64(); _s2 = seeder.NextUInt64(); _s3 = seeder.NextUInt64();
     }
 
     private Rng(ulong[] state) => State = state;
@@ -32,14 +32,6 @@ public sealed class Rng
     /// <summary>A generator continuing from a saved <see cref="State"/>.</summary>
     public static Rng FromState(ulong[] state) => new(state);
 
-    private static ulong SplitMix(ref ulong x)
-    {
-        ulong z = x += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
-
     /// <summary>The next 64 random bits.</summary>
     public ulong NextUInt64()
     {
@@ -58,11 +50,7 @@ public sealed class Rng
     public float NextFloat() => (NextUInt64() >> 40) * (1.0f / (1 << 24));
 
     /// <summary>Uniform integer in [0, n).</summary>
-    public int NextInt(int n)
-    {
-        if (n <= 0) throw new ArgumentOutOfRangeException(nameof(n), n, "bound must be positive");
-        return (int)((NextUInt64() >> 32) * (ulong)n >> 32);
-    }
+    public int NextInt(int n) => IUniformSource.MultiplyShift(NextUInt64(), n);
 
     /// <summary>Standard normal by Box–Muller (one value per call, so the state stays a plain stream).</summary>
     public double NextGaussian()

@@ -2,11 +2,11 @@ namespace RlhfCore.Data;
 
 /// <summary>
 /// An endless stream of item indices 0..count-1, epoch after epoch, each epoch in its own seeded
-/// permutation. The permutation is a Fisher–Yates shuffle driven by SplitMix64 seeded from
+/// permutation. The permutation is the <see cref="Shuffle"/> driven by <see cref="SplitMix64"/> seeded from
 /// (seed, epoch), so it is fixed across .NET versions and machines and can be recomputed from the
 /// cursor alone.
 /// </summary>
-public sealed class ShuffleSampler
+public sealed class ShuffleSampler : IResumableStream
 {
     private readonly int _count;
     private readonly ulong _seed;
@@ -52,21 +52,8 @@ public sealed class ShuffleSampler
         var order = new int[_count];
         for (int i = 0; i < _count; i++) order[i] = i;
         if (!_shuffle) return order;
-        ulong state = _seed ^ (0x9E3779B97F4A7C15UL * (ulong)(epoch + 1));
-        for (int i = _count - 1; i > 0; i--)
-        {
-            // Multiply-shift maps 32 random bits onto [0, i]; its bias (< 2^-32 · count) is immaterial here.
-            int j = (int)(((SplitMix64(ref state) >> 32) * (ulong)(i + 1)) >> 32);
-            (order[i], order[j]) = (order[j], order[i]);
-        }
+        var source = new SplitMix64(_seed ^ (SplitMix64.Increment * (ulong)(epoch + 1)));
+        Shuffle.InPlace(order.AsSpan(), ref source);
         return order;
-    }
-
-    private static ulong SplitMix64(ref ulong state)
-    {
-        ulong z = state += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
     }
 }

@@ -7,8 +7,10 @@ namespace RlhfCore.Rl;
 
 /// <summary>
 /// Resumable RL checkpoints in a <see cref="CheckpointStore"/>: the store's files (policy with its value
-/// head, AdamW moments, the common trainer state) plus <c>rl_state.json</c> (KL coefficient, baseline,
-/// episode count, the reference's parameter hash). The RL file is written into the step folder first, so
+/// head, AdamW moments, the common trainer state: step, cursor, RNG, skipped minibatches) plus
+/// <c>rl_state.json</c> with only what the store does not hold (KL coefficient, baseline, episode count, the
+/// reference's parameter hash), so each value is written once. An older <c>rl_state.json</c> that repeated the
+/// common fields still loads: the repeated fields are ignored. The RL file is written into the step folder first, so
 /// when the store then moves its <c>latest</c> pointer the folder is already complete. The reference is
 /// frozen, so it is not copied: a resume reloads it from its source and checks the hash.
 /// </summary>
@@ -21,8 +23,7 @@ public static class PpoCheckpoint
     public static string Save(CheckpointStore store, GptModel policy, PpoTrainer trainer)
     {
         var s = trainer.CaptureState();
-        return store.Save(policy, trainer.Optimizer, new TrainerState(s.Step, s.OptimizerStep, s.DataCursor, s.RngState, s.SkippedMinibatches),
-            dir => AtomicFile.Write(Path.Combine(dir, FileName), f => JsonSerializer.Serialize(f, s, Json)));
+        return store.Save(policy, trainer.Optimizer, s.Common, dir => AtomicFile.Write(Path.Combine(dir, FileName), f => JsonSerializer.Serialize(f, s.Rl, Json)));
     }
 
     /// <summary>Loads the newest checkpoint into <paramref name="policy"/> and the trainer.</summary>
@@ -31,9 +32,9 @@ public static class PpoCheckpoint
         string dir = store.LatestDirectory() ?? throw new FileNotFoundException($"no checkpoint to resume from in {store.Root}");
         string path = Path.Combine(dir, FileName);
         if (!File.Exists(path)) throw new IOException($"{dir} is not an RL checkpoint: {FileName} is missing");
-        store.Load(policy, trainer.Optimizer);
-        var state = JsonSerializer.Deserialize<PpoTrainerState>(File.ReadAllText(path), Json)
+        var common = store.Load(policy, trainer.Optimizer);
+        var rl = JsonSerializer.Deserialize<PpoRlState>(File.ReadAllText(path), Json)
             ?? throw new IOException($"{path}: empty RL state");
-        trainer.RestoreState(state);
+        trainer.RestoreState(new PpoTrainerState(common, rl));
     }
 }

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using RlhfCore.Data;
 using RlhfCore.Model;
 using RlhfCore.Optim;
+using RlhfCore.Training;
 
 namespace RlhfCore.Rl;
 
@@ -35,6 +36,11 @@ public sealed class PpoTrainer : IDisposable
     private readonly string _referenceHash;
     private Rng _rng;
     private double? _baseline;
+    // Host staging for one minibatch, allocated once: the optimization phase runs epochs × rollout / minibatch
+    // times per step and must not allocate per minibatch.
+    private readonly int[] _order;
+    private readonly int[] _tokens, _positions, _keyMask, _actions;
+    private readonly PolicyLossInputs _minibatch;
 
     /// <summary>The optimizer (its moments and step are part of a checkpoint).</summary>
     public GroupedOptimizer Optimizer { get; }
@@ -95,27 +101,33 @@ public sealed class PpoTrainer : IDisposable
         _rng = new Rng(options.Seed ^ 0x9905EEDUL);
         KlController = new KlController(options.KlCoef, options.KlTarget > 0 ? options.KlTarget : null, options.KlHorizon);
         Optimizer = new GroupedOptimizer(policy.Parameters, policy.Gradients, options.OptimizerConfig());
+        _order = new int[rollout];
+        int rows = options.MiniBatch * T;
+        (_tokens, _positions, _keyMask, _actions) = (new int[rows], new int[rows], new int[rows], new int[rows]);
+        _minibatch = new PolicyLossInputs(new float[rows], new float[rows], new float[rows], new float[rows], new float[rows], new float[rows]);
     }
 
     /// <summary>The state a checkpoint needs besides the policy's parameters and the moments.</summary>
     public PpoTrainerState CaptureState() =>
-        new(StepsDone, Optimizer.Step, _sampler.Cursor, _rng.State, Episode, SkippedMinibatches, KlController.Value, _baseline, _referenceHash,
-            double.IsFinite(_previousKl) ? _previousKl : null);
+        new(new TrainerState(StepsDone, Optimizer.Step, _sampler.Cursor, _rng.State, SkippedMinibatches),
+            new PpoRlState(Episode, KlController.Value, _baseline, _referenceHash, double.IsFinite(_previousKl) ? _previousKl : null));
 
     /// <summary>Restores <see cref="CaptureState"/>'s output; throws when the reference model differs from the checkpoint's.</summary>
     public void RestoreState(PpoTrainerState state)
     {
-        if (state.ReferenceSha256 != _referenceHash)
-            throw new InvalidOperationException($"the reference model differs from the one this run started with (parameter hash {_referenceHash[..12]}…, checkpoint {state.ReferenceSha256[..Math.Min(12, state.ReferenceSha256.Length)]}…); resume with the same --reference / --init-from");
-        StepsDone = state.Step;
-        Optimizer.Step = state.OptimizerStep;
-        _sampler.Cursor = state.DataCursor;
-        _rng = Rng.FromState(state.RngState);
-        Episode = state.Episode;
-        SkippedMinibatches = state.SkippedMinibatches;
-        KlController.Value = state.KlCoef;
-        _baseline = state.Baseline;
-        _previousKl = state.PreviousKl ?? double.NaN;
+        var (common, rl) = (state.Common, state.Rl);
+        if (rl.ReferenceSha256 != _referenceHash)
+            throw new InvalidOperationException($"the reference model differs from the one this run started with (parameter hash {_referenceHash[..12]}…, checkpoint {rl.ReferenceSha256[..Math.Min(12, rl.ReferenceSha256.Length)]}…); resume with the same --reference / --init-from");
+        var rngState = common.RngState ?? throw new InvalidOperationException("the checkpoint's trainer state has no RNG state, which an RL run needs");
+        StepsDone = common.Step;
+        Optimizer.Step = common.OptimizerStep;
+        _sampler.Cursor = common.DataCursor;
+        _rng = Rng.FromState(rngState);
+        SkippedMinibatches = common.SkippedSteps;
+        Episode = rl.Episode;
+        KlController.Value = rl.KlCoef;
+        _baseline = rl.Baseline;
+        _previousKl = rl.PreviousKl ?? double.NaN;
     }
 
     /// <summary>
@@ -244,31 +256,28 @@ public sealed class PpoTrainer : IDisposable
     }
 
     /// <summary>Epochs of shuffled minibatches; returns the TRL loss statistics averaged over the minibatches that ran.</summary>
-    private List<(string, double)> Optimize(RolloutBatch r, float[] advantages, float[] returns, double beta, float lr,
+    internal List<(string, double)> Optimize(RolloutBatch r, float[] advantages, float[] returns, double beta, float lr,
         Dictionary<string, double> metrics, out int skipped)
     {
         int mb = _o.MiniBatch, count = 0, epochsRun = 0;
         skipped = 0;
         double loss = 0, pg = 0, vf = 0, kl = 0, ent = 0, clip = 0, vclip = 0, approx = 0, ratio = 0, ratioSq = 0;
-        var order = new int[r.B];
+        var order = _order;
         bool stop = false;
         for (int epoch = 0; epoch < _m.Epochs && !stop; epoch++)
         {
             epochsRun++;
             for (int i = 0; i < order.Length; i++) order[i] = i;
-            for (int i = order.Length - 1; i > 0; i--)
-            {
-                int j = _rng.NextInt(i + 1);
-                (order[i], order[j]) = (order[j], order[i]);
-            }
+            Shuffle.InPlace(order.AsSpan(), ref _rng);
             for (int start = 0; start < r.B && !stop; start += mb)
             {
                 var rows = order.AsSpan(start, mb);
-                r.Upload(_policy.Backend, _acts, rows);
-                var inputs = new PolicyLossInputs(r.Gather(r.Mask, rows), r.Gather(r.Logp, rows), r.Gather(r.RefLogp, rows),
-                    r.Gather(advantages, rows), r.Gather(returns, rows), r.Gather(r.Values, rows));
+                r.UploadThrough(_policy.Backend, _acts, rows, _tokens, _positions, _keyMask, _actions);
+                var x = _minibatch;
+                r.Gather(r.Mask, rows, x.Mask); r.Gather(r.Logp, rows, x.OldLogp); r.Gather(r.RefLogp, rows, x.RefLogp);
+                r.Gather(advantages, rows, x.Advantages); r.Gather(returns, rows, x.Returns); r.Gather(r.Values, rows, x.OldValues);
                 _policy.ZeroGradients();
-                var s = _loss.Run(inputs, beta, backward: true);
+                var s = _loss.Run(x, beta, backward: true);
                 float norm = _clipper.GlobalNorm(_policy.Gradients.All);
                 if (!double.IsFinite(s.Loss) || !float.IsFinite(norm))
                 {

@@ -1,20 +1,23 @@
-using RlhfCore.Data;
+using RlhfCore.Training;
 
 namespace RlhfCore.Rl;
 
-/// <summary>Everything an RL checkpoint stores besides the policy's tensors and the AdamW moments.</summary>
-/// <param name="Step">Rollout steps completed.</param>
-/// <param name="OptimizerStep">AdamW's step count.</param>
-/// <param name="DataCursor">Position in the prompt stream.</param>
-/// <param name="RngState">The sampling and shuffling stream.</param>
+/// <summary>
+/// What an RL checkpoint stores besides the policy's tensors and the AdamW moments: the state every trainer
+/// has (<see cref="TrainerState"/>: step, optimizer step, prompt cursor, RNG, skipped minibatches) and the
+/// RL-only rest, kept apart so that a checkpoint writes each value once.
+/// </summary>
+/// <param name="Common">Rollout steps completed, AdamW's step, the prompt stream's position, the sampling and shuffling stream, and the minibatches skipped for a non-finite loss or gradient.</param>
+/// <param name="Rl">The RL-only state.</param>
+public sealed record PpoTrainerState(TrainerState Common, PpoRlState Rl);
+
+/// <summary>The RL-only part of a checkpoint (<c>rl_state.json</c>).</summary>
 /// <param name="Episode">Sequences sampled so far (TRL's <c>episode</c>).</param>
-/// <param name="SkippedMinibatches">Minibatches skipped for a non-finite loss or gradient.</param>
 /// <param name="KlCoef">The KL controller's current β.</param>
 /// <param name="Baseline">REINFORCE's moving-average baseline (null before the first rollout).</param>
 /// <param name="ReferenceSha256">Hash of the frozen reference's parameters: a resume checks it is the same model.</param>
 /// <param name="PreviousKl">The last step's KL, for the KL growth metric (null before the first step).</param>
-public sealed record PpoTrainerState(int Step, int OptimizerStep, DataCursor DataCursor, ulong[] RngState, long Episode,
-    int SkippedMinibatches, double KlCoef, double? Baseline, string ReferenceSha256, double? PreviousKl = null);
+public sealed record PpoRlState(long Episode, double KlCoef, double? Baseline, string ReferenceSha256, double? PreviousKl = null);
 
 /// <summary>One rollout step's outcome.</summary>
 /// <param name="Step">0-based rollout step.</param>

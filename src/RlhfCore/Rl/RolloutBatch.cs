@@ -88,7 +88,16 @@ public sealed class RolloutBatch
     public void Upload(IBackend be, GptActivations acts, ReadOnlySpan<int> rows)
     {
         int n = rows.Length * T;
-        var tokens = new int[n]; var positions = new int[n]; var keyMask = new int[n]; var actions = new int[n];
+        UploadThrough(be, acts, rows, new int[n], new int[n], new int[n], new int[n]);
+    }
+
+    /// <summary>
+    /// <see cref="Upload(IBackend, GptActivations, ReadOnlySpan{int})"/> through caller-owned staging arrays of
+    /// at least <c>rows.Length × T</c> ids each, so a training loop uploads minibatches without allocating.
+    /// </summary>
+    public void UploadThrough(IBackend be, GptActivations acts, ReadOnlySpan<int> rows, int[] tokens, int[] positions, int[] keyMask, int[] actions)
+    {
+        int n = rows.Length * T;
         for (int i = 0; i < rows.Length; i++)
         {
             int src = rows[i] * T, dst = i * T;
@@ -97,17 +106,23 @@ public sealed class RolloutBatch
             Array.Copy(KeyMask, src, keyMask, dst, T);
             Array.Copy(Actions, src, actions, dst, T);
         }
-        be.Upload<int>(acts.Tokens.Slice(0, n), tokens);
-        be.Upload<int>(acts.Positions.Slice(0, n), positions);
-        be.Upload<int>(acts.KeyMask.Slice(0, n), keyMask);
-        be.Upload<int>(acts.Targets.Slice(0, n), actions);
+        be.Upload<int>(acts.Tokens.Slice(0, n), tokens.AsSpan(0, n));
+        be.Upload<int>(acts.Positions.Slice(0, n), positions.AsSpan(0, n));
+        be.Upload<int>(acts.KeyMask.Slice(0, n), keyMask.AsSpan(0, n));
+        be.Upload<int>(acts.Targets.Slice(0, n), actions.AsSpan(0, n));
     }
 
     /// <summary>The per-token values of <paramref name="source"/> for <paramref name="rows"/>, in that order.</summary>
     public float[] Gather(float[] source, ReadOnlySpan<int> rows)
     {
         var result = new float[rows.Length * T];
-        for (int i = 0; i < rows.Length; i++) Array.Copy(source, rows[i] * T, result, i * T, T);
+        Gather(source, rows, result);
         return result;
+    }
+
+    /// <summary>Writes the per-token values of <paramref name="source"/> for <paramref name="rows"/> into <paramref name="destination"/>, in that order.</summary>
+    public void Gather(float[] source, ReadOnlySpan<int> rows, float[] destination)
+    {
+        for (int i = 0; i < rows.Length; i++) Array.Copy(source, rows[i] * T, destination, i * T, T);
     }
 }

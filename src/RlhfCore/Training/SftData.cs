@@ -43,10 +43,7 @@ public sealed record SftData(ISftBatchSource Train, ISftBatchSource? Eval, int T
         }
         else
         {
-            int held = (int)Math.Round(records.Count * o.EvalFraction);
-            if (held == 0 && o.EvalFraction > 0 && records.Count > 1) held = 1;
-            eval = records.GetRange(records.Count - held, held);
-            train = records.GetRange(0, records.Count - held);
+            (train, eval) = HeldOutSplit.Tail(records, o.EvalFraction);
         }
         if (train.Count == 0) throw new ArgumentException($"{o.Data}: no training examples");
         bool packed = train.All(r => r.IsPlainText);

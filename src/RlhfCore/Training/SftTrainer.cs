@@ -2,6 +2,7 @@ using System.Diagnostics;
 using RlhfCore.Data;
 using RlhfCore.Model;
 using RlhfCore.Optim;
+using RlhfCore.Training.Core;
 
 namespace RlhfCore.Training;
 
@@ -19,6 +20,7 @@ public sealed class SftTrainer : IDisposable
 {
     private readonly GptModel _model;
     private readonly ISftBatchSource _train;
+    private readonly TrainerProgress _progress;
     private readonly ISftBatchSource? _eval;
     private readonly DataCursor _evalStart;
     private readonly SftOptions _o;
@@ -31,10 +33,10 @@ public sealed class SftTrainer : IDisposable
     public GroupedOptimizer Optimizer { get; }
 
     /// <summary>Steps completed so far.</summary>
-    public int StepsDone { get; private set; }
+    public int StepsDone => _progress.StepsDone;
 
     /// <summary>Steps skipped because the loss or gradient was not finite.</summary>
-    public int StepsSkipped { get; private set; }
+    public int StepsSkipped => _progress.StepsSkipped;
 
     /// <summary>Prepares a run of <paramref name="options"/> over <paramref name="train"/>.</summary>
     public SftTrainer(GptModel model, ISftBatchSource train, ISftBatchSource? eval, SftOptions options)
@@ -51,19 +53,14 @@ public sealed class SftTrainer : IDisposable
         _clipper = new GradientClipper(model.Backend);
         _schedule = new LearningRateSchedule(options.Lr, options.Warmup, options.Steps, options.Schedule, options.MinLrFraction);
         Optimizer = new GroupedOptimizer(model.Parameters, model.Gradients, options.OptimizerConfig());
+        _progress = new TrainerProgress(Optimizer, _train);
     }
 
     /// <summary>The state a checkpoint needs besides parameters and moments.</summary>
-    public TrainerState CaptureState() => new(StepsDone, Optimizer.Step, _train.Cursor, null, StepsSkipped);
+    public TrainerState CaptureState() => _progress.Capture();
 
     /// <summary>Restores <see cref="CaptureState"/>'s output (parameters and moments are loaded separately).</summary>
-    public void RestoreState(TrainerState state)
-    {
-        StepsDone = state.Step;
-        Optimizer.Step = state.OptimizerStep;
-        _train.Cursor = state.DataCursor;
-        StepsSkipped = state.SkippedSteps;
-    }
+    public void RestoreState(TrainerState state) => _progress.Restore(state);
 
     /// <summary>
     /// Trains until <see cref="SftOptions.Steps"/> or until <paramref name="cancel"/> fires (the step in
@@ -87,9 +84,8 @@ public sealed class SftTrainer : IDisposable
             float norm = _clipper.GlobalNorm(_model.Gradients.All);
             float lr = _schedule.At(step);
             bool skip = !double.IsFinite(loss) || !float.IsFinite(norm);
-            if (skip) StepsSkipped++;
-            else Optimizer.Update(lr, GradientClipper.ClipScale(norm, _o.GradClip));
-            StepsDone++;
+            if (!skip) Optimizer.Update(lr, GradientClipper.ClipScale(norm, _o.GradClip));
+            _progress.Advance(skip);
             double seconds = clock.Elapsed.TotalSeconds;
             bool last = StepsDone == _o.Steps;
             double? evalLoss = _eval != null && (last || (_o.EvalEvery > 0 && StepsDone % _o.EvalEvery == 0)) ? Evaluate() : null;

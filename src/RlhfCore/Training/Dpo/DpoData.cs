@@ -26,10 +26,7 @@ public sealed record DpoData(IReadOnlyList<DpoExample> Train, IReadOnlyList<DpoE
         }
         else
         {
-            int held = (int)Math.Round(pairs.Count * o.EvalFraction);
-            if (held == 0 && o.EvalFraction > 0 && pairs.Count > 1) held = 1;
-            eval = pairs.GetRange(pairs.Count - held, held);
-            train = pairs.GetRange(0, pairs.Count - held);
+            (train, eval) = HeldOutSplit.Tail(pairs, o.EvalFraction);
         }
         if (train.Count == 0) throw new ArgumentException($"{o.Data}: no training pairs");
         return new DpoData(Tokenize(train, tokenizer, o.SeqLen, vocabSize), Tokenize(eval, tokenizer, o.SeqLen, vocabSize));

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using RlhfCore.Data;
 using RlhfCore.Model;
 using RlhfCore.Optim;
+using RlhfCore.Training.Core;
 
 namespace RlhfCore.Training.Dpo;
 
@@ -32,6 +33,7 @@ public sealed class DpoTrainer : IDisposable
     private readonly DpoBatch _batch;
     private readonly List<DpoExample> _picked;
     private readonly ShuffleSampler _sampler;
+    private readonly TrainerProgress _progress;
     private readonly GradientClipper _clipper;
     private readonly LearningRateSchedule _schedule;
     private readonly DpoMetricsSum _metrics = new();
@@ -39,9 +41,9 @@ public sealed class DpoTrainer : IDisposable
     /// <summary>The optimizer (its moments and step are part of a checkpoint).</summary>
     public GroupedOptimizer Optimizer { get; }
     /// <summary>Steps completed so far.</summary>
-    public int StepsDone { get; private set; }
+    public int StepsDone => _progress.StepsDone;
     /// <summary>Steps skipped because the loss or gradient was not finite.</summary>
-    public int StepsSkipped { get; private set; }
+    public int StepsSkipped => _progress.StepsSkipped;
 
     /// <summary>Prepares a run of <paramref name="options"/>: <paramref name="policy"/> is trained, <paramref name="reference"/> only read.</summary>
     public DpoTrainer(GptModel policy, GptModel reference, IReadOnlyList<DpoExample> train, IReadOnlyList<DpoExample>? eval, DpoOptions options)
@@ -58,19 +60,14 @@ public sealed class DpoTrainer : IDisposable
         _clipper = new GradientClipper(policy.Backend);
         _schedule = new LearningRateSchedule(options.Lr, options.Warmup, options.Steps, options.Schedule, options.MinLrFraction);
         Optimizer = new GroupedOptimizer(policy.Parameters, policy.Gradients, options.OptimizerConfig());
+        _progress = new TrainerProgress(Optimizer, _sampler);
     }
 
     /// <summary>The state a checkpoint needs besides the policy's parameters and moments.</summary>
-    public TrainerState CaptureState() => new(StepsDone, Optimizer.Step, _sampler.Cursor, null, StepsSkipped);
+    public TrainerState CaptureState() => _progress.Capture();
 
     /// <summary>Restores <see cref="CaptureState"/>'s output (parameters and moments are loaded separately).</summary>
-    public void RestoreState(TrainerState state)
-    {
-        StepsDone = state.Step;
-        Optimizer.Step = state.OptimizerStep;
-        _sampler.Cursor = state.DataCursor;
-        StepsSkipped = state.SkippedSteps;
-    }
+    public void RestoreState(TrainerState state) => _progress.Restore(state);
 
     /// <summary>
     /// Trains until <see cref="DpoOptions.Steps"/> or until <paramref name="cancel"/> fires (the step in
@@ -97,9 +94,8 @@ public sealed class DpoTrainer : IDisposable
             float norm = _clipper.GlobalNorm(_policy.Gradients.All);
             float lr = _schedule.At(step);
             bool skip = !double.IsFinite(loss) || !float.IsFinite(norm);
-            if (skip) StepsSkipped++;
-            else Optimizer.Update(lr, GradientClipper.ClipScale(norm, _o.GradClip));
-            StepsDone++;
+            if (!skip) Optimizer.Update(lr, GradientClipper.ClipScale(norm, _o.GradClip));
+            _progress.Advance(skip);
             var train = _metrics.Mean();
             double seconds = clock.Elapsed.TotalSeconds;
             bool last = StepsDone == _o.Steps;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RlhfCore.Data;
 using RlhfCore.Feedback;
 using RlhfCore.Feedback.Annotation;
 using RlhfCore.IO;
@@ -48,7 +49,7 @@ public sealed partial class RlhfPipeline
         Directory.CreateDirectory(dir);
         var shuffled = feedback.ToList();
         var rng = new Rng(Seed(r, 4));
-        for (int i = shuffled.Count - 1; i > 0; i--) { int j = rng.NextInt(i + 1); (shuffled[i], shuffled[j]) = (shuffled[j], shuffled[i]); }
+        Shuffle.InPlace(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(shuffled), ref rng);
         int held = Math.Min(shuffled.Count - 1, Math.Max(2, (int)(shuffled.Count * _o.RewardEvalFraction)));
         var eval = shuffled.GetRange(0, held);
         var train = shuffled.GetRange(held, shuffled.Count - held);

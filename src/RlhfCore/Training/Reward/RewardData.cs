@@ -36,14 +36,8 @@ public sealed record RewardData(FeedbackKind Kind, IReadOnlyList<FeedbackRecord>
         }
         else
         {
-            int held = (int)Math.Round(set.Records.Count * o.EvalFraction);
-            if (held == 0 && o.EvalFraction > 0 && set.Records.Count > 1) held = 1;
             // A seeded random subset: feedback files are often sorted (by prompt, by source), so the tail is no fair sample.
-            var isHeld = new bool[set.Records.Count];
-            if (set.Records.Count > 0)
-                foreach (int i in new ShuffleSampler(set.Records.Count, o.Seed ^ 0xE7A1).Permutation(0).Take(held)) isHeld[i] = true;
-            train = set.Records.Where((_, i) => !isHeld[i]).ToList();
-            eval = set.Records.Where((_, i) => isHeld[i]).ToList();
+            (train, eval) = HeldOutSplit.Random(set.Records, o.EvalFraction, o.Seed ^ 0xE7A1);
         }
         if (train.Count == 0) throw new ArgumentException($"{o.Data}: no training feedback left");
         return new RewardData(set.Kind, train, eval, skipped);

@@ -3,6 +3,7 @@ using RlhfCore.Data;
 using RlhfCore.Feedback;
 using RlhfCore.Model;
 using RlhfCore.Optim;
+using RlhfCore.Training.Core;
 
 namespace RlhfCore.Training.Reward;
 
@@ -32,6 +33,7 @@ public sealed class RewardTrainer : IDisposable
     private readonly IReadOnlyList<RewardExample> _eval;
     private readonly RewardOptions _o;
     private readonly ShuffleSampler _sampler;
+    private readonly TrainerProgress _progress;
     private readonly RewardStep _step;
     private readonly RewardBatch _batch;
     private readonly GradientClipper _clipper;
@@ -44,10 +46,10 @@ public sealed class RewardTrainer : IDisposable
     public GroupedOptimizer Optimizer { get; }
 
     /// <summary>Steps completed so far.</summary>
-    public int StepsDone { get; private set; }
+    public int StepsDone => _progress.StepsDone;
 
     /// <summary>Steps skipped because the loss or gradient was not finite.</summary>
-    public int StepsSkipped { get; private set; }
+    public int StepsSkipped => _progress.StepsSkipped;
 
     /// <summary>Prepares a run of <paramref name="options"/> over tokenized examples (all of one kind).</summary>
     /// <param name="model">A model with the reward head; trained in place.</param>
@@ -76,6 +78,7 @@ public sealed class RewardTrainer : IDisposable
         _clipper = new GradientClipper(model.Backend);
         _schedule = new LearningRateSchedule(options.Lr, options.Warmup, options.Steps, options.Schedule, options.MinLrFraction);
         Optimizer = new GroupedOptimizer(model.Parameters, model.Gradients, options.OptimizerConfig());
+        _progress = new TrainerProgress(Optimizer, _sampler);
     }
 
     /// <summary>
@@ -107,16 +110,10 @@ public sealed class RewardTrainer : IDisposable
     }
 
     /// <summary>The state a checkpoint needs besides parameters and moments.</summary>
-    public TrainerState CaptureState() => new(StepsDone, Optimizer.Step, _sampler.Cursor, null, StepsSkipped);
+    public TrainerState CaptureState() => _progress.Capture();
 
     /// <summary>Restores <see cref="CaptureState"/>'s output (parameters and moments are loaded separately).</summary>
-    public void RestoreState(TrainerState state)
-    {
-        StepsDone = state.Step;
-        Optimizer.Step = state.OptimizerStep;
-        _sampler.Cursor = state.DataCursor;
-        StepsSkipped = state.SkippedSteps;
-    }
+    public void RestoreState(TrainerState state) => _progress.Restore(state);
 
     /// <summary>
     /// Trains until <see cref="RewardOptions.Steps"/> or until <paramref name="cancel"/> fires (the step in
@@ -142,9 +139,8 @@ public sealed class RewardTrainer : IDisposable
             float norm = _clipper.GlobalNorm(_model.Gradients.All);
             float lr = _schedule.At(step);
             bool skip = !double.IsFinite(loss) || !float.IsFinite(norm);
-            if (skip) StepsSkipped++;
-            else Optimizer.Update(lr, GradientClipper.ClipScale(norm, _o.GradClip));
-            StepsDone++;
+            if (!skip) Optimizer.Update(lr, GradientClipper.ClipScale(norm, _o.GradClip));
+            _progress.Advance(skip);
             double seconds = clock.Elapsed.TotalSeconds;
             bool last = StepsDone == _o.Steps;
             RewardSummary? eval = _eval.Count > 0 && (last || (_o.EvalEvery > 0 && StepsDone % _o.EvalEvery == 0)) ? Evaluate() : null;
