@@ -176,9 +176,12 @@ RLHF_EXPORT rlhf_status rlhf_dpo_loss(rlhf_model *policy, rlhf_model *reference,
                                       double *loss, rlhf_dpo_metrics *metrics);
 
 /* ---- optimizers -------------------------------------------------------------------------------
- * name: "adamw" (the only optimizer today; other names give RLHF_ERR_INVALID_ARGUMENT). settings:
- * "key=value" pairs separated by commas or spaces, or NULL for the defaults; for adamw: beta1 (0.9),
- * beta2 (0.95), eps (1e-8), weight_decay (0.1, on 2-D weights only). An unknown key is an error. */
+ * name: "adamw", "sgd", "lion" or "muon" (other names give RLHF_ERR_INVALID_ARGUMENT). settings:
+ * "key=value" pairs separated by commas or spaces, or NULL for the defaults. adamw: beta1 (0.9),
+ * beta2 (0.95), eps (1e-8), weight_decay (0.1, on 2-D weights only). sgd: momentum (0.9), nesterov
+ * (0 or 1; 0), weight_decay. lion: beta1 (0.9), beta2 (0.99), weight_decay. muon: momentum (0.95) for
+ * the 2-D hidden weights, and adamw's keys for the other tensors, which AdamW updates. An unknown key
+ * is an error. The rules run on the cpu backend (and ILGPU's); the NVRTC cuda backend has adamw only. */
 RLHF_EXPORT rlhf_status rlhf_optimizer_create(rlhf_model *model, const char *name, const char *settings,
                                               rlhf_optimizer **out);
 

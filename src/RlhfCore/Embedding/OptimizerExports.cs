@@ -13,10 +13,10 @@ internal static unsafe class OptimizerExports
         {
             ref nint result = ref NativeArgs.Ref(optimizer, "out");
             var m = HandleTable.Get<EmbeddedModel>(model, "model");
-            var options = OptimizerSettings.AdamW(NativeArgs.Text(name, "name"), NativeArgs.OptionalText(settings));
+            var config = OptimizerSettings.Parse(NativeArgs.Text(name, "name"), NativeArgs.OptionalText(settings));
             lock (m.Owner.Gate)
             {
-                var o = new EmbeddedOptimizer(m, new AdamW(m.Model.Parameters, m.Model.Gradients, options));
+                var o = new EmbeddedOptimizer(m, new GroupedOptimizer(m.Model.Parameters, m.Model.Gradients, config));
                 m.Optimizers++;
                 result = HandleTable.Add(o);
             }
@@ -38,7 +38,7 @@ internal static unsafe class OptimizerExports
                 float norm = o.Clipper.GlobalNorm(o.Model.Model.Gradients.All);
                 if (gradNorm != null) *gradNorm = norm;
                 if (!float.IsFinite(norm)) throw new NonFiniteException($"the gradient norm is {norm}: no update was made");
-                o.AdamW.Update(lr, GradientClipper.ClipScale(norm, gradClip));
+                o.Rule.Update(lr, GradientClipper.ClipScale(norm, gradClip));
             }
             return 0;
         }

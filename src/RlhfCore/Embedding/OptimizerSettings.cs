@@ -6,36 +6,60 @@ namespace RlhfCore.Embedding;
 /// <summary>
 /// An optimizer chosen by name with "key=value" settings (separated by commas or spaces), so that a host
 /// names the update rule and its hyperparameters in one string and new optimizers need no new C function.
+/// The rule applies to every parameter tensor, except that Muon takes only the 2-D hidden weights and AdamW
+/// the rest, as <c>--optimizer muon</c> does.
 /// </summary>
 internal static class OptimizerSettings
 {
-    /// <summary>The optimizers the engine has (AdamW today).</summary>
-    public static readonly string[] Names = ["adamw"];
+    /// <summary>The optimizers the engine has, by the names the C API takes.</summary>
+    public static readonly string[] Names = ["adamw", "sgd", "lion", "muon"];
 
-    /// <summary>AdamW's options from <paramref name="settings"/> (null or empty: the defaults).</summary>
-    public static AdamWOptions AdamW(string name, string? settings)
+    /// <summary>The keys each optimizer takes; weight_decay is the decay of 2-D weights under every rule.</summary>
+    private static readonly Dictionary<string, string[]> Keys = new()
+    {
+        ["adamw"] = ["beta1", "beta2", "eps", "weight_decay"],
+        ["sgd"] = ["momentum", "nesterov", "weight_decay"],
+        ["lion"] = ["beta1", "beta2", "weight_decay"],
+        ["muon"] = ["momentum", "beta1", "beta2", "eps", "weight_decay"],
+    };
+
+    /// <summary>The optimizer <paramref name="name"/> with <paramref name="settings"/> (null or empty: its defaults).</summary>
+    public static OptimizerConfig Parse(string name, string? settings)
     {
         if (!Names.Contains(name))
             throw new ArgumentException($"unknown optimizer '{name}': the engine has {string.Join(", ", Names)}");
-        var o = new AdamWOptions();
+        var adamW = new AdamWOptions();
+        var sgd = new SgdOptions();
+        var lion = new LionOptions();
+        var muon = new MuonOptions();
         var seen = new HashSet<string>();
         foreach (var item in (settings ?? "").Split([',', ' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries))
         {
             int eq = item.IndexOf('=');
             if (eq <= 0) throw new ArgumentException($"optimizer setting '{item}' is not key=value");
             string key = item[..eq];
+            if (!Keys[name].Contains(key)) throw new ArgumentException($"unknown {name} setting '{key}' ({string.Join(", ", Keys[name])})");
             if (!float.TryParse(item[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out float v))
                 throw new ArgumentException($"optimizer setting {key}: '{item[(eq + 1)..]}' is not a number");
             if (!seen.Add(key)) throw new ArgumentException($"optimizer setting {key} is given twice");
-            o = key switch
+            switch (name, key)
             {
-                "beta1" => o with { Beta1 = v },
-                "beta2" => o with { Beta2 = v },
-                "eps" => o with { Eps = v },
-                "weight_decay" => o with { WeightDecay = v },
-                _ => throw new ArgumentException($"unknown {name} setting '{key}' (beta1, beta2, eps, weight_decay)"),
-            };
+                case (_, "weight_decay"): adamW = adamW with { WeightDecay = v }; break;
+                case ("lion", "beta1"): lion = lion with { Beta1 = v }; break;
+                case ("lion", "beta2"): lion = lion with { Beta2 = v }; break;
+                case (_, "beta1"): adamW = adamW with { Beta1 = v }; break;
+                case (_, "beta2"): adamW = adamW with { Beta2 = v }; break;
+                case (_, "eps"): adamW = adamW with { Eps = v }; break;
+                case ("sgd", "momentum"): sgd = sgd with { Momentum = v }; break;
+                case ("sgd", "nesterov"):
+                    if (v is not (0 or 1)) throw new ArgumentException($"optimizer setting nesterov must be 0 or 1, got {item[(eq + 1)..]}");
+                    sgd = sgd with { Nesterov = v == 1 };
+                    break;
+                case ("muon", "momentum"): muon = muon with { Momentum = v }; break;
+            }
         }
-        return o.Validate();
+        var kind = name switch { "sgd" => OptimizerKind.Sgd, "lion" => OptimizerKind.Lion, "muon" => OptimizerKind.Muon, _ => OptimizerKind.AdamW };
+        adamW.Validate();
+        return new OptimizerConfig(kind, adamW, sgd.Validate(), lion.Validate(), muon.Validate(), []);
     }
 }

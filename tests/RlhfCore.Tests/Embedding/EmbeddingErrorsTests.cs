@@ -59,10 +59,25 @@ public sealed class EmbeddingErrorsTests
     [Test]
     public void OptimizerSettings_ParseCommasAndSpaces_OverDefaults()
     {
-        var o = OptimizerSettings.AdamW("adamw", "beta1=0.8, eps=1e-6 weight_decay=0");
-        Assert.That(o, Is.EqualTo(new RlhfCore.Optim.AdamWOptions(Beta1: 0.8f, Eps: 1e-6f, WeightDecay: 0)));
-        Assert.That(OptimizerSettings.AdamW("adamw", null), Is.EqualTo(new RlhfCore.Optim.AdamWOptions()));
-        Assert.That(() => OptimizerSettings.AdamW("adamw", "beta1=0.8,beta1=0.7"), Throws.ArgumentException.With.Message.Contains("given twice"));
-        Assert.That(() => OptimizerSettings.AdamW("adamw", "eps=tiny"), Throws.ArgumentException.With.Message.Contains("'tiny' is not a number"));
+        var o = OptimizerSettings.Parse("adamw", "beta1=0.8, eps=1e-6 weight_decay=0");
+        Assert.That(o.Kind, Is.EqualTo(RlhfCore.Optim.OptimizerKind.AdamW));
+        Assert.That(o.AdamW, Is.EqualTo(new RlhfCore.Optim.AdamWOptions(Beta1: 0.8f, Eps: 1e-6f, WeightDecay: 0)));
+        Assert.That(OptimizerSettings.Parse("adamw", null).AdamW, Is.EqualTo(new RlhfCore.Optim.AdamWOptions()));
+        Assert.That(() => OptimizerSettings.Parse("adamw", "beta1=0.8,beta1=0.7"), Throws.ArgumentException.With.Message.Contains("given twice"));
+        Assert.That(() => OptimizerSettings.Parse("adamw", "eps=tiny"), Throws.ArgumentException.With.Message.Contains("'tiny' is not a number"));
+    }
+
+    [Test]
+    public void OptimizerSettings_NameEachRule_WithItsOwnKeys()
+    {
+        var sgd = OptimizerSettings.Parse("sgd", "momentum=0.5 nesterov=1 weight_decay=0.01");
+        Assert.That((sgd.Kind, sgd.Sgd, sgd.AdamW.WeightDecay), Is.EqualTo((RlhfCore.Optim.OptimizerKind.Sgd, new RlhfCore.Optim.SgdOptions(0.5f, true), 0.01f)));
+        var lion = OptimizerSettings.Parse("lion", "beta1=0.8,beta2=0.9");
+        Assert.That((lion.Kind, lion.Lion, lion.AdamW), Is.EqualTo((RlhfCore.Optim.OptimizerKind.Lion, new RlhfCore.Optim.LionOptions(0.8f, 0.9f), new RlhfCore.Optim.AdamWOptions())));
+        var muon = OptimizerSettings.Parse("muon", "momentum=0.9 beta2=0.99");
+        Assert.That((muon.Kind, muon.Muon.Momentum, muon.AdamW.Beta2), Is.EqualTo((RlhfCore.Optim.OptimizerKind.Muon, 0.9f, 0.99f)));
+        Assert.That(() => OptimizerSettings.Parse("lion", "eps=1e-8"), Throws.ArgumentException.With.Message.Contains("unknown lion setting 'eps'"));
+        Assert.That(() => OptimizerSettings.Parse("sgd", "nesterov=2"), Throws.ArgumentException.With.Message.Contains("nesterov must be 0 or 1"));
+        Assert.That(() => OptimizerSettings.Parse("adafactor", null), Throws.ArgumentException.With.Message.Contains("the engine has adamw, sgd, lion, muon"));
     }
 }
