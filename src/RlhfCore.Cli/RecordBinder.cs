@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.ComponentModel;
 using System.Reflection;
 using RlhfCore.Training.Core;
 
@@ -7,7 +6,8 @@ namespace RlhfCore.Cli;
 
 /// <summary>
 /// Maps an options record onto command-line flags one to one: each public init property becomes
-/// <c>--kebab-case-name</c> with the record's default and the property's [Description], followed in
+/// <c>--kebab-case-name</c> (inherited ones included) with the record's default and its help text
+/// (<see cref="OptionDescriptionAttribute.Of"/>: the record's own text for an inherited flag, else the property's [Description]), followed in
 /// <c>--help</c> by its <see cref="BoundsAttribute"/> range. Numeric flags are parsed by
 /// <see cref="NumberParser"/> against that range. Binding reads every flag back into a new record, so the
 /// record stays the single source of truth.
@@ -34,7 +34,7 @@ internal sealed class RecordBinder<TRecord> where TRecord : new()
     private static Option<T> MakeOption<T>(PropertyInfo property, T defaultValue)
     {
         string flag = OptionBounds.FlagName(property.Name);
-        string description = property.GetCustomAttribute<DescriptionAttribute>()?.Description ?? "";
+        string description = OptionDescriptionAttribute.Of(typeof(TRecord), property);
         if (OptionBounds.BoundsOf(property) is { } bounds) description += $" Range: {bounds.Interval}.";
         var option = new Option<T>(flag) { Description = description, DefaultValueFactory = _ => defaultValue };
         if (OptionBounds.IsBoundedType(typeof(T))) option.CustomParser = r => NumberParser.Parse<T>(r, property, flag);

@@ -54,24 +54,32 @@ public enum ValueHeadInit
 }
 
 /// <summary>
-/// Every setting of an RL fine-tuning run (PPO and its siblings). CLI flags map onto these one to one,
+/// Every setting of an RL fine-tuning run (PPO and its siblings): <see cref="TrainerOptions"/>'s shared ones with
+/// PPO's defaults, and its own. CLI flags map onto these one to one,
 /// and the resolved record is written as <c>config.json</c> beside the run's outputs. Names follow TRL's
 /// PPOConfig where one exists.
 /// </summary>
-public sealed record PpoOptions : IOptimizerSettings
+[OptionDescription(nameof(InitFrom), "Policy checkpoint to start from (an SFT model); also the reference unless Reference is set.")]
+[OptionDescription(nameof(Steps), "Rollout steps (each: sample, score, then optimize).")]
+[OptionDescription(nameof(Lr), "Learning rate.")]
+[OptionDescription(nameof(Warmup), "Linear warmup, in rollout steps.")]
+[OptionDescription(nameof(Schedule), "Schedule after warmup (over rollout steps).")]
+[OptionDescription(nameof(CheckpointEvery), "Save a resumable checkpoint every this many rollout steps (0 = only at the end).")]
+[OptionDescription(nameof(Seed), "Seed of everything random (sampling, shuffling, fresh heads).")]
+public sealed record PpoOptions : TrainerOptions
 {
+    /// <summary>PPO's defaults: a constant rate over rollout steps.</summary>
+    public PpoOptions()
+        : base(outDir: "runs/ppo", steps: 100, lr: 1e-4f, warmup: 0, weightDecay: 0f, checkpointEvery: 20) =>
+        Schedule = ScheduleKind.Constant;
+
     [Description("Method: Ppo, A2c, Reinforce, Rloo or Grpo.")]
     public PolicyGradientMethod Method { get; init; } = PolicyGradientMethod.Ppo;
     [Description("Prompts: a JSONL file of {\"prompt\"}, or builtin:arithmetic.")]
     public string Prompts { get; init; } = "builtin:arithmetic";
-    [Description("Longest line of a JSONL file, in bytes; a longer line is an error naming it.")]
-    [Bounds(1024, JsonlReader.MaxLineBytesLimit)]
-    public int MaxLineBytes { get; init; } = JsonlReader.DefaultMaxLineBytes;
     [Description("Number of built-in prompts drawn (builtin:arithmetic).")]
     [Bounds(1, Limits.MaxCount)]
     public int PromptPool { get; init; } = 4096;
-    [Description("Policy checkpoint to start from (an SFT model); also the reference unless Reference is set.")]
-    public string? InitFrom { get; init; }
     [Description("Model preset for a fresh policy (ignored when InitFrom is set).")]
     public string Model { get; init; } = "byte-small";
     [Description("Frozen reference policy; empty means InitFrom (or the fresh policy's initial weights).")]
@@ -92,13 +100,7 @@ public sealed record PpoOptions : IOptimizerSettings
     public bool StopOnHacking { get; init; }
     [Description("Value head: Fresh, or RewardModel (copy the reward model's score head).")]
     public ValueHeadInit ValueHead { get; init; } = ValueHeadInit.Fresh;
-    [Description("Tokenizer: byte, or gpt2 with TokenizerDir holding vocab.json and merges.txt.")]
-    public string Tokenizer { get; init; } = "byte";
-    [Description("Folder of the GPT-2 tokenizer files.")]
-    public string? TokenizerDir { get; init; }
 
-    [Description("Rollout steps (each: sample, score, then optimize).")]
-    public int Steps { get; init; } = 100;
     [Description("Prompts per rollout.")]
     [Bounds(1, Limits.MaxBatch)]
     public int PromptsPerStep { get; init; } = 16;
@@ -168,54 +170,6 @@ public sealed record PpoOptions : IOptimizerSettings
     [Description("REINFORCE baseline: moving-average decay of the mean sequence return.")]
     [Bounds(0, 1, MaxExclusive = true)]
     public double BaselineDecay { get; init; } = 0.9;
-
-    [Description("Learning rate.")]
-    public float Lr { get; init; } = 1e-4f;
-    [Description("Linear warmup, in rollout steps.")]
-    public int Warmup { get; init; }
-    [Description("Schedule after warmup (over rollout steps).")]
-    public ScheduleKind Schedule { get; init; } = ScheduleKind.Constant;
-    [Description("AdamW β1.")]
-    public float Beta1 { get; init; } = 0.9f;
-    [Description("AdamW β2.")]
-    public float Beta2 { get; init; } = 0.95f;
-    [Description("AdamW ε.")]
-    public float Eps { get; init; } = 1e-8f;
-    [Description("Decoupled weight decay on 2-D weights.")]
-    public float WeightDecay { get; init; }
-    [Description("Update rule of every parameter tensor: AdamW, Sgd (momentum, optionally Nesterov), Lion, or Muon (2-D hidden weights; AdamW for embeddings, heads and 1-D tensors); --param-group overrides it per tensor. The learning rate is --lr for every rule (Lion usually wants 3–10× less than AdamW).")]
-    public OptimizerKind Optimizer { get; init; } = OptimizerKind.AdamW;
-    [Description("SGD momentum μ (0 = plain SGD).")]
-    public float Momentum { get; init; } = 0.9f;
-    [Description("Nesterov momentum for SGD.")]
-    public bool Nesterov { get; init; }
-    [Description("Lion β1 (the interpolation whose sign is the update; the paper's 0.9).")]
-    public float LionBeta1 { get; init; } = 0.9f;
-    [Description("Lion β2 (momentum decay; the paper's 0.99).")]
-    public float LionBeta2 { get; init; } = 0.99f;
-    [Description("Muon momentum μ (modded-nanogpt's 0.95; Nesterov).")]
-    public float MuonMomentum { get; init; } = 0.95f;
-    [Description("Parameter group \"pattern:key=value,…\" (repeatable): a glob over Hugging Face GPT-2 tensor names (wte, h.*.attn.*, ln_f) with keys lr (multiplier of the rate), weight_decay and optimizer. A pattern matching nothing, or two that overlap, is an error.")]
-    public string[] ParamGroup { get; init; } = [];
-    [Description("Clip the global gradient norm to this; 0 turns clipping off.")]
-    public float GradClip { get; init; } = 1f;
-
-    [Description("Save a resumable checkpoint every this many rollout steps (0 = only at the end).")]
-    [Bounds(0, Limits.MaxSteps)]
-    public int CheckpointEvery { get; init; } = 20;
-    [Description("Seed of everything random (sampling, shuffling, fresh heads).")]
-    public ulong Seed { get; init; } = 1337;
-    [Description("Output folder.")]
-    public string OutDir { get; init; } = "runs/ppo";
-    [Description("CPU threads (0 = all).")]
-    [Bounds(0, 0, MaxPerCore = Limits.ThreadsPerCore, Why = Limits.ThreadsWhy)]
-    public int Threads { get; init; }
-    [Description("Backend: cpu, cuda (CUDA C kernels via NVRTC), cuda-ilgpu (ILGPU kernels on CUDA) or ilgpu-cpu (ILGPU kernels on ILGPU's CPU accelerator: tiny models only).")]
-    public string Device { get; init; } = "cpu";
-    [Description("Continue from the latest checkpoint in OutDir.")]
-    public bool Resume { get; init; }
-    [Description("Start a fresh run in an OutDir that holds an earlier run, after moving that run aside to OUTDIR.replaced-TIMESTAMP (nothing is deleted).")]
-    public bool Overwrite { get; init; }
 
     /// <summary>The ensemble aggregation the flags describe.</summary>
     public Training.Reward.Ensemble.RewardAggregation Aggregation => new(RewardAggregate, UncertaintyCoef);

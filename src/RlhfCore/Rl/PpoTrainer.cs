@@ -96,7 +96,7 @@ public sealed class PpoTrainer : IDisposable
             options.EntropyCoef, _m.KlInLoss, _m.Estimator, options.Temperature));
         _gae = new GaeAdvantages(policy.Backend, rollout, T);
         _clipper = new GradientClipper(policy.Backend);
-        _schedule = new LearningRateSchedule(options.Lr, options.Warmup, options.Steps, options.Schedule);
+        _schedule = options.LearningRate();
         _sampler = new ShuffleSampler(prompts.Count, options.Seed);
         _rng = new Rng(options.Seed ^ 0x9905EEDUL);
         KlController = new KlController(options.KlCoef, options.KlTarget > 0 ? options.KlTarget : null, options.KlHorizon);
@@ -131,7 +131,7 @@ public sealed class PpoTrainer : IDisposable
     }
 
     /// <summary>
-    /// Runs rollout steps until <see cref="PpoOptions.Steps"/> or until <paramref name="cancel"/> fires (the
+    /// Runs rollout steps until <see cref="RlhfCore.Training.Core.TrainerOptions.Steps"/> or until <paramref name="cancel"/> fires (the
     /// step in progress finishes first). <paramref name="onCheckpoint"/> is asked to save at the configured
     /// interval and at the end.
     /// </summary>

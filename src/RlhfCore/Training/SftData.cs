@@ -31,7 +31,7 @@ public sealed record SftData(ISftBatchSource Train, ISftBatchSource? Eval, int T
 
     /// <summary>
     /// Streams over records already in memory (a pipeline's demonstrations): held-out split by
-    /// <see cref="SftOptions.EvalFraction"/> unless <see cref="SftOptions.EvalData"/> names a file.
+    /// <see cref="RlhfCore.Training.Core.DatasetTrainerOptions.EvalFraction"/> unless <see cref="RlhfCore.Training.Core.DatasetTrainerOptions.EvalData"/> names a file.
     /// </summary>
     public static SftData FromRecords(List<SftRecord> records, SftOptions o, ITokenizer tokenizer, int contextLength, int vocabSize)
     {
@@ -57,7 +57,7 @@ public sealed record SftData(ISftBatchSource Train, ISftBatchSource? Eval, int T
 
     /// <summary>
     /// llm.c token shards, already tokenized: the training shard is packed as is; evaluation uses
-    /// <see cref="SftOptions.EvalData"/> (another shard) or the last <see cref="SftOptions.EvalFraction"/> of the tokens.
+    /// <see cref="RlhfCore.Training.Core.DatasetTrainerOptions.EvalData"/> (another shard) or the last <see cref="RlhfCore.Training.Core.DatasetTrainerOptions.EvalFraction"/> of the tokens.
     /// </summary>
     private static SftData FromTokenShards(SftOptions o, int vocabSize)
     {

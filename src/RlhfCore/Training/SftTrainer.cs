@@ -51,7 +51,7 @@ public sealed class SftTrainer : IDisposable
         _step = new LmStep(model, options.Batch, options.SeqLen);
         _batch = new SftBatch(options.Batch, options.SeqLen);
         _clipper = new GradientClipper(model.Backend);
-        _schedule = new LearningRateSchedule(options.Lr, options.Warmup, options.Steps, options.Schedule, options.MinLrFraction);
+        _schedule = options.LearningRate();
         Optimizer = new GroupedOptimizer(model.Parameters, model.Gradients, options.OptimizerConfig());
         _progress = new TrainerProgress(Optimizer, _train);
     }
@@ -63,7 +63,7 @@ public sealed class SftTrainer : IDisposable
     public void RestoreState(TrainerState state) => _progress.Restore(state);
 
     /// <summary>
-    /// Trains until <see cref="SftOptions.Steps"/> or until <paramref name="cancel"/> fires (the step in
+    /// Trains until <see cref="TrainerOptions.Steps"/> or until <paramref name="cancel"/> fires (the step in
     /// progress finishes first). <paramref name="onStep"/> sees every step; <paramref name="onCheckpoint"/>
     /// is asked to save at the configured interval and at the end.
     /// </summary>

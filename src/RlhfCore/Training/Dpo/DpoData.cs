@@ -13,7 +13,7 @@ public sealed record DpoData(IReadOnlyList<DpoExample> Train, IReadOnlyList<DpoE
     /// <summary>Pairs the built-in arithmetic preferences generate.</summary>
     public const int ArithmeticPairs = 4000;
 
-    /// <summary>Loads and tokenizes <see cref="DpoOptions.Data"/> (and the held-out data) for rows of <see cref="DpoOptions.SeqLen"/> inputs.</summary>
+    /// <summary>Loads and tokenizes <see cref="RlhfCore.Training.Core.DatasetTrainerOptions.Data"/> (and the held-out data) for rows of <see cref="DpoOptions.SeqLen"/> inputs.</summary>
     /// <exception cref="DataFormatException">A pair is malformed or too long; the message names the file, line and field.</exception>
     public static DpoData Build(DpoOptions o, ITokenizer tokenizer, int vocabSize)
     {

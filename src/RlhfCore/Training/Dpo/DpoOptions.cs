@@ -6,29 +6,27 @@ using RlhfCore.Training.Core;
 namespace RlhfCore.Training.Dpo;
 
 /// <summary>
-/// Every setting of a DPO / IPO run. CLI flags map onto these one to one, and the resolved record is written
-/// as <c>config.json</c> beside the run's outputs.
+/// Every setting of a DPO / IPO run: <see cref="DatasetTrainerOptions"/>'s shared ones with DPO's defaults,
+/// and DPO's own. CLI flags map onto these one to one, and the resolved record is written as
+/// <c>config.json</c> beside the run's outputs.
 /// </summary>
-public sealed record DpoOptions : IOptimizerSettings
+[OptionDescription(nameof(Data), "Preference pairs: a JSONL file of {\"prompt\",\"chosen\",\"rejected\"}, or builtin:arithmetic (correct vs off-by-1..3 sums).")]
+[OptionDescription(nameof(EvalData), "Held-out pairs; when empty, a fraction of the training pairs is held out.")]
+[OptionDescription(nameof(EvalFraction), "Fraction of pairs held out for evaluation when EvalData is empty.")]
+[OptionDescription(nameof(InitFrom), "The SFT checkpoint the policy starts from (required).")]
+[OptionDescription(nameof(Batch), "Pairs per micro-batch (each pair is two rows).")]
+[OptionDescription(nameof(Seed), "Seed of everything random (built-in data, shuffling).")]
+public sealed record DpoOptions : DatasetTrainerOptions
 {
-    [Description("Preference pairs: a JSONL file of {\"prompt\",\"chosen\",\"rejected\"}, or builtin:arithmetic (correct vs off-by-1..3 sums).")]
-    public string Data { get; init; } = "builtin:arithmetic";
-    [Description("Held-out pairs; when empty, a fraction of the training pairs is held out.")]
-    public string? EvalData { get; init; }
-    [Description("Longest line of a JSONL file, in bytes; a longer line is an error naming it.")]
-    [Bounds(1024, JsonlReader.MaxLineBytesLimit)]
-    public int MaxLineBytes { get; init; } = JsonlReader.DefaultMaxLineBytes;
-    [Description("Fraction of pairs held out for evaluation when EvalData is empty.")]
-    [Bounds(0, 1, MaxExclusive = true)]
-    public double EvalFraction { get; init; } = 0.05;
-    [Description("The SFT checkpoint the policy starts from (required).")]
-    public string? InitFrom { get; init; }
+    /// <summary>DPO's defaults.</summary>
+    public DpoOptions()
+        : base(outDir: "runs/dpo", steps: 200, lr: 1e-4f, warmup: 10, weightDecay: 0f, checkpointEvery: 100,
+            batch: 8, evalFraction: 0.05, evalEvery: 25)
+    {
+    }
+
     [Description("The frozen reference model; when empty, InitFrom (the usual choice).")]
     public string? Reference { get; init; }
-    [Description("Tokenizer: byte, or gpt2 with TokenizerDir holding vocab.json and merges.txt.")]
-    public string Tokenizer { get; init; } = "byte";
-    [Description("Folder of the GPT-2 tokenizer files.")]
-    public string? TokenizerDir { get; init; }
     [Description("Loss: Sigmoid (DPO) or Ipo.")]
     public DpoLossKind Loss { get; init; } = DpoLossKind.Sigmoid;
     [Description("β: how strongly the policy is tied to the reference (TRL's beta).")]
@@ -37,72 +35,12 @@ public sealed record DpoOptions : IOptimizerSettings
     [Description("Label smoothing ε for conservative DPO (sigmoid loss only): the assumed rate of flipped labels.")]
     [Bounds(0, 0.5, MaxExclusive = true)]
     public double LabelSmoothing { get; init; }
-    [Description("Pairs per micro-batch (each pair is two rows).")]
-    [Bounds(1, Limits.MaxBatch)]
-    public int Batch { get; init; } = 8;
     [Description("Inputs per row: prompt + completion + end-of-text must be at most this plus one tokens.")]
     [Bounds(1, Limits.MaxSeqLen)]
     public int SeqLen { get; init; } = 32;
-    [Description("Optimizer steps.")]
-    public int Steps { get; init; } = 200;
-    [Description("Micro-batches per optimizer step.")]
-    [Bounds(1, Limits.MaxGradAccum)]
-    public int GradAccum { get; init; } = 1;
-    [Description("Peak learning rate.")]
-    public float Lr { get; init; } = 1e-4f;
-    [Description("Linear warmup steps.")]
-    public int Warmup { get; init; } = 10;
-    [Description("Schedule after warmup.")]
-    public ScheduleKind Schedule { get; init; } = ScheduleKind.Cosine;
-    [Description("Cosine floor as a fraction of the peak rate.")]
-    [Bounds(0, 1)]
-    public float MinLrFraction { get; init; } = 0.1f;
-    [Description("AdamW β1.")]
-    public float Beta1 { get; init; } = 0.9f;
-    [Description("AdamW β2.")]
-    public float Beta2 { get; init; } = 0.95f;
-    [Description("AdamW ε.")]
-    public float Eps { get; init; } = 1e-8f;
-    [Description("Decoupled weight decay on 2-D weights.")]
-    public float WeightDecay { get; init; }
-    [Description("Update rule of every parameter tensor: AdamW, Sgd (momentum, optionally Nesterov), Lion, or Muon (2-D hidden weights; AdamW for embeddings, heads and 1-D tensors); --param-group overrides it per tensor. The learning rate is --lr for every rule (Lion usually wants 3–10× less than AdamW).")]
-    public OptimizerKind Optimizer { get; init; } = OptimizerKind.AdamW;
-    [Description("SGD momentum μ (0 = plain SGD).")]
-    public float Momentum { get; init; } = 0.9f;
-    [Description("Nesterov momentum for SGD.")]
-    public bool Nesterov { get; init; }
-    [Description("Lion β1 (the interpolation whose sign is the update; the paper's 0.9).")]
-    public float LionBeta1 { get; init; } = 0.9f;
-    [Description("Lion β2 (momentum decay; the paper's 0.99).")]
-    public float LionBeta2 { get; init; } = 0.99f;
-    [Description("Muon momentum μ (modded-nanogpt's 0.95; Nesterov).")]
-    public float MuonMomentum { get; init; } = 0.95f;
-    [Description("Parameter group \"pattern:key=value,…\" (repeatable): a glob over Hugging Face GPT-2 tensor names (wte, h.*.attn.*, ln_f) with keys lr (multiplier of the rate), weight_decay and optimizer. A pattern matching nothing, or two that overlap, is an error.")]
-    public string[] ParamGroup { get; init; } = [];
-    [Description("Clip the global gradient norm to this; 0 turns clipping off.")]
-    public float GradClip { get; init; } = 1f;
-    [Description("Evaluate every this many steps (0 = only at the end).")]
-    [Bounds(0, Limits.MaxSteps)]
-    public int EvalEvery { get; init; } = 25;
     [Description("Held-out batches per evaluation (0 = all held-out pairs).")]
     [Bounds(0, Limits.MaxCount)]
     public int EvalBatches { get; init; } = 8;
-    [Description("Save a resumable checkpoint every this many steps (0 = only at the end).")]
-    [Bounds(0, Limits.MaxSteps)]
-    public int CheckpointEvery { get; init; } = 100;
-    [Description("Seed of everything random (built-in data, shuffling).")]
-    public ulong Seed { get; init; } = 1337;
-    [Description("Output folder.")]
-    public string OutDir { get; init; } = "runs/dpo";
-    [Description("CPU threads (0 = all).")]
-    [Bounds(0, 0, MaxPerCore = Limits.ThreadsPerCore, Why = Limits.ThreadsWhy)]
-    public int Threads { get; init; }
-    [Description("Backend: cpu, cuda (CUDA C kernels via NVRTC), cuda-ilgpu (ILGPU kernels on CUDA) or ilgpu-cpu (ILGPU kernels on ILGPU's CPU accelerator: tiny models only).")]
-    public string Device { get; init; } = "cpu";
-    [Description("Continue from the latest checkpoint in OutDir.")]
-    public bool Resume { get; init; }
-    [Description("Start a fresh run in an OutDir that holds an earlier run, after moving that run aside to OUTDIR.replaced-TIMESTAMP (nothing is deleted).")]
-    public bool Overwrite { get; init; }
 
     /// <summary>Throws naming the flag when a value is out of range.</summary>
     public DpoOptions Validate()

@@ -58,7 +58,7 @@ public sealed class DpoTrainer : IDisposable
         _picked = new List<DpoExample>(options.Batch);
         _sampler = new ShuffleSampler(train.Count, options.Seed);
         _clipper = new GradientClipper(policy.Backend);
-        _schedule = new LearningRateSchedule(options.Lr, options.Warmup, options.Steps, options.Schedule, options.MinLrFraction);
+        _schedule = options.LearningRate();
         Optimizer = new GroupedOptimizer(policy.Parameters, policy.Gradients, options.OptimizerConfig());
         _progress = new TrainerProgress(Optimizer, _sampler);
     }
@@ -70,7 +70,7 @@ public sealed class DpoTrainer : IDisposable
     public void RestoreState(TrainerState state) => _progress.Restore(state);
 
     /// <summary>
-    /// Trains until <see cref="DpoOptions.Steps"/> or until <paramref name="cancel"/> fires (the step in
+    /// Trains until <see cref="TrainerOptions.Steps"/> or until <paramref name="cancel"/> fires (the step in
     /// progress finishes first). <paramref name="onStep"/> sees every step; <paramref name="onCheckpoint"/> is
     /// asked to save at the configured interval and at the end.
     /// </summary>

@@ -15,9 +15,9 @@ public sealed record RewardData(FeedbackKind Kind, IReadOnlyList<FeedbackRecord>
     public const int ArithmeticPairs = 20000;
 
     /// <summary>
-    /// Reads <see cref="RewardOptions.Data"/> (a feedback JSONL, or <c>builtin:arithmetic</c>: correct sums
-    /// preferred over wrong ones) and holds out <see cref="RewardOptions.EvalData"/>, or a seeded random
-    /// <see cref="RewardOptions.EvalFraction"/> of the records.
+    /// Reads <see cref="RlhfCore.Training.Core.DatasetTrainerOptions.Data"/> (a feedback JSONL, or <c>builtin:arithmetic</c>: correct sums
+    /// preferred over wrong ones) and holds out <see cref="RlhfCore.Training.Core.DatasetTrainerOptions.EvalData"/>, or a seeded random
+    /// <see cref="RlhfCore.Training.Core.DatasetTrainerOptions.EvalFraction"/> of the records.
     /// </summary>
     public static RewardData Load(RewardOptions o)
     {

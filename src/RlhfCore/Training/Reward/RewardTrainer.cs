@@ -76,7 +76,7 @@ public sealed class RewardTrainer : IDisposable
         _batch = new RewardBatch(options.Batch * maxK, options.SeqLen);
         _step = new RewardStep(model, _batch.MaxRows, options.SeqLen);
         _clipper = new GradientClipper(model.Backend);
-        _schedule = new LearningRateSchedule(options.Lr, options.Warmup, options.Steps, options.Schedule, options.MinLrFraction);
+        _schedule = options.LearningRate();
         Optimizer = new GroupedOptimizer(model.Parameters, model.Gradients, options.OptimizerConfig());
         _progress = new TrainerProgress(Optimizer, _sampler);
     }
@@ -116,7 +116,7 @@ public sealed class RewardTrainer : IDisposable
     public void RestoreState(TrainerState state) => _progress.Restore(state);
 
     /// <summary>
-    /// Trains until <see cref="RewardOptions.Steps"/> or until <paramref name="cancel"/> fires (the step in
+    /// Trains until <see cref="TrainerOptions.Steps"/> or until <paramref name="cancel"/> fires (the step in
     /// progress finishes first). <paramref name="onStep"/> sees every step; <paramref name="onCheckpoint"/> is
     /// asked to save at the configured interval and at the end.
     /// </summary>
