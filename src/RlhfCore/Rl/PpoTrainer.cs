@@ -4,6 +4,7 @@ using RlhfCore.Data;
 using RlhfCore.Model;
 using RlhfCore.Optim;
 using RlhfCore.Training;
+using RlhfCore.Training.Core;
 
 namespace RlhfCore.Rl;
 
@@ -30,11 +31,10 @@ public sealed class PpoTrainer : IDisposable
     private readonly RolloutCollector _collector;
     private readonly PolicyLoss _loss;
     private readonly GaeAdvantages _gae;
-    private readonly GradientClipper _clipper;
-    private readonly LearningRateSchedule _schedule;
+    private readonly OptimizerLoop _loop;
     private readonly ShuffleSampler _sampler;
     private readonly string _referenceHash;
-    private Rng _rng;
+    private readonly Rng _rng;
     private double? _baseline;
     // Host staging for one minibatch, allocated once: the optimization phase runs epochs × rollout / minibatch
     // times per step and must not allocate per minibatch.
@@ -42,16 +42,16 @@ public sealed class PpoTrainer : IDisposable
     private readonly int[] _tokens, _positions, _keyMask, _actions;
     private readonly PolicyLossInputs _minibatch;
 
-    /// <summary>The optimizer (its moments and step are part of a checkpoint).</summary>
-    public GroupedOptimizer Optimizer { get; }
+    /// <summary>The optimizer (its state and step are part of a checkpoint).</summary>
+    public GroupedOptimizer Optimizer => _loop.Optimizer;
     /// <summary>The KL coefficient controller.</summary>
     public KlController KlController { get; }
     /// <summary>Rollout steps completed.</summary>
-    public int StepsDone { get; private set; }
+    public int StepsDone => _loop.StepsDone;
     /// <summary>Sequences sampled so far.</summary>
     public long Episode { get; private set; }
     /// <summary>Minibatches skipped for non-finite values so far.</summary>
-    public int SkippedMinibatches { get; private set; }
+    public int SkippedMinibatches => _loop.Progress.StepsSkipped;
     /// <summary>True when the run stopped early because the reward-hacking monitor warned (<see cref="PpoOptions.StopOnHacking"/>).</summary>
     public bool StoppedForHacking { get; private set; }
     /// <summary>The options with the method's defaults.</summary>
@@ -95,12 +95,10 @@ public sealed class PpoTrainer : IDisposable
         _loss = new PolicyLoss(policy, _acts, new PolicyLossSettings(_m.ClipRange, _m.ClipRangeValue, _m.UsesValueHead ? options.VfCoef : 0f,
             options.EntropyCoef, _m.KlInLoss, _m.Estimator, options.Temperature));
         _gae = new GaeAdvantages(policy.Backend, rollout, T);
-        _clipper = new GradientClipper(policy.Backend);
-        _schedule = options.LearningRate();
         _sampler = new ShuffleSampler(prompts.Count, options.Seed);
         _rng = new Rng(options.Seed ^ 0x9905EEDUL);
         KlController = new KlController(options.KlCoef, options.KlTarget > 0 ? options.KlTarget : null, options.KlHorizon);
-        Optimizer = new GroupedOptimizer(policy.Parameters, policy.Gradients, options.OptimizerConfig());
+        _loop = new OptimizerLoop(policy, options, _sampler, _rng);
         _order = new int[rollout];
         int rows = options.MiniBatch * T;
         (_tokens, _positions, _keyMask, _actions) = (new int[rows], new int[rows], new int[rows], new int[rows]);
@@ -109,7 +107,7 @@ public sealed class PpoTrainer : IDisposable
 
     /// <summary>The state a checkpoint needs besides the policy's parameters and the moments.</summary>
     public PpoTrainerState CaptureState() =>
-        new(new TrainerState(StepsDone, Optimizer.Step, _sampler.Cursor, _rng.State, SkippedMinibatches),
+        new(_loop.Progress.Capture(),
             new PpoRlState(Episode, KlController.Value, _baseline, _referenceHash, double.IsFinite(_previousKl) ? _previousKl : null));
 
     /// <summary>Restores <see cref="CaptureState"/>'s output; throws when the reference model differs from the checkpoint's.</summary>
@@ -118,12 +116,7 @@ public sealed class PpoTrainer : IDisposable
         var (common, rl) = (state.Common, state.Rl);
         if (rl.ReferenceSha256 != _referenceHash)
             throw new InvalidOperationException($"the reference model differs from the one this run started with (parameter hash {_referenceHash[..12]}…, checkpoint {rl.ReferenceSha256[..Math.Min(12, rl.ReferenceSha256.Length)]}…); resume with the same --reference / --init-from");
-        var rngState = common.RngState ?? throw new InvalidOperationException("the checkpoint's trainer state has no RNG state, which an RL run needs");
-        StepsDone = common.Step;
-        Optimizer.Step = common.OptimizerStep;
-        _sampler.Cursor = common.DataCursor;
-        _rng = Rng.FromState(rngState);
-        SkippedMinibatches = common.SkippedSteps;
+        _loop.Progress.Restore(common);
         Episode = rl.Episode;
         KlController.Value = rl.KlCoef;
         _baseline = rl.Baseline;
@@ -142,7 +135,7 @@ public sealed class PpoTrainer : IDisposable
             var report = Step();
             onStep(report);
             StoppedForHacking = _o.StopOnHacking && report.HackingWarning != null;
-            if (StepsDone == _o.Steps || StoppedForHacking || (_o.CheckpointEvery > 0 && StepsDone % _o.CheckpointEvery == 0)) onCheckpoint(this);
+            if (StoppedForHacking || _loop.CheckpointDue) onCheckpoint(this);
         }
     }
 
@@ -174,12 +167,11 @@ public sealed class PpoTrainer : IDisposable
         var (advantages, returns) = Advantages(r, rewards);
 
         var metrics = new Dictionary<string, double>();
-        var lossStats = Optimize(r, advantages, returns, beta, _schedule.At(step), metrics, out int skipped);
-        SkippedMinibatches += skipped;
+        var lossStats = Optimize(r, advantages, returns, beta, _loop.LearningRateAt(step), metrics, out int skipped);
 
         double meanKl = PerSequenceMean(r, tokenKl);
         KlController.Update(meanKl, r.B);
-        StepsDone++;
+        _loop.Progress.Advance(skipped);
         Episode += r.B;
 
         double nonScore = -beta * meanKl, meanScore = scores.Average();
@@ -207,7 +199,7 @@ public sealed class PpoTrainer : IDisposable
         AddMoments(metrics, "advantages", advantages, r.Mask);
         if (_m.UsesValueHead) metrics["val/explained_variance"] = ExplainedVariance(returns, r.Values, r.Mask);
         foreach (var (name, value) in lossStats) metrics[name] = value;
-        metrics["lr"] = _schedule.At(step);
+        metrics["lr"] = _loop.LearningRateAt(step);
         metrics["episode"] = Episode;
         metrics["skipped_minibatches"] = skipped;
         return new PpoStepReport(step, metrics, r, scores, skipped, warning);
@@ -263,12 +255,13 @@ public sealed class PpoTrainer : IDisposable
         skipped = 0;
         double loss = 0, pg = 0, vf = 0, kl = 0, ent = 0, clip = 0, vclip = 0, approx = 0, ratio = 0, ratioSq = 0;
         var order = _order;
+        var rng = _rng;
         bool stop = false;
         for (int epoch = 0; epoch < _m.Epochs && !stop; epoch++)
         {
             epochsRun++;
             for (int i = 0; i < order.Length; i++) order[i] = i;
-            Shuffle.InPlace(order.AsSpan(), ref _rng);
+            Shuffle.InPlace(order.AsSpan(), ref rng);
             for (int start = 0; start < r.B && !stop; start += mb)
             {
                 var rows = order.AsSpan(start, mb);
@@ -278,13 +271,11 @@ public sealed class PpoTrainer : IDisposable
                 r.Gather(advantages, rows, x.Advantages); r.Gather(returns, rows, x.Returns); r.Gather(r.Values, rows, x.OldValues);
                 _policy.ZeroGradients();
                 var s = _loss.Run(x, beta, backward: true);
-                float norm = _clipper.GlobalNorm(_policy.Gradients.All);
-                if (!double.IsFinite(s.Loss) || !float.IsFinite(norm))
+                if (!_loop.TryUpdate(s.Loss, lr, out _))
                 {
                     skipped++;
                     continue;
                 }
-                Optimizer.Update(lr, GradientClipper.ClipScale(norm, _o.GradClip));
                 count++;
                 loss += s.Loss; pg += s.PolicyLoss; vf += s.ValueLoss; kl += s.KlLoss; ent += s.Entropy;
                 clip += s.ClipFrac; vclip += s.ValueClipFrac; approx += s.ApproxKl; ratio += s.Ratio; ratioSq += s.Ratio * s.Ratio;
@@ -346,8 +337,7 @@ public sealed class PpoTrainer : IDisposable
         _collector.Dispose();
         _loss.Dispose();
         _gae.Dispose();
-        _clipper.Dispose();
-        Optimizer.Dispose();
+        _loop.Dispose();
         _acts.Dispose();
     }
 }

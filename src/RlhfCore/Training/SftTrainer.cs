@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using RlhfCore.Data;
 using RlhfCore.Model;
 using RlhfCore.Optim;
@@ -16,27 +15,25 @@ public sealed record SftStepReport(int Step, double Loss, float Lr, float GradNo
 /// continue bit for bit (parameters, AdamW moments and step, data position).
 /// A step whose loss or gradient norm is NaN or infinite is skipped before it reaches the weights.
 /// </summary>
-public sealed class SftTrainer : IDisposable
+public sealed class SftTrainer : IDisposable, IStepStage
 {
     private readonly GptModel _model;
     private readonly ISftBatchSource _train;
-    private readonly TrainerProgress _progress;
     private readonly ISftBatchSource? _eval;
     private readonly DataCursor _evalStart;
     private readonly SftOptions _o;
     private readonly LmStep _step;
     private readonly SftBatch _batch;
-    private readonly GradientClipper _clipper;
-    private readonly LearningRateSchedule _schedule;
+    private readonly OptimizerLoop _loop;
 
-    /// <summary>The optimizer (its moments and step are part of a checkpoint).</summary>
-    public GroupedOptimizer Optimizer { get; }
+    /// <summary>The optimizer (its state and step are part of a checkpoint).</summary>
+    public GroupedOptimizer Optimizer => _loop.Optimizer;
 
     /// <summary>Steps completed so far.</summary>
-    public int StepsDone => _progress.StepsDone;
+    public int StepsDone => _loop.StepsDone;
 
     /// <summary>Steps skipped because the loss or gradient was not finite.</summary>
-    public int StepsSkipped => _progress.StepsSkipped;
+    public int StepsSkipped => _loop.Progress.StepsSkipped;
 
     /// <summary>Prepares a run of <paramref name="options"/> over <paramref name="train"/>.</summary>
     public SftTrainer(GptModel model, ISftBatchSource train, ISftBatchSource? eval, SftOptions options)
@@ -50,48 +47,37 @@ public sealed class SftTrainer : IDisposable
             throw new ArgumentException($"--seq {options.SeqLen} is longer than the model's context of {model.Config.MaxSeqLen} tokens");
         _step = new LmStep(model, options.Batch, options.SeqLen);
         _batch = new SftBatch(options.Batch, options.SeqLen);
-        _clipper = new GradientClipper(model.Backend);
-        _schedule = options.LearningRate();
-        Optimizer = new GroupedOptimizer(model.Parameters, model.Gradients, options.OptimizerConfig());
-        _progress = new TrainerProgress(Optimizer, _train);
+        _loop = new OptimizerLoop(model, options, _train);
     }
 
-    /// <summary>The state a checkpoint needs besides parameters and moments.</summary>
-    public TrainerState CaptureState() => _progress.Capture();
+    /// <summary>The state a checkpoint needs besides parameters and optimizer state.</summary>
+    public TrainerState CaptureState() => _loop.Progress.Capture();
 
-    /// <summary>Restores <see cref="CaptureState"/>'s output (parameters and moments are loaded separately).</summary>
-    public void RestoreState(TrainerState state) => _progress.Restore(state);
+    /// <summary>Restores <see cref="CaptureState"/>'s output (parameters and optimizer state are loaded separately).</summary>
+    public void RestoreState(TrainerState state) => _loop.Progress.Restore(state);
 
     /// <summary>
-    /// Trains until <see cref="TrainerOptions.Steps"/> or until <paramref name="cancel"/> fires (the step in
+    /// Trains until <see cref="RlhfCore.Training.Core.TrainerOptions.Steps"/> or until <paramref name="cancel"/> fires (the step in
     /// progress finishes first). <paramref name="onStep"/> sees every step; <paramref name="onCheckpoint"/>
     /// is asked to save at the configured interval and at the end.
     /// </summary>
     public void Run(CancellationToken cancel, Action<SftStepReport> onStep, Action<SftTrainer> onCheckpoint)
     {
         int tokensPerStep = _o.Batch * _o.SeqLen * _o.GradAccum;
-        while (StepsDone < _o.Steps && !cancel.IsCancellationRequested)
-        {
-            var clock = Stopwatch.StartNew();
-            int step = StepsDone;
-            _model.ZeroGradients();
-            double loss = 0;
-            for (int micro = 0; micro < _o.GradAccum; micro++)
-            {
-                _train.Next(_batch);
-                loss += _step.Run(_batch, backward: true, _o.GradAccum) / _o.GradAccum;
-            }
-            float norm = _clipper.GlobalNorm(_model.Gradients.All);
-            float lr = _schedule.At(step);
-            bool skip = !double.IsFinite(loss) || !float.IsFinite(norm);
-            if (!skip) Optimizer.Update(lr, GradientClipper.ClipScale(norm, _o.GradClip));
-            _progress.Advance(skip);
-            double seconds = clock.Elapsed.TotalSeconds;
-            bool last = StepsDone == _o.Steps;
-            double? evalLoss = _eval != null && (last || (_o.EvalEvery > 0 && StepsDone % _o.EvalEvery == 0)) ? Evaluate() : null;
-            onStep(new SftStepReport(step, loss, lr, norm, tokensPerStep / seconds, skip, evalLoss));
-            if (last || (_o.CheckpointEvery > 0 && StepsDone % _o.CheckpointEvery == 0)) onCheckpoint(this);
-        }
+        _loop.Run(cancel, this, _o.GradAccum, _o.EvalEvery,
+            (r, evaluate) => onStep(new SftStepReport(r.Step, r.Loss, r.Lr, r.GradNorm, tokensPerStep / r.Seconds, r.Skipped, evaluate && _eval != null ? Evaluate() : null)),
+            () => onCheckpoint(this));
+    }
+
+    /// <summary>One optimizer step, without reporting (what <see cref="Run"/> does per step).</summary>
+    public StepResult Step() => _loop.Step(this, _o.GradAccum);
+
+    void IStepStage.BeginStep() { }
+
+    double IStepStage.MicroBatch(int microBatches)
+    {
+        _train.Next(_batch);
+        return _step.Run(_batch, backward: true, microBatches) / microBatches;
     }
 
     /// <summary>Mean loss over <see cref="SftOptions.EvalBatches"/> held-out batches, always the same ones.</summary>
@@ -116,8 +102,7 @@ public sealed class SftTrainer : IDisposable
     public void Dispose()
     {
         _step.Activations.Dispose();
-        _clipper.Dispose();
-        Optimizer.Dispose();
+        _loop.Dispose();
     }
 }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using RlhfCore.Data;
 using RlhfCore.Model;
 using RlhfCore.Optim;
@@ -24,7 +23,7 @@ public sealed record DpoStepReport(int Step, DpoMetrics Train, float Lr, float G
 /// parameters, AdamW moments and step, the shuffled data position; the reference never changes). A step whose
 /// loss or gradient norm is NaN or infinite is counted, reported, and never reaches the weights.
 /// </summary>
-public sealed class DpoTrainer : IDisposable
+public sealed class DpoTrainer : IDisposable, IStepStage
 {
     private readonly GptModel _policy;
     private readonly IReadOnlyList<DpoExample> _train, _eval;
@@ -33,17 +32,15 @@ public sealed class DpoTrainer : IDisposable
     private readonly DpoBatch _batch;
     private readonly List<DpoExample> _picked;
     private readonly ShuffleSampler _sampler;
-    private readonly TrainerProgress _progress;
-    private readonly GradientClipper _clipper;
-    private readonly LearningRateSchedule _schedule;
+    private readonly OptimizerLoop _loop;
     private readonly DpoMetricsSum _metrics = new();
 
-    /// <summary>The optimizer (its moments and step are part of a checkpoint).</summary>
-    public GroupedOptimizer Optimizer { get; }
+    /// <summary>The optimizer (its state and step are part of a checkpoint).</summary>
+    public GroupedOptimizer Optimizer => _loop.Optimizer;
     /// <summary>Steps completed so far.</summary>
-    public int StepsDone => _progress.StepsDone;
+    public int StepsDone => _loop.StepsDone;
     /// <summary>Steps skipped because the loss or gradient was not finite.</summary>
-    public int StepsSkipped => _progress.StepsSkipped;
+    public int StepsSkipped => _loop.Progress.StepsSkipped;
 
     /// <summary>Prepares a run of <paramref name="options"/>: <paramref name="policy"/> is trained, <paramref name="reference"/> only read.</summary>
     public DpoTrainer(GptModel policy, GptModel reference, IReadOnlyList<DpoExample> train, IReadOnlyList<DpoExample>? eval, DpoOptions options)
@@ -57,52 +54,39 @@ public sealed class DpoTrainer : IDisposable
         _batch = new DpoBatch(options.Batch, options.SeqLen);
         _picked = new List<DpoExample>(options.Batch);
         _sampler = new ShuffleSampler(train.Count, options.Seed);
-        _clipper = new GradientClipper(policy.Backend);
-        _schedule = options.LearningRate();
-        Optimizer = new GroupedOptimizer(policy.Parameters, policy.Gradients, options.OptimizerConfig());
-        _progress = new TrainerProgress(Optimizer, _sampler);
+        _loop = new OptimizerLoop(policy, options, _sampler);
     }
 
     /// <summary>The state a checkpoint needs besides the policy's parameters and moments.</summary>
-    public TrainerState CaptureState() => _progress.Capture();
+    public TrainerState CaptureState() => _loop.Progress.Capture();
 
     /// <summary>Restores <see cref="CaptureState"/>'s output (parameters and moments are loaded separately).</summary>
-    public void RestoreState(TrainerState state) => _progress.Restore(state);
+    public void RestoreState(TrainerState state) => _loop.Progress.Restore(state);
 
     /// <summary>
     /// Trains until <see cref="TrainerOptions.Steps"/> or until <paramref name="cancel"/> fires (the step in
     /// progress finishes first). <paramref name="onStep"/> sees every step; <paramref name="onCheckpoint"/> is
     /// asked to save at the configured interval and at the end.
     /// </summary>
-    public void Run(CancellationToken cancel, Action<DpoStepReport> onStep, Action<DpoTrainer> onCheckpoint)
+    public void Run(CancellationToken cancel, Action<DpoStepReport> onStep, Action<DpoTrainer> onCheckpoint) =>
+        _loop.Run(cancel, this, _o.GradAccum, _o.EvalEvery,
+            (r, evaluate) => onStep(new DpoStepReport(r.Step, _metrics.Mean(), r.Lr, r.GradNorm, r.Skipped, _o.Batch * _o.GradAccum / r.Seconds,
+                evaluate && _eval.Count > 0 ? Evaluate() : null)),
+            () => onCheckpoint(this));
+
+    /// <summary>One optimizer step, without reporting (what <see cref="Run"/> does per step).</summary>
+    public StepResult Step() => _loop.Step(this, _o.GradAccum);
+
+    void IStepStage.BeginStep() => _metrics.Clear();
+
+    double IStepStage.MicroBatch(int microBatches)
     {
-        while (StepsDone < _o.Steps && !cancel.IsCancellationRequested)
-        {
-            var clock = Stopwatch.StartNew();
-            int step = StepsDone;
-            _policy.ZeroGradients();
-            _metrics.Clear();
-            double loss = 0;
-            double scale = 1.0 / ((double)_o.Batch * _o.GradAccum);
-            for (int micro = 0; micro < _o.GradAccum; micro++)
-            {
-                _picked.Clear();
-                for (int i = 0; i < _o.Batch; i++) _picked.Add(_train[_sampler.Next()]);
-                _batch.Fill(_picked);
-                loss += _step.Run(_batch, backward: true, scale, _metrics) * scale;
-            }
-            float norm = _clipper.GlobalNorm(_policy.Gradients.All);
-            float lr = _schedule.At(step);
-            bool skip = !double.IsFinite(loss) || !float.IsFinite(norm);
-            if (!skip) Optimizer.Update(lr, GradientClipper.ClipScale(norm, _o.GradClip));
-            _progress.Advance(skip);
-            var train = _metrics.Mean();
-            double seconds = clock.Elapsed.TotalSeconds;
-            bool last = StepsDone == _o.Steps;
-            DpoMetrics? eval = _eval.Count > 0 && (last || (_o.EvalEvery > 0 && StepsDone % _o.EvalEvery == 0)) ? Evaluate() : null;
-            onStep(new DpoStepReport(step, train, lr, norm, skip, _o.Batch * _o.GradAccum / seconds, eval));
-            if (last || (_o.CheckpointEvery > 0 && StepsDone % _o.CheckpointEvery == 0)) onCheckpoint(this);
-        }
+        // The loss is the mean over all pairs of the step: each pair weighs 1 / (batch × micro-batches).
+        double scale = 1.0 / ((double)_o.Batch * microBatches);
+        _picked.Clear();
+        for (int i = 0; i < _o.Batch; i++) _picked.Add(_train[_sampler.Next()]);
+        _batch.Fill(_picked);
+        return _step.Run(_batch, backward: true, scale, _metrics) * scale;
     }
 
     /// <summary>Means over the first <see cref="DpoOptions.EvalBatches"/> batches of held-out pairs (all when 0), always the same ones.</summary>
@@ -128,7 +112,6 @@ public sealed class DpoTrainer : IDisposable
     public void Dispose()
     {
         _step.Dispose();
-        _clipper.Dispose();
-        Optimizer.Dispose();
+        _loop.Dispose();
     }
 }

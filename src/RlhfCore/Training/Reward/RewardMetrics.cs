@@ -36,6 +36,9 @@ public sealed class RewardMetrics
     private double _loss, _scoreSum, _scoreSq, _marginSum, _chosenSum, _rejectedSum;
     private long _groups, _scores, _pairs, _correct;
 
+    /// <summary>Forgets everything added (a trainer reuses one instance per step).</summary>
+    public void Clear() => (_loss, _scoreSum, _scoreSq, _marginSum, _chosenSum, _rejectedSum, _groups, _scores, _pairs, _correct) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+
     /// <summary>Adds one batch's mean loss (weighted by its groups) and its scores.</summary>
     public void Add(RewardLoss kind, double loss, ReadOnlySpan<double> scores, RewardBatch batch)
     {

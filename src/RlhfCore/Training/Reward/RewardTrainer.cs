@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using RlhfCore.Data;
 using RlhfCore.Feedback;
 using RlhfCore.Model;
@@ -26,30 +25,30 @@ public sealed record RewardStepReport(int Step, RewardSummary Train, float Lr, f
 /// step, data position). A step whose loss or gradient norm is NaN or infinite is skipped before it
 /// reaches the weights, and reported.
 /// </summary>
-public sealed class RewardTrainer : IDisposable
+public sealed class RewardTrainer : IDisposable, IStepStage
 {
     private readonly GptModel _model;
     private readonly IReadOnlyList<RewardExample> _train;
     private readonly IReadOnlyList<RewardExample> _eval;
     private readonly RewardOptions _o;
     private readonly ShuffleSampler _sampler;
-    private readonly TrainerProgress _progress;
+    private readonly OptimizerLoop _loop;
     private readonly RewardStep _step;
     private readonly RewardBatch _batch;
-    private readonly GradientClipper _clipper;
-    private readonly LearningRateSchedule _schedule;
+    private readonly RewardMetrics _metrics = new();
+    private int _sequences;
 
     /// <summary>The loss the feedback kind calls for.</summary>
     public RewardLoss Loss { get; }
 
-    /// <summary>The optimizer (its moments and step are part of a checkpoint).</summary>
-    public GroupedOptimizer Optimizer { get; }
+    /// <summary>The optimizer (its state and step are part of a checkpoint).</summary>
+    public GroupedOptimizer Optimizer => _loop.Optimizer;
 
     /// <summary>Steps completed so far.</summary>
-    public int StepsDone => _progress.StepsDone;
+    public int StepsDone => _loop.StepsDone;
 
     /// <summary>Steps skipped because the loss or gradient was not finite.</summary>
-    public int StepsSkipped => _progress.StepsSkipped;
+    public int StepsSkipped => _loop.Progress.StepsSkipped;
 
     /// <summary>Prepares a run of <paramref name="options"/> over tokenized examples (all of one kind).</summary>
     /// <param name="model">A model with the reward head; trained in place.</param>
@@ -75,10 +74,7 @@ public sealed class RewardTrainer : IDisposable
         _sampler = new ShuffleSampler(train.Count, options.Seed);
         _batch = new RewardBatch(options.Batch * maxK, options.SeqLen);
         _step = new RewardStep(model, _batch.MaxRows, options.SeqLen);
-        _clipper = new GradientClipper(model.Backend);
-        _schedule = options.LearningRate();
-        Optimizer = new GroupedOptimizer(model.Parameters, model.Gradients, options.OptimizerConfig());
-        _progress = new TrainerProgress(Optimizer, _sampler);
+        _loop = new OptimizerLoop(model, options, _sampler);
     }
 
     /// <summary>
@@ -110,43 +106,37 @@ public sealed class RewardTrainer : IDisposable
     }
 
     /// <summary>The state a checkpoint needs besides parameters and moments.</summary>
-    public TrainerState CaptureState() => _progress.Capture();
+    public TrainerState CaptureState() => _loop.Progress.Capture();
 
     /// <summary>Restores <see cref="CaptureState"/>'s output (parameters and moments are loaded separately).</summary>
-    public void RestoreState(TrainerState state) => _progress.Restore(state);
+    public void RestoreState(TrainerState state) => _loop.Progress.Restore(state);
 
     /// <summary>
     /// Trains until <see cref="TrainerOptions.Steps"/> or until <paramref name="cancel"/> fires (the step in
     /// progress finishes first). <paramref name="onStep"/> sees every step; <paramref name="onCheckpoint"/> is
     /// asked to save at the configured interval and at the end.
     /// </summary>
-    public void Run(CancellationToken cancel, Action<RewardStepReport>? onStep = null, Action<RewardTrainer>? onCheckpoint = null)
+    public void Run(CancellationToken cancel, Action<RewardStepReport>? onStep = null, Action<RewardTrainer>? onCheckpoint = null) =>
+        _loop.Run(cancel, this, _o.GradAccum, _o.EvalEvery,
+            (r, evaluate) => onStep?.Invoke(new RewardStepReport(r.Step, _metrics.Summary(), r.Lr, r.GradNorm, _sequences / r.Seconds, r.Skipped,
+                evaluate && _eval.Count > 0 ? Evaluate() : null)),
+            () => onCheckpoint?.Invoke(this));
+
+    /// <summary>One optimizer step, without reporting (what <see cref="Run"/> does per step).</summary>
+    public StepResult Step() => _loop.Step(this, _o.GradAccum);
+
+    void IStepStage.BeginStep()
     {
-        while (StepsDone < _o.Steps && !cancel.IsCancellationRequested)
-        {
-            var clock = Stopwatch.StartNew();
-            int step = StepsDone, sequences = 0;
-            var metrics = new RewardMetrics();
-            _model.ZeroGradients();
-            double loss = 0;
-            for (int micro = 0; micro < _o.GradAccum; micro++)
-            {
-                _batch.Clear();
-                for (int i = 0; i < _o.Batch; i++) _batch.Add(_train[_sampler.Next()]);
-                loss += _step.Run(_batch, Loss, _o.CenterRewardsCoefficient, backward: true, 1.0 / _o.GradAccum, metrics) / _o.GradAccum;
-                sequences += _batch.Rows;
-            }
-            float norm = _clipper.GlobalNorm(_model.Gradients.All);
-            float lr = _schedule.At(step);
-            bool skip = !double.IsFinite(loss) || !float.IsFinite(norm);
-            if (!skip) Optimizer.Update(lr, GradientClipper.ClipScale(norm, _o.GradClip));
-            _progress.Advance(skip);
-            double seconds = clock.Elapsed.TotalSeconds;
-            bool last = StepsDone == _o.Steps;
-            RewardSummary? eval = _eval.Count > 0 && (last || (_o.EvalEvery > 0 && StepsDone % _o.EvalEvery == 0)) ? Evaluate() : null;
-            onStep?.Invoke(new RewardStepReport(step, metrics.Summary(), lr, norm, sequences / seconds, skip, eval));
-            if (last || (_o.CheckpointEvery > 0 && StepsDone % _o.CheckpointEvery == 0)) onCheckpoint?.Invoke(this);
-        }
+        _metrics.Clear();
+        _sequences = 0;
+    }
+
+    double IStepStage.MicroBatch(int microBatches)
+    {
+        _batch.Clear();
+        for (int i = 0; i < _o.Batch; i++) _batch.Add(_train[_sampler.Next()]);
+        _sequences += _batch.Rows;
+        return _step.Run(_batch, Loss, _o.CenterRewardsCoefficient, backward: true, 1.0 / microBatches, _metrics) / microBatches;
     }
 
     /// <summary>The summary over the held-out examples (the first <see cref="RewardOptions.EvalMax"/>, or all), always the same ones.</summary>
@@ -181,7 +171,6 @@ public sealed class RewardTrainer : IDisposable
     public void Dispose()
     {
         _step.Dispose();
-        _clipper.Dispose();
-        Optimizer.Dispose();
+        _loop.Dispose();
     }
 }
