@@ -1,5 +1,4 @@
 using System.CommandLine;
-using RlhfCore.Backends;
 using RlhfCore.Data;
 using RlhfCore.Data.Tasks;
 using RlhfCore.IO;
@@ -25,64 +24,51 @@ internal static class DpoCommand
 
     private static int Run(DpoOptions o)
     {
-        using var run = RunFolder.Open(o.OutDir, "dpo", o.Resume, o.Overwrite);
-        using var backend = BackendFactory.Create(o.Device, o.Threads);
-        var tokenizer = TokenizerFactory.Create(o.Tokenizer, o.TokenizerDir);
+        using var run = TrainingRun.Open(o, "dpo");
+        var tokenizer = run.Tokenizer();
         string referenceCopy = Path.Combine(o.OutDir, "reference.safetensors");
         string? resumeDir = run.ResumeDirectory;
         if (resumeDir == null && o.InitFrom == null) throw new ArgumentException("--init-from is required: DPO starts from an SFT checkpoint");
         if (resumeDir != null && !File.Exists(referenceCopy)) throw new FileNotFoundException($"--resume: the run's reference model {referenceCopy} is missing", referenceCopy);
 
-        using var reference = ModelFiles.Load(resumeDir != null ? referenceCopy : o.Reference ?? o.InitFrom!, backend);
-        using var policy = ModelFiles.Load(resumeDir != null ? Path.Combine(resumeDir, "model.safetensors") : o.InitFrom!, backend);
-        VocabularyMatch.Require(tokenizer, policy.Config.VocabSize, resumeDir != null ? $"checkpoint {resumeDir}" : $"--init-from {o.InitFrom}");
+        using var reference = ModelFiles.Load(resumeDir != null ? referenceCopy : o.Reference ?? o.InitFrom!, run.Backend);
+        using var policy = run.LoadModel(fresh: null);
+        run.RequireVocabulary(tokenizer, policy, preset: null);
         var data = DpoData.Build(o, tokenizer, policy.Config.VocabSize);
         using var trainer = new DpoTrainer(policy, reference, data.Train, data.Eval, o);
-        if (resumeDir != null) trainer.RestoreState(run.Checkpoints.Load(policy, trainer.Optimizer));
-
-        RunFiles.ReportClaim(run);
-        if (resumeDir == null) Gpt2Checkpoint.Save(referenceCopy, reference.Config, reference.Heads, reference.Parameters);
-        RunFiles.WriteConfig(run, new
+        run.Begin(policy, trainer.Optimizer, trainer.RestoreState, new
         {
             dpo = o,
             optimizerRules = trainer.Optimizer.Rules,
             model = policy.Config,
             parameters = policy.ParameterCount,
             tokenizer = tokenizer.Name,
-            device = backend.DeviceDescription,
+            device = run.Backend.DeviceDescription,
             trainPairs = data.Train.Count,
             evalPairs = data.Eval.Count,
-        });
-        AnsiConsole.MarkupLineInterpolated(
-            $"[bold]dpo[/] ({o.Loss}, β {o.Beta}) {policy.ParameterCount:N0} parameters, {data.Train.Count:N0} training pairs, {data.Eval.Count:N0} held out, {backend.DeviceDescription}");
-        if (resumeDir != null) AnsiConsole.MarkupLineInterpolated($"resuming from {resumeDir} at step {trainer.StepsDone}");
+        }, $"[bold]dpo[/] ({o.Loss}, β {o.Beta}) {policy.ParameterCount:N0} parameters, {data.Train.Count:N0} training pairs, {data.Eval.Count:N0} held out, {run.Backend.DeviceDescription}",
+            () => trainer.StepsDone);
+        // The frozen reference is copied into the run, so a resumed run uses exactly the same one.
+        if (resumeDir == null) Gpt2Checkpoint.Save(referenceCopy, reference.Config, reference.Heads, reference.Parameters);
 
-        using var metrics = RunFiles.OpenMetrics(run, trainer.StepsDone);
-        using var cancel = new StopSignals();
-        TrainingProgress.Run(o.Steps, trainer.StepsDone, report =>
+        string Checkpoint() => run.Folder.Checkpoints.Save(policy, trainer.Optimizer, trainer.CaptureState());
+        if (run.Train(() => trainer.StepsDone, (cancel, metrics, report) => trainer.Run(cancel, step =>
         {
-            trainer.Run(cancel.Token, step =>
-            {
-                var row = step.Train.ToDictionary();
-                row["lr"] = step.Lr;
-                row["grad_norm"] = step.GradNorm;
-                row["skipped"] = step.Skipped ? 1 : 0;
-                row["pairs_per_second"] = step.PairsPerSecond;
-                if (step.Eval != null) foreach (var (k, v) in step.Eval.ToDictionary("eval_")) row[k] = v;
-                metrics.Log(step.Step, row);
-                report(step.Step + 1, $"loss {step.Train.Loss:F4} margin {step.Train.RewardsMargin:F3} acc {step.Train.RewardsAccuracy:P0}"
-                    + (step.Eval is { } e ? $"  eval loss {e.Loss:F4} acc {e.RewardsAccuracy:P0}" : "")
-                    + (step.Skipped ? "  [yellow]skipped: non-finite[/]" : ""));
-            }, t => run.Checkpoints.Save(policy, t.Optimizer, t.CaptureState()));
-        });
-        if (cancel.StoppedEarly(trainer.StepsDone, o.Steps))
-            return cancel.ReportSaved(trainer.StepsDone, run.Checkpoints.Save(policy, trainer.Optimizer, trainer.CaptureState()));
+            var row = step.Train.ToDictionary();
+            row["lr"] = step.Lr;
+            row["grad_norm"] = step.GradNorm;
+            row["skipped"] = step.Skipped ? 1 : 0;
+            row["pairs_per_second"] = step.PairsPerSecond;
+            if (step.Eval != null) foreach (var (k, v) in step.Eval.ToDictionary("eval_")) row[k] = v;
+            metrics.Log(step.Step, row);
+            report(step.Step + 1, $"loss {step.Train.Loss:F4} margin {step.Train.RewardsMargin:F3} acc {step.Train.RewardsAccuracy:P0}"
+                + (step.Eval is { } e ? $"  eval loss {e.Loss:F4} acc {e.RewardsAccuracy:P0}" : "")
+                + (step.Skipped ? "  [yellow]skipped: non-finite[/]" : ""));
+        }, _ => Checkpoint()), Checkpoint) is int interrupted) return interrupted;
 
-        string modelPath = Path.Combine(o.OutDir, "model.safetensors");
-        Gpt2Checkpoint.Save(modelPath, policy.Config, policy.Heads, policy.Parameters);
-        Gpt2Checkpoint.WriteHfConfig(Path.Combine(o.OutDir, "hf_config.json"), policy.Config);
-        WriteCharts(o.OutDir, metrics);
-        AnsiConsole.MarkupLineInterpolated($"saved {modelPath}; {trainer.StepsSkipped} steps skipped for non-finite values; metrics in {metrics.JsonlPath}");
+        string modelPath = run.SaveModel(policy);
+        WriteCharts(o.OutDir, run.Metrics);
+        run.ReportSaved(modelPath, trainer.StepsSkipped);
         if (o.Data == "builtin:arithmetic") CompareGreedyAccuracy(reference, policy, tokenizer, o.Seed);
         return 0;
     }

@@ -38,20 +38,19 @@ internal static class PpoCommand
         if (o.ValueHead == ValueHeadInit.RewardModel && o.RewardModel == null) throw new ArgumentException("--value-head RewardModel needs --reward-model PATH");
 
         if (o.Reward == "model") o.Aggregation.ValidateFor(EnsembleManifest.MemberFiles(o.RewardModel!).Count, $"--reward-model {o.RewardModel}");
-        using var run = RunFolder.Open(o.OutDir, "ppo", o.Resume, o.Overwrite);
-        using var backend = BackendFactory.Create(o.Device, o.Threads);
-        var tokenizer = TokenizerFactory.Create(o.Tokenizer, o.TokenizerDir);
+        using var run = TrainingRun.Open(o, "ppo");
+        var backend = run.Backend;
+        var tokenizer = run.Tokenizer();
         var prompts = PromptSource.Load(o.Prompts, o.PromptPool, o.Seed, o.MaxLineBytes);
         string? resumeDir = run.ResumeDirectory;
         var heads = method.UsesValueHead ? ModelHeads.Value : ModelHeads.None;
 
-        using var policy = resumeDir != null ? ModelFiles.Load(Path.Combine(resumeDir, "model.safetensors"), backend, heads, o.Seed)
-            : o.InitFrom != null ? ModelFiles.Load(o.InitFrom, backend, heads, o.Seed)
-            : Fresh(backend, o, heads);
+        // Same seed for policy and reference: the trunk is initialized first, so two fresh trunks are identical.
+        using var policy = run.LoadModel(() => run.FreshModel(o.Model, heads), heads);
         string? referencePath = o.Reference ?? o.InitFrom;
-        using var reference = referencePath != null ? ModelFiles.Load(referencePath, backend) : Fresh(backend, o, ModelHeads.None);
+        using var reference = referencePath != null ? ModelFiles.Load(referencePath, backend) : run.FreshModel(o.Model);
         using var rewardModel = o.RewardModel != null ? RewardEnsemble.Load(o.RewardModel, backend) : null;
-        VocabularyMatch.Require(tokenizer, policy.Config.VocabSize, resumeDir != null ? $"checkpoint {resumeDir}" : o.InitFrom != null ? $"--init-from {o.InitFrom}" : $"--model {o.Model}");
+        run.RequireVocabulary(tokenizer, policy, o.Model);
         if (rewardModel != null) VocabularyMatch.Require(tokenizer, rewardModel.Members[0].Config.VocabSize, $"--reward-model {o.RewardModel}");
         // An ensemble's value head starts from its first member's score head.
         if (o.ValueHead == ValueHeadInit.RewardModel && resumeDir == null && method.UsesValueHead) ValueHead.CopyFromRewardHead(policy, rewardModel!.Members[0]);
@@ -64,10 +63,8 @@ internal static class PpoCommand
         var gold = o.Prompts == PromptSource.Arithmetic ? new FunctionReward(ArithmeticTask.GoldReward) : null;
 
         using var trainer = new PpoTrainer(policy, reference, reward, tokenizer, prompts, o, gold);
-        if (resumeDir != null) PpoCheckpoint.Load(run.Checkpoints, policy, trainer);
-
-        RunFiles.ReportClaim(run);
-        RunFiles.WriteConfig(run, new
+        if (resumeDir != null) PpoCheckpoint.Load(run.Folder.Checkpoints, policy, trainer);
+        run.BeginClaimed(new
         {
             ppo = o,
             optimizerRules = trainer.Optimizer.Rules,
@@ -79,51 +76,34 @@ internal static class PpoCommand
             tokenizer = tokenizer.Name,
             device = backend.DeviceDescription,
             prompts = prompts.Count,
-        });
-        AnsiConsole.MarkupLineInterpolated(
-            $"[bold]{o.Method.ToString().ToLowerInvariant()}[/] {policy.ParameterCount:N0} parameters, {prompts.Count:N0} prompts, {o.RolloutSize} sequences per rollout, reward: {(o.Reward == "gold" ? "gold" : $"{o.RewardModel} ({rewardModel!.Count} member(s), {o.RewardAggregate})")}, {backend.DeviceDescription}");
-        if (resumeDir != null) AnsiConsole.MarkupLineInterpolated($"resuming from {resumeDir} at step {trainer.StepsDone}");
+        }, $"[bold]{o.Method.ToString().ToLowerInvariant()}[/] {policy.ParameterCount:N0} parameters, {prompts.Count:N0} prompts, {o.RolloutSize} sequences per rollout, reward: {(o.Reward == "gold" ? "gold" : $"{o.RewardModel} ({rewardModel!.Count} member(s), {o.RewardAggregate})")}, {backend.DeviceDescription}",
+            () => trainer.StepsDone);
 
-        using var metrics = RunFiles.OpenMetrics(run, trainer.StepsDone);
-        using var cancel = new StopSignals();
         PpoStepReport? last = null;
-        TrainingProgress.Run(o.Steps, trainer.StepsDone, report =>
+        string Checkpoint() => PpoCheckpoint.Save(run.Folder.Checkpoints, policy, trainer);
+        if (run.Train(() => trainer.StepsDone, (cancel, metrics, report) => trainer.Run(cancel, step =>
         {
-            trainer.Run(cancel.Token, step =>
-            {
-                last = step;
-                metrics.Log(step.Step, step.Metrics);
-                var m = step.Metrics;
-                report(step.Step + 1, $"score {m["objective/scores"]:F3}  kl {m["objective/kl"]:F3}  β {m["objective/kl_coef"]:G3}"
-                    + (m.TryGetValue("reward/gold", out var g) ? $"  gold {g:F3}" : "")
-                    + (m.TryGetValue("reward/disagreement", out var dis) ? $"  disagreement {dis:F3}" : "")
-                    + (step.SkippedMinibatches > 0 ? $"  [yellow]{step.SkippedMinibatches} minibatches skipped: non-finite[/]" : ""));
-                if (step.HackingWarning != null) AnsiConsole.MarkupLineInterpolated($"[yellow]warning:[/] {step.HackingWarning}");
-            }, t => PpoCheckpoint.Save(run.Checkpoints, policy, t));
-        });
-        if (cancel.StoppedEarly(trainer.StepsDone, o.Steps))
-            return cancel.ReportSaved(trainer.StepsDone, PpoCheckpoint.Save(run.Checkpoints, policy, trainer));
+            last = step;
+            metrics.Log(step.Step, step.Metrics);
+            var m = step.Metrics;
+            report(step.Step + 1, $"score {m["objective/scores"]:F3}  kl {m["objective/kl"]:F3}  β {m["objective/kl_coef"]:G3}"
+                + (m.TryGetValue("reward/gold", out var g) ? $"  gold {g:F3}" : "")
+                + (m.TryGetValue("reward/disagreement", out var dis) ? $"  disagreement {dis:F3}" : "")
+                + (step.SkippedMinibatches > 0 ? $"  [yellow]{step.SkippedMinibatches} minibatches skipped: non-finite[/]" : ""));
+            if (step.HackingWarning != null) AnsiConsole.MarkupLineInterpolated($"[yellow]warning:[/] {step.HackingWarning}");
+        }, _ => Checkpoint()), Checkpoint) is int interrupted) return interrupted;
 
         if (trainer.StoppedForHacking)
             AnsiConsole.MarkupLineInterpolated($"[yellow]stopped early at step {trainer.StepsDone} of {o.Steps}[/] (--stop-on-hacking); the policy is saved as it was then");
-        string modelPath = Path.Combine(o.OutDir, "model.safetensors");
-        Gpt2Checkpoint.Save(modelPath, policy.Config, policy.Heads, policy.Parameters);
-        Gpt2Checkpoint.WriteHfConfig(Path.Combine(o.OutDir, "hf_config.json"), policy.Config);
+        string modelPath = run.SaveModel(policy);
+        var metrics = run.Metrics;
         SvgChart.Write(Path.Combine(o.OutDir, "reward.svg"), $"{o.Method} reward", "rollout step", "mean per sequence",
             [new("score", Finite(metrics.Series("objective/scores"))), new("score − β·KL", Finite(metrics.Series("objective/rlhf_reward")))]);
         SvgChart.Write(Path.Combine(o.OutDir, "kl.svg"), "KL to the reference", "rollout step", "nats per sequence",
             [new("KL", Finite(metrics.Series("objective/kl")))]);
-        AnsiConsole.MarkupLineInterpolated($"saved {modelPath}; {trainer.SkippedMinibatches} minibatches skipped for non-finite values; metrics in {metrics.JsonlPath}");
+        run.ReportSaved(modelPath, trainer.SkippedMinibatches, "minibatches");
         if (last != null) ShowSamples(last);
         return 0;
-    }
-
-    private static GptModel Fresh(IBackend backend, PpoOptions o, ModelHeads heads)
-    {
-        // Same seed for policy and reference: the trunk is initialized first, so the two trunks are identical.
-        var model = new GptModel(backend, GptConfig.Preset(o.Model), heads);
-        model.InitializeWeights(o.Seed);
-        return model;
     }
 
     private static List<(double X, double Y)> Finite(IReadOnlyList<(double X, double Y)> points) => points.Where(p => double.IsFinite(p.Y)).ToList();

@@ -114,12 +114,9 @@ internal static class RewardCommand
 
     private static int RunMember(RewardOptions o, IBackend backend, ITokenizer tokenizer, RewardData data, IReadOnlyList<FeedbackRecord> trainRecords)
     {
-        using var run = RunFolder.Open(o.OutDir, "reward", o.Resume, o.Overwrite);
-        string? resumeDir = run.ResumeDirectory;
-        using var model = resumeDir != null ? ModelFiles.Load(Path.Combine(resumeDir, "model.safetensors"), backend)
-            : o.InitFrom != null ? ModelFiles.Load(o.InitFrom, backend, ModelHeads.Reward, o.Seed)
-            : NewModel(backend, o);
-        VocabularyMatch.Require(tokenizer, model.Config.VocabSize, resumeDir != null ? $"checkpoint {resumeDir}" : o.InitFrom != null ? $"--init-from {o.InitFrom}" : $"--model {o.Model}");
+        using var run = TrainingRun.Open(o, "reward", backend);
+        using var model = run.LoadModel(() => run.FreshModel(o.Model, ModelHeads.Reward), ModelHeads.Reward);
+        run.RequireVocabulary(tokenizer, model, o.Model);
 
         var skipped = new List<string>(data.Skipped);
         List<RewardExample> Tokenize(IReadOnlyList<FeedbackRecord> records) =>
@@ -131,10 +128,7 @@ internal static class RewardCommand
         if (skipped.Count > 5) AnsiConsole.MarkupLineInterpolated($"[yellow]skipped {skipped.Count - 5} more records[/]");
 
         using var trainer = new RewardTrainer(model, train, eval, o);
-        if (resumeDir != null) trainer.RestoreState(run.Checkpoints.Load(model, trainer.Optimizer));
-
-        RunFiles.ReportClaim(run);
-        RunFiles.WriteConfig(run, new
+        run.Begin(model, trainer.Optimizer, trainer.RestoreState, new
         {
             reward = o,
             optimizerRules = trainer.Optimizer.Rules,
@@ -148,56 +142,40 @@ internal static class RewardCommand
             trainRecords = train.Count,
             evalRecords = eval.Count,
             skippedRecords = skipped.Count,
-        });
-        AnsiConsole.MarkupLineInterpolated(
-            $"[bold]reward[/] {trainer.Loss} on {train.Count:N0} {data.Kind.ToString().ToLowerInvariant()} records ({eval.Count:N0} held out), {model.ParameterCount:N0} parameters, {backend.DeviceDescription}");
-        if (resumeDir != null) AnsiConsole.MarkupLineInterpolated($"resuming from {resumeDir} at step {trainer.StepsDone}");
+        }, $"[bold]reward[/] {trainer.Loss} on {train.Count:N0} {data.Kind.ToString().ToLowerInvariant()} records ({eval.Count:N0} held out), {model.ParameterCount:N0} parameters, {backend.DeviceDescription}",
+            () => trainer.StepsDone);
 
-        using var metrics = RunFiles.OpenMetrics(run, trainer.StepsDone);
-        using var cancel = new StopSignals();
         RewardSummary? lastEval = null;
-        TrainingProgress.Run(o.Steps, trainer.StepsDone, report =>
+        string Checkpoint() => run.Folder.Checkpoints.Save(model, trainer.Optimizer, trainer.CaptureState());
+        if (run.Train(() => trainer.StepsDone, (cancel, metrics, report) => trainer.Run(cancel, step =>
         {
-            trainer.Run(cancel.Token, step =>
+            var row = step.Train.ToMetrics();
+            row["lr"] = step.Lr;
+            row["grad_norm"] = step.GradNorm;
+            row["sequences_per_second"] = step.SequencesPerSecond;
+            row["skipped"] = step.Skipped ? 1 : 0;
+            if (step.Eval is { } ev)
             {
-                var row = step.Train.ToMetrics();
-                row["lr"] = step.Lr;
-                row["grad_norm"] = step.GradNorm;
-                row["sequences_per_second"] = step.SequencesPerSecond;
-                row["skipped"] = step.Skipped ? 1 : 0;
-                if (step.Eval is { } ev)
-                {
-                    foreach (var (k, v) in ev.ToMetrics("eval/")) row[k] = v;
-                    lastEval = ev;
-                }
-                metrics.Log(step.Step, row);
-                report(step.Step + 1, $"loss {step.Train.Loss:F4} acc {step.Train.Accuracy:F3}"
-                    + (step.Eval is { } e2 ? $" eval acc {e2.Accuracy:F3}" : "")
-                    + (step.Skipped ? "  [yellow]skipped: non-finite[/]" : ""));
-            }, t => run.Checkpoints.Save(model, t.Optimizer, t.CaptureState()));
-        });
-        if (cancel.StoppedEarly(trainer.StepsDone, o.Steps))
-            return cancel.ReportSaved(trainer.StepsDone, run.Checkpoints.Save(model, trainer.Optimizer, trainer.CaptureState()));
+                foreach (var (k, v) in ev.ToMetrics("eval/")) row[k] = v;
+                lastEval = ev;
+            }
+            metrics.Log(step.Step, row);
+            report(step.Step + 1, $"loss {step.Train.Loss:F4} acc {step.Train.Accuracy:F3}"
+                + (step.Eval is { } e2 ? $" eval acc {e2.Accuracy:F3}" : "")
+                + (step.Skipped ? "  [yellow]skipped: non-finite[/]" : ""));
+        }, _ => Checkpoint()), Checkpoint) is int interrupted) return interrupted;
 
-        string modelPath = Path.Combine(o.OutDir, "model.safetensors");
-        Gpt2Checkpoint.Save(modelPath, model.Config, model.Heads, model.Parameters);
-        var series = new List<ChartSeries> { new("train loss", metrics.Series("loss")), new("train accuracy", metrics.Series("accuracy")) };
-        if (metrics.Columns.Contains("eval/loss"))
+        string modelPath = run.SaveModel(model, hfConfig: false);
+        var series = new List<ChartSeries> { new("train loss", run.Metrics.Series("loss")), new("train accuracy", run.Metrics.Series("accuracy")) };
+        if (run.Metrics.Columns.Contains("eval/loss"))
         {
-            series.Add(new("eval loss", metrics.Series("eval/loss")));
-            series.Add(new("eval accuracy", metrics.Series("eval/accuracy")));
+            series.Add(new("eval loss", run.Metrics.Series("eval/loss")));
+            series.Add(new("eval accuracy", run.Metrics.Series("eval/accuracy")));
         }
         SvgChart.Write(Path.Combine(o.OutDir, "reward.svg"), $"Reward model ({trainer.Loss})", "step", "loss / accuracy", series);
-        AnsiConsole.MarkupLineInterpolated($"saved {modelPath}; {trainer.StepsSkipped} steps skipped for non-finite values; metrics in {metrics.JsonlPath}");
+        run.ReportSaved(modelPath, trainer.StepsSkipped);
         if (lastEval != null)
             AnsiConsole.MarkupLineInterpolated($"held-out: accuracy [bold]{lastEval.Accuracy:P1}[/], margin {lastEval.Margin:F3}, loss {lastEval.Loss:F4} over {lastEval.Pairs:N0} ordered pairs");
         return 0;
-    }
-
-    private static GptModel NewModel(IBackend backend, RewardOptions o)
-    {
-        var model = new GptModel(backend, GptConfig.Preset(o.Model), ModelHeads.Reward);
-        model.InitializeWeights(o.Seed);
-        return model;
     }
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using RlhfCore.Backends;
 using RlhfCore.Data;
 using RlhfCore.Data.Tasks;
 using RlhfCore.IO;
@@ -24,23 +23,15 @@ internal static class SftCommand
 
     private static int Run(SftOptions o)
     {
-        using var run = RunFolder.Open(o.OutDir, "sft", o.Resume, o.Overwrite);
-        using var backend = BackendFactory.Create(o.Device, o.Threads);
+        using var run = TrainingRun.Open(o, "sft");
         // A token shard is already ids: it needs no tokenizer, only a model whose vocabulary covers them (checked by the batcher).
-        var tokenizer = SftData.IsTokenShard(o.Data) ? null : TokenizerFactory.Create(o.Tokenizer, o.TokenizerDir);
-        string? resumeDir = run.ResumeDirectory;
-        using var model = resumeDir != null ? ModelFiles.Load(Path.Combine(resumeDir, "model.safetensors"), backend)
-            : o.InitFrom != null ? ModelFiles.Load(o.InitFrom, backend)
-            : NewModel(backend, o);
-        if (tokenizer != null)
-            VocabularyMatch.Require(tokenizer, model.Config.VocabSize, resumeDir != null ? $"checkpoint {resumeDir}" : o.InitFrom != null ? $"--init-from {o.InitFrom}" : $"--model {o.Model}");
+        var tokenizer = SftData.IsTokenShard(o.Data) ? null : run.Tokenizer();
+        using var model = run.LoadModel(() => run.FreshModel(o.Model));
+        if (tokenizer != null) run.RequireVocabulary(tokenizer, model, o.Model);
 
         var data = SftData.Build(o, tokenizer, model.Config.MaxSeqLen, model.Config.VocabSize);
         using var trainer = new SftTrainer(model, data.Train, data.Eval, o);
-        if (resumeDir != null) trainer.RestoreState(run.Checkpoints.Load(model, trainer.Optimizer));
-
-        RunFiles.ReportClaim(run);
-        RunFiles.WriteConfig(run, new
+        run.Begin(model, trainer.Optimizer, trainer.RestoreState, new
         {
             sft = o,
             optimizerRules = trainer.Optimizer.Rules,
@@ -48,49 +39,32 @@ internal static class SftCommand
             heads = model.Heads.ToString(),
             parameters = model.ParameterCount,
             tokenizer = tokenizer?.Name ?? "none (token shard)",
-            device = backend.DeviceDescription,
+            device = run.Backend.DeviceDescription,
             trainExamples = data.TrainExamples,
-        });
-        AnsiConsole.MarkupLineInterpolated(
-            $"[bold]sft[/] {model.ParameterCount:N0} parameters ({model.Config.NumLayers} layers, {model.Config.NumHeads} heads, width {model.Config.Channels}), {data.TrainExamples:N0} training examples, {backend.DeviceDescription}");
-        if (resumeDir != null) AnsiConsole.MarkupLineInterpolated($"resuming from {resumeDir} at step {trainer.StepsDone}");
+        }, $"[bold]sft[/] {model.ParameterCount:N0} parameters ({model.Config.NumLayers} layers, {model.Config.NumHeads} heads, width {model.Config.Channels}), {data.TrainExamples:N0} training examples, {run.Backend.DeviceDescription}",
+            () => trainer.StepsDone);
 
-        using var metrics = RunFiles.OpenMetrics(run, trainer.StepsDone);
-        using var cancel = new StopSignals();
-        TrainingProgress.Run(o.Steps, trainer.StepsDone, report =>
+        string Checkpoint() => run.Folder.Checkpoints.Save(model, trainer.Optimizer, trainer.CaptureState());
+        if (run.Train(() => trainer.StepsDone, (cancel, metrics, report) => trainer.Run(cancel, step =>
         {
-            trainer.Run(cancel.Token, step =>
+            var row = new Dictionary<string, double>
             {
-                var row = new Dictionary<string, double>
-                {
-                    ["loss"] = step.Loss, ["lr"] = step.Lr, ["grad_norm"] = step.GradNorm,
-                    ["tokens_per_second"] = step.TokensPerSecond, ["skipped"] = step.Skipped ? 1 : 0,
-                };
-                if (step.EvalLoss is double ev) row["eval/loss"] = ev;
-                metrics.Log(step.Step, row);
-                report(step.Step + 1, $"loss {step.Loss:F4}" + (step.EvalLoss is double e2 ? $" eval {e2:F4}" : "") + $"  {step.TokensPerSecond:F0} tok/s"
-                    + (step.Skipped ? "  [yellow]skipped: non-finite[/]" : ""));
-            }, t => run.Checkpoints.Save(model, t.Optimizer, t.CaptureState()));
-        });
-        if (cancel.StoppedEarly(trainer.StepsDone, o.Steps))
-            return cancel.ReportSaved(trainer.StepsDone, run.Checkpoints.Save(model, trainer.Optimizer, trainer.CaptureState()));
+                ["loss"] = step.Loss, ["lr"] = step.Lr, ["grad_norm"] = step.GradNorm,
+                ["tokens_per_second"] = step.TokensPerSecond, ["skipped"] = step.Skipped ? 1 : 0,
+            };
+            if (step.EvalLoss is double ev) row["eval/loss"] = ev;
+            metrics.Log(step.Step, row);
+            report(step.Step + 1, $"loss {step.Loss:F4}" + (step.EvalLoss is double e2 ? $" eval {e2:F4}" : "") + $"  {step.TokensPerSecond:F0} tok/s"
+                + (step.Skipped ? "  [yellow]skipped: non-finite[/]" : ""));
+        }, _ => Checkpoint()), Checkpoint) is int interrupted) return interrupted;
 
-        string modelPath = Path.Combine(o.OutDir, "model.safetensors");
-        Gpt2Checkpoint.Save(modelPath, model.Config, model.Heads, model.Parameters);
-        Gpt2Checkpoint.WriteHfConfig(Path.Combine(o.OutDir, "hf_config.json"), model.Config);
-        var series = new List<ChartSeries> { new("train loss", metrics.Series("loss")) };
-        if (metrics.Columns.Contains("eval/loss")) series.Add(new("eval loss", metrics.Series("eval/loss")));
+        string modelPath = run.SaveModel(model);
+        var series = new List<ChartSeries> { new("train loss", run.Metrics.Series("loss")) };
+        if (run.Metrics.Columns.Contains("eval/loss")) series.Add(new("eval loss", run.Metrics.Series("eval/loss")));
         SvgChart.Write(Path.Combine(o.OutDir, "loss.svg"), "SFT loss", "step", "cross-entropy (nats/token)", series);
-        AnsiConsole.MarkupLineInterpolated($"saved {modelPath}; {trainer.StepsSkipped} steps skipped for non-finite values; metrics in {metrics.JsonlPath}");
+        run.ReportSaved(modelPath, trainer.StepsSkipped);
         if (o.Data.StartsWith("builtin:", StringComparison.Ordinal)) ShowGoldSamples(GoldTasks.Create(o.Data), model, tokenizer!, o.Seed);
         return 0;
-    }
-
-    private static GptModel NewModel(IBackend backend, SftOptions o)
-    {
-        var model = new GptModel(backend, GptConfig.Preset(o.Model));
-        model.InitializeWeights(o.Seed);
-        return model;
     }
 
     /// <summary>Greedy completions of fresh prompts from the task, scored by its gold reward.</summary>
