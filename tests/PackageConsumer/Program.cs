@@ -34,6 +34,7 @@ for (int s = 0; s < 20; s++)
 step.Activations.Dispose();
 
 using var generator = new GptGenerator(model, 1, 8);
+using RlhfCore.Training.Sft;
 var sample = generator.Generate([ids[..8]], new SamplingOptions(MaxNewTokens: 24, Temperature: 0), new Rng(1))[0];
 Console.WriteLine($"sample: {tokenizer.Decode(ids[..8])}|{tokenizer.Decode(sample.Tokens)}");
 

@@ -9,6 +9,7 @@ using RlhfCore.Training;
 using RlhfCore.Training.Reward;
 using RlhfCore.Training.Reward.Ensemble;
 using Spectre.Console;
+using RlhfCore.Training.Ppo;
 
 namespace RlhfCore.Cli.Commands;
 

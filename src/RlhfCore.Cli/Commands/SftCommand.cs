@@ -5,6 +5,7 @@ using RlhfCore.IO;
 using RlhfCore.Model;
 using RlhfCore.Training;
 using Spectre.Console;
+using RlhfCore.Training.Sft;
 
 namespace RlhfCore.Cli.Commands;
 

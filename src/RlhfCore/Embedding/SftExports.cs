@@ -1,8 +1,9 @@
 using System.Runtime.InteropServices;
+using RlhfCore.Training.Sft;
 
 namespace RlhfCore.Embedding;
 
-/// <summary>rlhf_sft_loss: next-token cross-entropy and its backward, through the engine's own <see cref="Training.LmStep"/>.</summary>
+/// <summary>rlhf_sft_loss: next-token cross-entropy and its backward, through the engine's own <see cref="LmStep"/>.</summary>
 internal static unsafe class SftExports
 {
     [UnmanagedCallersOnly]

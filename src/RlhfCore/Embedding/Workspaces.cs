@@ -3,6 +3,7 @@ using RlhfCore.Model;
 using RlhfCore.Training;
 using RlhfCore.Training.Dpo;
 using RlhfCore.Training.Reward;
+using RlhfCore.Training.Sft;
 
 namespace RlhfCore.Embedding;
 

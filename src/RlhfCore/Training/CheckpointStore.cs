@@ -3,6 +3,7 @@ using System.Text.Json;
 using RlhfCore.IO;
 using RlhfCore.Model;
 using RlhfCore.Optim;
+using RlhfCore.Training.Core;
 
 namespace RlhfCore.Training;
 

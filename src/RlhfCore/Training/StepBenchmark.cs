@@ -3,6 +3,7 @@ using RlhfCore.Backends;
 using RlhfCore.Data;
 using RlhfCore.Model;
 using RlhfCore.Optim;
+using RlhfCore.Training.Sft;
 
 namespace RlhfCore.Training;
 

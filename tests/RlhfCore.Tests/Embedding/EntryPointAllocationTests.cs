@@ -5,6 +5,7 @@ using RlhfCore.Embedding;
 using RlhfCore.Model;
 using RlhfCore.Optim;
 using RlhfCore.Training;
+using RlhfCore.Training.Sft;
 
 namespace RlhfCore.Tests.Embedding;
 

@@ -107,7 +107,7 @@ public class EnsembleScoresTests
     public void NegativeLambda_IsOneErrorNamingTheFlag()
     {
         Assert.That(Assert.Catch<ArgumentException>(() => new PipelineOptions { UncertaintyCoef = -0.1, RewardEnsemble = 2 }.Validate())!.Message, Does.Contain("--uncertainty-coef"));
-        Assert.That(Assert.Catch<ArgumentException>(() => new RlhfCore.Rl.PpoOptions { UncertaintyCoef = -1 }.Validate())!.Message, Does.Contain("--uncertainty-coef"));
+        Assert.That(Assert.Catch<ArgumentException>(() => new RlhfCore.Training.Ppo.PpoOptions { UncertaintyCoef = -1 }.Validate())!.Message, Does.Contain("--uncertainty-coef"));
         Assert.That(Assert.Catch<ArgumentException>(() => new RlhfCore.Training.BestOfN.BestOfNOptions { Policy = "p", UncertaintyCoef = double.NaN }.Validate())!.Message, Does.Contain("--uncertainty-coef"));
     }
 

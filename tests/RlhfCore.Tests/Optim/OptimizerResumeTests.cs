@@ -3,6 +3,8 @@ using RlhfCore.Data;
 using RlhfCore.Model;
 using RlhfCore.Optim;
 using RlhfCore.Training;
+using RlhfCore.Training.Sft;
+using RlhfCore.Training.Core;
 
 namespace RlhfCore.Tests.Optim;
 

@@ -5,6 +5,7 @@ using RlhfCore.Model;
 using RlhfCore.Optim;
 using RlhfCore.Tests.IO;
 using RlhfCore.Training;
+using RlhfCore.Training.Core;
 
 namespace RlhfCore.Tests.Reliability;
 

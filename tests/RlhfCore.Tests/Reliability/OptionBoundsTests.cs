@@ -2,6 +2,7 @@ using System.CommandLine;
 using RlhfCore.Cli;
 using RlhfCore.Training;
 using RlhfCore.Training.Core;
+using RlhfCore.Training.Sft;
 
 namespace RlhfCore.Tests.Reliability;
 

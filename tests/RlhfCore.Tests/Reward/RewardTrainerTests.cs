@@ -7,6 +7,7 @@ using RlhfCore.Model;
 using RlhfCore.Tests.IO;
 using RlhfCore.Training;
 using RlhfCore.Training.Reward;
+using RlhfCore.Training.Core;
 
 namespace RlhfCore.Tests.Reward;
 

@@ -1,6 +1,7 @@
 using RlhfCore.Backends.Cpu;
 using RlhfCore.Model;
 using RlhfCore.Rl;
+using RlhfCore.Training.Ppo;
 
 namespace RlhfCore.Tests.Rl;
 

@@ -5,6 +5,7 @@ using RlhfCore.Model;
 using RlhfCore.Rl;
 using RlhfCore.Tests.IO;
 using RlhfCore.Training;
+using RlhfCore.Training.Ppo;
 
 namespace RlhfCore.Tests.Rl;
 

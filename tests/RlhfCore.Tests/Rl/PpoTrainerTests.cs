@@ -3,6 +3,7 @@ using RlhfCore.Model;
 using RlhfCore.Rl;
 using RlhfCore.Tensors;
 using RlhfCore.Tests.IO;
+using RlhfCore.Training.Ppo;
 
 namespace RlhfCore.Tests.Rl;
 

@@ -10,6 +10,8 @@ using RlhfCore.Tests.Rl;
 using RlhfCore.Training;
 using RlhfCore.Training.Dpo;
 using RlhfCore.Training.Reward;
+using RlhfCore.Training.Sft;
+using RlhfCore.Training.Ppo;
 
 namespace RlhfCore.Tests.Training;
 

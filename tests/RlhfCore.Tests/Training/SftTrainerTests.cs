@@ -2,6 +2,7 @@ using RlhfCore.Backends.Cpu;
 using RlhfCore.Data;
 using RlhfCore.Model;
 using RlhfCore.Training;
+using RlhfCore.Training.Sft;
 
 namespace RlhfCore.Tests.Training;
 

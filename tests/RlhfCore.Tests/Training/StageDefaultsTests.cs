@@ -5,13 +5,16 @@ using RlhfCore.Rl;
 using RlhfCore.Training;
 using RlhfCore.Training.Dpo;
 using RlhfCore.Training.Reward;
+using RlhfCore.Training.Sft;
+using RlhfCore.Training.Ppo;
+using RlhfCore.Training.Core;
 
 namespace RlhfCore.Tests.Training;
 
 /// <summary>
 /// The options base must not change a stage's defaults silently: each stage's default record, serialized as
 /// <c>--dry-run</c> and <c>config.json</c> write it, equals the values recorded from main (9ad6bb1) before
-/// the shared fields moved into <see cref="RlhfCore.Training.Core.TrainerOptions"/>. The one addition is PPO's
+/// the shared fields moved into <see cref="TrainerOptions"/>. The one addition is PPO's
 /// MinLrFraction, 0.1: the floor its schedule already used implicitly.
 /// </summary>
 public class StageDefaultsTests

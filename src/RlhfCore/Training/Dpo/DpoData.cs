@@ -2,6 +2,7 @@ using System.Globalization;
 using RlhfCore.Data;
 using RlhfCore.Data.Tasks;
 using RlhfCore.Feedback;
+using RlhfCore.Training.Core;
 
 namespace RlhfCore.Training.Dpo;
 

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using RlhfCore.Rl;
 using RlhfCore.Training.Core;
+using RlhfCore.Training.Ppo;
 
 namespace RlhfCore.Training.Pipeline;
 

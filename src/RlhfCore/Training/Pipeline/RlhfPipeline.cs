@@ -11,6 +11,8 @@ using RlhfCore.Rl;
 using RlhfCore.Training.Dpo;
 using RlhfCore.Training.Reward;
 using RlhfCore.Training.Reward.Ensemble;
+using RlhfCore.Training.Sft;
+using RlhfCore.Training.Ppo;
 
 namespace RlhfCore.Training.Pipeline;
 

@@ -1,9 +1,10 @@
+using RlhfCore.Rl;
 using System.Text.Json;
 using RlhfCore.IO;
 using RlhfCore.Model;
 using RlhfCore.Training;
 
-namespace RlhfCore.Rl;
+namespace RlhfCore.Training.Ppo;
 
 /// <summary>
 /// Resumable RL checkpoints in a <see cref="CheckpointStore"/>: the store's files (policy with its value

@@ -1,9 +1,10 @@
+using RlhfCore.Rl;
 using System.ComponentModel;
 using RlhfCore.Data;
 using RlhfCore.Optim;
 using RlhfCore.Training.Core;
 
-namespace RlhfCore.Rl;
+namespace RlhfCore.Training.Ppo;
 
 /// <summary>The policy-gradient methods of <see cref="PpoTrainer"/>; they share rollouts and the loss kernel.</summary>
 public enum PolicyGradientMethod

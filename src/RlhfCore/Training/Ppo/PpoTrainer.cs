@@ -1,3 +1,4 @@
+using RlhfCore.Rl;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using RlhfCore.Data;
@@ -6,7 +7,7 @@ using RlhfCore.Optim;
 using RlhfCore.Training;
 using RlhfCore.Training.Core;
 
-namespace RlhfCore.Rl;
+namespace RlhfCore.Training.Ppo;
 
 /// <summary>
 /// RL fine-tuning of a language-model policy against a reward function with a KL penalty to a frozen

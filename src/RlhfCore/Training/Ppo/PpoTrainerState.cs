@@ -1,6 +1,8 @@
+using RlhfCore.Rl;
 using RlhfCore.Training;
+using RlhfCore.Training.Core;
 
-namespace RlhfCore.Rl;
+namespace RlhfCore.Training.Ppo;
 
 /// <summary>
 /// What an RL checkpoint stores besides the policy's tensors and the AdamW moments: the state every trainer

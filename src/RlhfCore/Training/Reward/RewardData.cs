@@ -1,6 +1,7 @@
 using RlhfCore.Data;
 using RlhfCore.Feedback;
 using RlhfCore.Data.Tasks;
+using RlhfCore.Training.Core;
 
 namespace RlhfCore.Training.Reward;
 

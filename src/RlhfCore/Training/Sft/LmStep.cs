@@ -3,7 +3,7 @@ using RlhfCore.Data;
 using RlhfCore.Model;
 using RlhfCore.Tensors;
 
-namespace RlhfCore.Training;
+namespace RlhfCore.Training.Sft;
 
 /// <summary>
 /// The language-modelling step shared by SFT, evaluation and benchmarks: upload a host batch, run the

@@ -1,7 +1,8 @@
 using RlhfCore.Data;
 using RlhfCore.Data.Tasks;
+using RlhfCore.Training.Core;
 
-namespace RlhfCore.Training;
+namespace RlhfCore.Training.Sft;
 
 /// <summary>The training and held-out batch streams of an SFT run.</summary>
 /// <param name="Train">Shuffled, endless training batches.</param>

@@ -3,7 +3,7 @@ using RlhfCore.Data;
 using RlhfCore.Optim;
 using RlhfCore.Training.Core;
 
-namespace RlhfCore.Training;
+namespace RlhfCore.Training.Sft;
 
 /// <summary>
 /// Every setting of a supervised fine-tuning run: <see cref="DatasetTrainerOptions"/>'s shared ones with SFT's

@@ -3,7 +3,7 @@ using RlhfCore.Model;
 using RlhfCore.Optim;
 using RlhfCore.Training.Core;
 
-namespace RlhfCore.Training;
+namespace RlhfCore.Training.Sft;
 
 /// <summary>One optimizer step's numbers, as logged.</summary>
 public sealed record SftStepReport(int Step, double Loss, float Lr, float GradNorm, double TokensPerSecond, bool Skipped, double? EvalLoss);
@@ -105,11 +105,3 @@ public sealed class SftTrainer : IDisposable, IStepStage
         _loop.Dispose();
     }
 }
-
-/// <summary>What a checkpoint stores besides tensors.</summary>
-/// <param name="Step">Optimizer steps completed.</param>
-/// <param name="OptimizerStep">AdamW's step count (bias correction).</param>
-/// <param name="DataCursor">The training stream's position.</param>
-/// <param name="RngState">The trainer's random stream, where it has one.</param>
-/// <param name="SkippedSteps">Steps skipped for non-finite values.</param>
-public sealed record TrainerState(int Step, int OptimizerStep, DataCursor DataCursor, ulong[]? RngState, int SkippedSteps);
