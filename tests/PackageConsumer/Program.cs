@@ -7,6 +7,7 @@ using RlhfCore.Data;
 using RlhfCore.Model;
 using RlhfCore.Optim;
 using RlhfCore.Training;
+using RlhfCore.Training.Sft;
 
 const string text = "A package consumer trains the engine it downloaded.";
 var kernels = typeof(GptModel).Assembly.GetManifestResourceNames().Where(n => n.StartsWith("kernels/", StringComparison.Ordinal)).ToArray();
@@ -34,7 +35,6 @@ for (int s = 0; s < 20; s++)
 step.Activations.Dispose();
 
 using var generator = new GptGenerator(model, 1, 8);
-using RlhfCore.Training.Sft;
 var sample = generator.Generate([ids[..8]], new SamplingOptions(MaxNewTokens: 24, Temperature: 0), new Rng(1))[0];
 Console.WriteLine($"sample: {tokenizer.Decode(ids[..8])}|{tokenizer.Decode(sample.Tokens)}");
 

@@ -40,7 +40,13 @@ public sealed class ShuffleSampler : IResumableStream
     public int Next()
     {
         if (_cursor.Index == _count) _cursor = new DataCursor(_cursor.Epoch + 1, 0);
-        if (_orderEpoch != _cursor.Epoch) { _order = Permutation(_cursor.Epoch); _orderEpoch = _cursor.Epoch; }
+        if (_orderEpoch != _cursor.Epoch)
+        {
+            // Refilled in place: a new epoch inside a training step must not allocate.
+            if (_order.Length != _count) _order = new int[_count];
+            Fill(_order, _cursor.Epoch);
+            _orderEpoch = _cursor.Epoch;
+        }
         int item = _order[_cursor.Index];
         _cursor = _cursor with { Index = _cursor.Index + 1 };
         return item;
@@ -50,10 +56,15 @@ public sealed class ShuffleSampler : IResumableStream
     public int[] Permutation(int epoch)
     {
         var order = new int[_count];
+        Fill(order, epoch);
+        return order;
+    }
+
+    private void Fill(int[] order, int epoch)
+    {
         for (int i = 0; i < _count; i++) order[i] = i;
-        if (!_shuffle) return order;
+        if (!_shuffle) return;
         var source = new SplitMix64(_seed ^ (SplitMix64.Increment * (ulong)(epoch + 1)));
         Shuffle.InPlace(order.AsSpan(), ref source);
-        return order;
     }
 }

@@ -112,9 +112,10 @@ public sealed class GptModel : IDisposable
         be.LayerNormForward(a.Lnf, a.LnfMean, a.LnfRstd, residual, Parameters["ln_f.weight"], Parameters["ln_f.bias"], N, C);
         if (computeLogits)
             be.MatmulForward(Rows(a.Logits, N, Config.VocabSize), a.Lnf, Parameters["wte.weight"], Tensor.None, N, C, Config.VocabSize);
-        if (Heads.HasFlag(ModelHeads.Value))
+        // Bit tests, not HasFlag: unoptimized (tier-0) code boxes HasFlag's operands, and a step must not allocate.
+        if ((Heads & ModelHeads.Value) != 0)
             be.MatmulForward(Rows(a.Values, N, 1), a.Lnf, Parameters[GptParameters.ValueWeight], Parameters[GptParameters.ValueBias], N, C, 1);
-        if (Heads.HasFlag(ModelHeads.Reward))
+        if ((Heads & ModelHeads.Reward) != 0)
         {
             be.GatherRowsForward(Rows(a.RewardHidden, B, C), a.Lnf, a.LastRows, B, C);
             be.MatmulForward(Rows(a.Rewards, B, 1), Rows(a.RewardHidden, B, C), Parameters[GptParameters.RewardWeight], Tensor.None, B, C, 1);
@@ -129,8 +130,8 @@ public sealed class GptModel : IDisposable
     {
         CheckShape(a, B, T);
         if (!sources.Logits && !sources.Values && !sources.Rewards) throw new ArgumentException("backward needs at least one head gradient");
-        if (sources.Values && !Heads.HasFlag(ModelHeads.Value)) throw new InvalidOperationException("the model has no value head");
-        if (sources.Rewards && !Heads.HasFlag(ModelHeads.Reward)) throw new InvalidOperationException("the model has no reward head");
+        if (sources.Values && (Heads & ModelHeads.Value) == 0) throw new InvalidOperationException("the model has no value head");
+        if (sources.Rewards && (Heads & ModelHeads.Reward) == 0) throw new InvalidOperationException("the model has no reward head");
         var be = Backend;
         int C = Config.Channels, NH = Config.NumHeads, N = B * T, V = Config.VocabSize;
 

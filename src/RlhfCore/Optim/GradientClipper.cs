@@ -11,6 +11,7 @@ public sealed class GradientClipper : IDisposable
 {
     private readonly IBackend _be;
     private readonly DeviceBuffer _result;
+    private readonly Tensor _sum; // made once: a tensor view allocates its shape, and a step must not allocate
     private readonly float[] _host = new float[1];
 
     /// <summary>A clipper on <paramref name="backend"/>.</summary>
@@ -18,14 +19,14 @@ public sealed class GradientClipper : IDisposable
     {
         _be = backend;
         _result = backend.Allocate(64);
+        _sum = _result.AsTensor(DType.F32, 1);
     }
 
     /// <summary>The L2 norm of <paramref name="gradients"/> (an explicit host read).</summary>
     public float GlobalNorm(Tensor gradients)
     {
-        var r = _result.AsTensor(DType.F32, 1);
-        _be.SumOfSquares(r, gradients, gradients.Length);
-        _be.Download<float>(r, _host);
+        _be.SumOfSquares(_sum, gradients, gradients.Length);
+        _be.Download<float>(_sum, _host);
         return MathF.Sqrt(_host[0]);
     }
 

@@ -24,7 +24,7 @@ public sealed record PolicyLossSettings(float ClipRange, float ClipRangeValue, f
 public sealed record PolicyLossInputs(float[] Mask, float[] OldLogp, float[] RefLogp, float[] Advantages, float[] Returns, float[] OldValues);
 
 /// <summary>One minibatch's numbers (token means over its action rows), TRL's statistics.</summary>
-public sealed record PolicyLossStats(double Loss, double PolicyLoss, double ValueLoss, double KlLoss, double Entropy, double ClipFrac,
+public readonly record struct PolicyLossStats(double Loss, double PolicyLoss, double ValueLoss, double KlLoss, double Entropy, double ClipFrac,
     double ValueClipFrac, double ApproxKl, double Ratio);
 
 /// <summary>
@@ -45,6 +45,8 @@ public sealed class PolicyLoss : IDisposable
     private readonly TensorArena _arena;
     private readonly int _N, _V;
     private readonly float[] _losses, _logp, _entropy, _clipped, _values, _weights, _dvalues, _dlogpKl;
+    // Views of the activations over all N rows, made once: a Slice allocates its shape, and a minibatch must not allocate.
+    private readonly Tensor _lossWeightsN, _lossesN, _targetsN, _valuesN, _dvaluesN, _logitsNV;
 
     /// <summary>A loss over minibatches laid out like <paramref name="acts"/> (all its rows).</summary>
     public PolicyLoss(GptModel model, GptActivations acts, PolicyLossSettings settings)
@@ -54,6 +56,9 @@ public sealed class PolicyLoss : IDisposable
         _s = settings;
         _N = acts.B * acts.T;
         _V = model.Config.VocabSize;
+        (_lossWeightsN, _lossesN, _targetsN) = (acts.LossWeights.Slice(0, _N), acts.Losses.Slice(0, _N), acts.Targets.Slice(0, _N));
+        (_valuesN, _dvaluesN) = (acts.Values.Slice(0, _N), acts.DValues.Slice(0, _N));
+        _logitsNV = acts.Logits.Slice(0, (long)_N * _V, [_N, _V]);
         var specs = new List<TensorSpec>
         {
             new("old_logp", DType.F32, [_N]), new("advantages", DType.F32, [_N]), new("logp", DType.F32, [_N]),
@@ -66,7 +71,7 @@ public sealed class PolicyLoss : IDisposable
     }
 
     /// <summary>Whether the value loss is part of the objective (the model has a value head and c_V &gt; 0).</summary>
-    public bool TrainsValue => _model.Heads.HasFlag(ModelHeads.Value) && _s.VfCoef > 0;
+    public bool TrainsValue => (_model.Heads & ModelHeads.Value) != 0 && _s.VfCoef > 0; // not HasFlag: it boxes in tier-0 code
 
     /// <summary>
     /// Runs forward on the minibatch already uploaded into the activations (see <see cref="RolloutBatch.Upload"/>),
@@ -81,17 +86,17 @@ public sealed class PolicyLoss : IDisposable
         foreach (float m in x.Mask) count += m;
         for (int n = 0; n < N; n++) _weights[n] = count > 0 ? (float)(x.Mask[n] / count) : 0f;
 
-        be.Upload<float>(_acts.LossWeights.Slice(0, N), _weights);
+        be.Upload<float>(_lossWeightsN, _weights);
         be.Upload<float>(_arena["old_logp"], x.OldLogp);
         be.Upload<float>(_arena["advantages"], x.Advantages);
         _model.Forward(_acts, B, T);
-        Tensor logits = _acts.Logits.Slice(0, (long)N * V, [N, V]);
+        Tensor logits = _logitsNV;
         float invTemp = 1f / _s.Temperature;
         if (_s.Temperature != 1f) be.Scale(logits, invTemp, (long)N * V);
         Tensor dlogits = _s.KlInLoss ? _arena["dlogits"] : logits;
-        be.PpoLossForwardBackward(dlogits, _acts.Losses.Slice(0, N), _arena["logp"], _arena["entropy"], _arena["clipped"],
-            logits, _acts.Targets.Slice(0, N), _arena["old_logp"], _arena["advantages"], _acts.LossWeights.Slice(0, N), N, V, _s.ClipRange, _s.EntropyCoef);
-        be.Download<float>(_acts.Losses.Slice(0, N), _losses);
+        be.PpoLossForwardBackward(dlogits, _lossesN, _arena["logp"], _arena["entropy"], _arena["clipped"],
+            logits, _targetsN, _arena["old_logp"], _arena["advantages"], _lossWeightsN, N, V, _s.ClipRange, _s.EntropyCoef);
+        be.Download<float>(_lossesN, _losses);
         be.Download<float>(_arena["logp"], _logp);
         be.Download<float>(_arena["entropy"], _entropy);
         be.Download<float>(_arena["clipped"], _clipped);
@@ -120,7 +125,7 @@ public sealed class PolicyLoss : IDisposable
             if (backward)
             {
                 be.Upload<float>(_arena["dlogp_kl"], _dlogpKl);
-                be.TokenLogProbsBackward(_arena["dlogits"], _arena["dlogp_kl"], logits, _acts.Targets.Slice(0, N), N, V);
+                be.TokenLogProbsBackward(_arena["dlogits"], _arena["dlogp_kl"], logits, _targetsN, N, V);
                 be.Copy(logits, _arena["dlogits"]);
             }
         }
@@ -128,7 +133,7 @@ public sealed class PolicyLoss : IDisposable
         double valueLoss = 0, valueClipFrac = 0;
         if (TrainsValue)
         {
-            be.Download<float>(_acts.Values.Slice(0, N), _values);
+            be.Download<float>(_valuesN, _values);
             float c = _s.ClipRangeValue;
             for (int n = 0; n < N; n++)
             {
@@ -144,7 +149,7 @@ public sealed class PolicyLoss : IDisposable
                 double grad = !clipped ? v - R : v > old - c && v < old + c ? vClipped - R : 0;
                 _dvalues[n] = (float)(_s.VfCoef * _weights[n] * grad);
             }
-            if (backward) be.Upload<float>(_acts.DValues.Slice(0, N), _dvalues);
+            if (backward) be.Upload<float>(_dvaluesN, _dvalues);
         }
 
         double loss = pgLoss - _s.EntropyCoef * entropy + _s.VfCoef * valueLoss + (_s.KlInLoss ? klCoef * klLoss : 0);

@@ -1,5 +1,6 @@
 using RlhfCore.Backends;
 using RlhfCore.Model;
+using RlhfCore.Tensors;
 
 namespace RlhfCore.Rl;
 
@@ -106,10 +107,10 @@ public sealed class RolloutBatch
             Array.Copy(KeyMask, src, keyMask, dst, T);
             Array.Copy(Actions, src, actions, dst, T);
         }
-        be.Upload<int>(acts.Tokens.Slice(0, n), tokens.AsSpan(0, n));
-        be.Upload<int>(acts.Positions.Slice(0, n), positions.AsSpan(0, n));
-        be.Upload<int>(acts.KeyMask.Slice(0, n), keyMask.AsSpan(0, n));
-        be.Upload<int>(acts.Targets.Slice(0, n), actions.AsSpan(0, n));
+        be.Upload<int>(acts.Tokens.Head(n), tokens.AsSpan(0, n));
+        be.Upload<int>(acts.Positions.Head(n), positions.AsSpan(0, n));
+        be.Upload<int>(acts.KeyMask.Head(n), keyMask.AsSpan(0, n));
+        be.Upload<int>(acts.Targets.Head(n), actions.AsSpan(0, n));
     }
 
     /// <summary>The per-token values of <paramref name="source"/> for <paramref name="rows"/>, in that order.</summary>

@@ -45,11 +45,11 @@ public sealed class SequenceLogProbs : IDisposable
         var a = Activations;
         _rows = batch.Rows;
         int n = _rows * SeqLen;
-        _be.Upload<int>(a.Tokens.Slice(0, n), batch.Tokens.AsSpan(0, n));
-        _be.Upload<int>(a.Positions.Slice(0, n), batch.Positions.AsSpan(0, n));
-        _be.Upload<int>(a.KeyMask.Slice(0, n), batch.KeyMask.AsSpan(0, n));
-        _be.Upload<int>(a.Targets.Slice(0, n), batch.Targets.AsSpan(0, n));
-        _be.Upload<int>(a.LastRows.Slice(0, _rows), batch.LastRows.AsSpan(0, _rows));
+        _be.Upload<int>(a.Tokens.Head(n), batch.Tokens.AsSpan(0, n));
+        _be.Upload<int>(a.Positions.Head(n), batch.Positions.AsSpan(0, n));
+        _be.Upload<int>(a.KeyMask.Head(n), batch.KeyMask.AsSpan(0, n));
+        _be.Upload<int>(a.Targets.Head(n), batch.Targets.AsSpan(0, n));
+        _be.Upload<int>(a.LastRows.Head(_rows), batch.LastRows.AsSpan(0, _rows));
         batch.Targets.AsSpan(0, n).CopyTo(_targets);
     }
 
@@ -62,8 +62,8 @@ public sealed class SequenceLogProbs : IDisposable
         var a = Activations;
         int T = SeqLen, N = _rows * T;
         model.Forward(a, _rows, T);
-        _be.CrossEntropyForwardBackward(a.Losses.Slice(0, N), Tensor.None, Logits(N), a.Targets.Slice(0, N), Tensor.None, N, _vocab);
-        _be.Download<float>(a.Losses.Slice(0, N), _tokenLoss.AsSpan(0, N));
+        _be.CrossEntropyForwardBackward(a.Losses.Head(N), Tensor.None, Logits(N), a.Targets.Head(N), Tensor.None, N, _vocab);
+        _be.Download<float>(a.Losses.Head(N), _tokenLoss.AsSpan(0, N));
         for (int r = 0; r < _rows; r++)
         {
             double sum = 0;
@@ -82,13 +82,13 @@ public sealed class SequenceLogProbs : IDisposable
         var a = Activations;
         int T = SeqLen, N = _rows * T;
         for (int n = 0; n < N; n++) _weights[n] = _targets[n] >= 0 ? (float)-dlogp[n / T] : 0f;
-        _be.Upload<float>(a.LossWeights.Slice(0, N), _weights.AsSpan(0, N));
+        _be.Upload<float>(a.LossWeights.Head(N), _weights.AsSpan(0, N));
         Tensor logits = Logits(N);
-        _be.CrossEntropyForwardBackward(a.Losses.Slice(0, N), logits, logits, a.Targets.Slice(0, N), a.LossWeights.Slice(0, N), N, _vocab);
+        _be.CrossEntropyForwardBackward(a.Losses.Head(N), logits, logits, a.Targets.Head(N), a.LossWeights.Head(N), N, _vocab);
         model.Backward(a, _rows, T, new BackwardSources(Logits: true));
     }
 
-    private Tensor Logits(int N) => Activations.Logits.Slice(0, (long)N * _vocab, [N, _vocab]);
+    private Tensor Logits(int N) => GptModel.Rows(Activations.Logits, N, _vocab);
 
     /// <inheritdoc/>
     public void Dispose() => Activations.Dispose();

@@ -252,15 +252,36 @@ public sealed class PpoTrainer : IDisposable
     internal List<(string, double)> Optimize(RolloutBatch r, float[] advantages, float[] returns, double beta, float lr,
         Dictionary<string, double> metrics, out int skipped)
     {
-        int mb = _o.MiniBatch, count = 0, epochsRun = 0;
-        skipped = 0;
-        double loss = 0, pg = 0, vf = 0, kl = 0, ent = 0, clip = 0, vclip = 0, approx = 0, ratio = 0, ratioSq = 0;
+        var t = OptimizeMinibatches(r, advantages, returns, beta, lr);
+        skipped = t.Skipped;
+        metrics["epochs_run"] = t.EpochsRun;
+        double n = Math.Max(t.Count, 1);
+        var result = new List<(string, double)>
+        {
+            ("loss/total_avg", t.Loss / n), ("loss/policy_avg", t.PolicyLoss / n), ("policy/entropy_avg", t.Entropy / n), ("policy/clipfrac_avg", t.ClipFrac / n),
+            ("policy/approxkl_avg", t.ApproxKl / n), ("val/ratio", t.Ratio / n), ("val/ratio_var", Math.Max(0, t.RatioSquared / n - t.Ratio / n * (t.Ratio / n))),
+        };
+        if (_m.UsesValueHead) result.AddRange([("loss/value_avg", t.ValueLoss / n), ("val/clipfrac_avg", t.ValueClipFrac / n)]);
+        if (_m.KlInLoss) result.Add(("loss/kl_avg", t.KlLoss / n));
+        if (t.Count == 0) for (int i = 0; i < result.Count; i++) result[i] = (result[i].Item1, double.NaN);
+        return result;
+    }
+
+    /// <summary>
+    /// The optimization phase itself: epochs of shuffled minibatches, each one update through the loop's
+    /// <see cref="OptimizerLoop.TryUpdate"/> (a minibatch with a non-finite loss or norm is skipped). It allocates
+    /// nothing: minibatches are staged through buffers allocated once, and the statistics are summed in a struct.
+    /// </summary>
+    internal MinibatchTotals OptimizeMinibatches(RolloutBatch r, float[] advantages, float[] returns, double beta, float lr)
+    {
+        int mb = _o.MiniBatch;
+        var t = default(MinibatchTotals);
         var order = _order;
         var rng = _rng;
         bool stop = false;
         for (int epoch = 0; epoch < _m.Epochs && !stop; epoch++)
         {
-            epochsRun++;
+            t.EpochsRun++;
             for (int i = 0; i < order.Length; i++) order[i] = i;
             Shuffle.InPlace(order.AsSpan(), ref rng);
             for (int start = 0; start < r.B && !stop; start += mb)
@@ -274,26 +295,14 @@ public sealed class PpoTrainer : IDisposable
                 var s = _loss.Run(x, beta, backward: true);
                 if (!_loop.TryUpdate(s.Loss, lr, out _))
                 {
-                    skipped++;
+                    t.Skipped++;
                     continue;
                 }
-                count++;
-                loss += s.Loss; pg += s.PolicyLoss; vf += s.ValueLoss; kl += s.KlLoss; ent += s.Entropy;
-                clip += s.ClipFrac; vclip += s.ValueClipFrac; approx += s.ApproxKl; ratio += s.Ratio; ratioSq += s.Ratio * s.Ratio;
+                t.Add(s);
                 if (_o.TargetKl > 0 && s.ApproxKl > _o.TargetKl) stop = true;
             }
         }
-        metrics["epochs_run"] = epochsRun;
-        double n = Math.Max(count, 1);
-        var result = new List<(string, double)>
-        {
-            ("loss/total_avg", loss / n), ("loss/policy_avg", pg / n), ("policy/entropy_avg", ent / n), ("policy/clipfrac_avg", clip / n),
-            ("policy/approxkl_avg", approx / n), ("val/ratio", ratio / n), ("val/ratio_var", Math.Max(0, ratioSq / n - ratio / n * (ratio / n))),
-        };
-        if (_m.UsesValueHead) result.AddRange([("loss/value_avg", vf / n), ("val/clipfrac_avg", vclip / n)]);
-        if (_m.KlInLoss) result.Add(("loss/kl_avg", kl / n));
-        if (count == 0) for (int i = 0; i < result.Count; i++) result[i] = (result[i].Item1, double.NaN);
-        return result;
+        return t;
     }
 
     private static double PerSequenceMean(RolloutBatch r, IReadOnlyList<double> perToken)

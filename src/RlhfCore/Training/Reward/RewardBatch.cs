@@ -97,9 +97,9 @@ public sealed class RewardBatch
     public void Upload(IBackend backend, GptActivations acts)
     {
         int n = Rows * SeqLen;
-        backend.Upload<int>(acts.Tokens.Slice(0, n), Tokens.AsSpan(0, n));
-        backend.Upload<int>(acts.Positions.Slice(0, n), Positions.AsSpan(0, n));
-        backend.Upload<int>(acts.KeyMask.Slice(0, n), KeyMask.AsSpan(0, n));
-        backend.Upload<int>(acts.LastRows.Slice(0, Rows), LastRows.AsSpan(0, Rows));
+        backend.Upload<int>(acts.Tokens.Head(n), Tokens.AsSpan(0, n));
+        backend.Upload<int>(acts.Positions.Head(n), Positions.AsSpan(0, n));
+        backend.Upload<int>(acts.KeyMask.Head(n), KeyMask.AsSpan(0, n));
+        backend.Upload<int>(acts.LastRows.Head(Rows), LastRows.AsSpan(0, Rows));
     }
 }

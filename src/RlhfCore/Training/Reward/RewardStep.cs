@@ -1,5 +1,6 @@
 using RlhfCore.Backends;
 using RlhfCore.Model;
+using RlhfCore.Tensors;
 
 namespace RlhfCore.Training.Reward;
 
@@ -39,7 +40,7 @@ public sealed class RewardStep : IDisposable
         int B = batch.Rows;
         batch.Upload(_be, Activations);
         _model.Forward(Activations, B, Activations.T, computeLogits: false);
-        _be.Download<float>(Activations.Rewards.Slice(0, B), _hostScores.AsSpan(0, B));
+        _be.Download<float>(Activations.Rewards.Head(B), _hostScores.AsSpan(0, B));
         for (int i = 0; i < B; i++) _scores[i] = _hostScores[i];
         return _scores.AsSpan(0, B);
     }
@@ -52,7 +53,7 @@ public sealed class RewardStep : IDisposable
     {
         var scores = Score(batch);
         int n = batch.Rows * _model.Config.Channels;
-        _be.Download<float>(Activations.RewardHidden.Slice(0, n), hidden[..n]);
+        _be.Download<float>(Activations.RewardHidden.Head(n), hidden[..n]);
         return scores;
     }
 
@@ -70,7 +71,7 @@ public sealed class RewardStep : IDisposable
         if (backward && double.IsFinite(value))
         {
             for (int i = 0; i < batch.Rows; i++) _hostGrad[i] = (float)(grad[i] * gradScale);
-            _be.Upload<float>(Activations.DRewards.Slice(0, batch.Rows), _hostGrad.AsSpan(0, batch.Rows));
+            _be.Upload<float>(Activations.DRewards.Head(batch.Rows), _hostGrad.AsSpan(0, batch.Rows));
             _model.Backward(Activations, batch.Rows, Activations.T, new BackwardSources(Logits: false, Rewards: true));
         }
         return value;

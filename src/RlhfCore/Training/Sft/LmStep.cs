@@ -41,15 +41,15 @@ public sealed class LmStep
         int B = batch.BatchSize, T = batch.SeqLen, N = B * T, V = _model.Config.VocabSize;
         int counted = batch.LossTokenCount;
         for (int i = 0; i < N; i++) _weights[i] = counted == 0 ? 0f : batch.LossMask[i] / ((float)counted * microBatches);
-        _be.Upload<int>(Head(a.Tokens, N), batch.Tokens);
-        _be.Upload<int>(Head(a.Positions, N), batch.Positions);
-        _be.Upload<int>(Head(a.KeyMask, N), batch.AttentionMask);
-        _be.Upload<int>(Head(a.Targets, N), batch.Targets);
-        _be.Upload<float>(Head(a.LossWeights, N), _weights);
+        _be.Upload<int>(a.Tokens.Head(N), batch.Tokens);
+        _be.Upload<int>(a.Positions.Head(N), batch.Positions);
+        _be.Upload<int>(a.KeyMask.Head(N), batch.AttentionMask);
+        _be.Upload<int>(a.Targets.Head(N), batch.Targets);
+        _be.Upload<float>(a.LossWeights.Head(N), _weights);
         _model.Forward(a, B, T);
         Tensor logits = GptModel.Rows(a.Logits, N, V);
-        _be.CrossEntropyForwardBackward(Head(a.Losses, N), backward ? logits : Tensor.None, logits, Head(a.Targets, N), Head(a.LossWeights, N), N, V);
-        _be.Download<float>(Head(a.Losses, N), _losses);
+        _be.CrossEntropyForwardBackward(a.Losses.Head(N), backward ? logits : Tensor.None, logits, a.Targets.Head(N), a.LossWeights.Head(N), N, V);
+        _be.Download<float>(a.Losses.Head(N), _losses);
         if (backward) _model.Backward(a, B, T, new BackwardSources(Logits: true));
         if (counted == 0) return double.NaN;
         double sum = 0;
@@ -57,5 +57,4 @@ public sealed class LmStep
         return sum / counted;
     }
 
-    private static Tensor Head(Tensor t, int n) => t.Length == n ? t : t.Slice(0, n);
 }
