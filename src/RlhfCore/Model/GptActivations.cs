@@ -18,18 +18,26 @@ public sealed class GptActivations : IDisposable
     /// <summary>Sequence length this arena was laid out for.</summary>
     public int T { get; }
 
-    // inputs (uploaded by the caller)
+    /// <summary>[B·T] input token ids (uploaded by the caller).</summary>
     public Tensor Tokens => _arena["in.tokens"];
+    /// <summary>[B·T] position ids (uploaded by the caller).</summary>
     public Tensor Positions => _arena["in.positions"];
+    /// <summary>[B·T] 1 for a real token, 0 for padding that attention must ignore (uploaded by the caller).</summary>
     public Tensor KeyMask => _arena["in.key_mask"];
+    /// <summary>[B·T] next-token targets (uploaded by the caller).</summary>
     public Tensor Targets => _arena["in.targets"];
+    /// <summary>[B·T] per-token weights of the loss (uploaded by the caller).</summary>
     public Tensor LossWeights => _arena["in.loss_weights"];
+    /// <summary>[B] the flat row index of each sequence's last real token, where the reward head reads (uploaded by the caller).</summary>
     public Tensor LastRows => _arena["in.last_rows"];
 
-    // outputs of the heads, and the gradients the loss writes into them
+    /// <summary>[B·T, C] token plus position embeddings: the residual stream entering the first block.</summary>
     public Tensor Encoded => _arena["encoded"];
+    /// <summary>[B·T, C] output of the final layer norm, which every head reads.</summary>
     public Tensor Lnf => _arena["lnf"];
+    /// <summary>[B·T] the final layer norm's per-row mean, saved for backward.</summary>
     public Tensor LnfMean => _arena["lnf.mean"];
+    /// <summary>[B·T] the final layer norm's per-row reciprocal standard deviation, saved for backward.</summary>
     public Tensor LnfRstd => _arena["lnf.rstd"];
     /// <summary>[B·T, V] logits; the fused classifier overwrites them with dlogits in place.</summary>
     public Tensor Logits => _arena["logits"];
@@ -46,14 +54,22 @@ public sealed class GptActivations : IDisposable
     /// <summary>[B] gradient of the loss with respect to <see cref="Rewards"/>.</summary>
     public Tensor DRewards => _arena["rewards.grad"];
 
-    // gradient scratch shared by all layers (the backward pass streams through them)
+    // Gradient scratch shared by all layers: the backward pass streams through them.
+    /// <summary>[B·T, C] gradient of the residual stream, carried from block to block in backward.</summary>
     public Tensor DResidual => _arena["grad.residual"];
+    /// <summary>[B·T, C] gradient of a layer norm's output (scratch shared by all blocks).</summary>
     public Tensor DLn => _arena["grad.ln"];
+    /// <summary>[B·T, C] gradient of attention's output (scratch shared by all blocks).</summary>
     public Tensor DAttY => _arena["grad.atty"];
+    /// <summary>[B·T, 3C] gradient of the fused query/key/value projection (scratch shared by all blocks).</summary>
     public Tensor DQkv => _arena["grad.qkv"];
+    /// <summary>attention's backward scratch, sized by the backend (shared by all blocks).</summary>
     public Tensor DAtt => _arena["grad.att"];
+    /// <summary>[B·T, 4C] gradient of the MLP's first projection (scratch shared by all blocks).</summary>
     public Tensor DFch => _arena["grad.fch"];
+    /// <summary>[B·T, 4C] gradient of the MLP's GELU output (scratch shared by all blocks).</summary>
     public Tensor DFchGelu => _arena["grad.fch_gelu"];
+    /// <summary>[B, C] gradient of the hidden state the reward head reads.</summary>
     public Tensor DRewardHidden => _arena["grad.reward.hidden"];
 
     /// <summary>Saved activations of one transformer block.</summary>

@@ -8,14 +8,19 @@ namespace RlhfCore.Feedback.Annotation;
 /// </summary>
 public sealed record AnnotatorOptions
 {
+    /// <summary>Bradley–Terry temperature: P(A over B) = sigmoid((gold_A - gold_B)/temperature + bias). 0 = always the higher gold reward.</summary>
     [Description("Bradley–Terry temperature: P(A over B) = sigmoid((gold_A - gold_B)/temperature + bias). 0 = always the higher gold reward.")]
     public double Temperature { get; init; }
+    /// <summary>Probability that a judgment is flipped after it is drawn (label noise independent of the rewards).</summary>
     [Description("Probability that a judgment is flipped after it is drawn (label noise independent of the rewards).")]
     public double FlipProbability { get; init; }
+    /// <summary>Systematic length bias: added to the logit per character that A is longer than B (positive = prefers longer).</summary>
     [Description("Systematic length bias: added to the logit per character that A is longer than B (positive = prefers longer).")]
     public double LengthBias { get; init; }
+    /// <summary>Judge a tie when |gold_A - gold_B| is below this margin (0 = never, except identical completions).</summary>
     [Description("Judge a tie when |gold_A - gold_B| is below this margin (0 = never, except identical completions).")]
     public double TieMargin { get; init; }
+    /// <summary>Random seed of the annotator.</summary>
     [Description("Random seed of the annotator.")]
     public ulong Seed { get; init; } = 1;
 

@@ -25,19 +25,25 @@ public sealed record DpoOptions : DatasetTrainerOptions
     {
     }
 
+    /// <summary>The frozen reference model; when empty, InitFrom (the usual choice).</summary>
     [Description("The frozen reference model; when empty, InitFrom (the usual choice).")]
     public string? Reference { get; init; }
+    /// <summary>Loss: Sigmoid (DPO) or Ipo.</summary>
     [Description("Loss: Sigmoid (DPO) or Ipo.")]
     public DpoLossKind Loss { get; init; } = DpoLossKind.Sigmoid;
+    /// <summary>β: how strongly the policy is tied to the reference (TRL's beta).</summary>
     [Description("β: how strongly the policy is tied to the reference (TRL's beta).")]
     [Bounds(0, Limits.MaxCoefficient, MinExclusive = true)]
     public double Beta { get; init; } = 0.1;
+    /// <summary>Label smoothing ε for conservative DPO (sigmoid loss only): the assumed rate of flipped labels.</summary>
     [Description("Label smoothing ε for conservative DPO (sigmoid loss only): the assumed rate of flipped labels.")]
     [Bounds(0, 0.5, MaxExclusive = true)]
     public double LabelSmoothing { get; init; }
+    /// <summary>Inputs per row: prompt + completion + end-of-text must be at most this plus one tokens.</summary>
     [Description("Inputs per row: prompt + completion + end-of-text must be at most this plus one tokens.")]
     [Bounds(1, Limits.MaxSeqLen)]
     public int SeqLen { get; init; } = 32;
+    /// <summary>Held-out batches per evaluation (0 = all held-out pairs).</summary>
     [Description("Held-out batches per evaluation (0 = all held-out pairs).")]
     [Bounds(0, Limits.MaxCount)]
     public int EvalBatches { get; init; } = 8;

@@ -55,111 +55,152 @@ public enum PipelineMethod
 /// </summary>
 public sealed record PipelineOptions
 {
+    /// <summary>Built-in task with a gold reward: arithmetic or reviews.</summary>
     [Description("Built-in task with a gold reward: arithmetic or reviews.")]
     public string Task { get; init; } = "arithmetic";
+    /// <summary>Arithmetic operands are drawn from [0, max-operand).</summary>
     [Description("Arithmetic operands are drawn from [0, max-operand).")]
     [Bounds(1, 1e6)]
     public int MaxOperand { get; init; } = 10;
+    /// <summary>Fraction of SFT demonstrations that are wrong (arithmetic), as imperfect human demonstrations are.</summary>
     [Description("Fraction of SFT demonstrations that are wrong (arithmetic), as imperfect human demonstrations are.")]
     [Bounds(0, 1)]
     public double DemoErrorRate { get; init; } = 0.5;
+    /// <summary>Model preset for the SFT policy.</summary>
     [Description("Model preset for the SFT policy.")]
     public string Model { get; init; } = "byte-small";
+    /// <summary>SFT steps.</summary>
     [Description("SFT steps.")]
     [Bounds(1, Limits.MaxSteps)]
     public int SftSteps { get; init; } = 1500;
+    /// <summary>SFT peak learning rate.</summary>
     [Description("SFT peak learning rate.")]
     [Bounds(0, Limits.MaxLr, MinExclusive = true, Why = Limits.LrWhy)]
     public float SftLr { get; init; } = 3e-3f;
+    /// <summary>Rows per SFT batch.</summary>
     [Description("Rows per SFT batch.")]
     [Bounds(1, Limits.MaxBatch)]
     public int Batch { get; init; } = 32;
+    /// <summary>Tokens per row for SFT and reward-model sequences.</summary>
     [Description("Tokens per row for SFT and reward-model sequences.")]
     [Bounds(2, Limits.MaxSeqLen)]
     public int SeqLen { get; init; } = 16;
+    /// <summary>Feedback-and-training rounds after SFT.</summary>
     [Description("Feedback-and-training rounds after SFT.")]
     [Bounds(1, 1000)]
     public int Rounds { get; init; } = 3;
+    /// <summary>Prompts whose sampled completions (two, or --completions-per-prompt) are judged each round.</summary>
     [Description("Prompts whose sampled completions (two, or --completions-per-prompt) are judged each round.")]
     [Bounds(4, Limits.MaxCount)]
     public int ComparisonsPerRound { get; init; } = 32768;
+    /// <summary>Completions sampled per prompt and judged together (K ≥ 2): 2 makes pairs, K ≥ 3 a ranking of K (simulated labels only).</summary>
     [Description("Completions sampled per prompt and judged together (K ≥ 2): 2 makes pairs, K ≥ 3 a ranking of K (simulated labels only).")]
     [Bounds(2, 64, Why = "K ≥ 2 completions are judged per prompt")]
     public int CompletionsPerPrompt { get; init; } = 2;
+    /// <summary>How the reward model learns from K-wise rankings: PlackettLuce, or Pairs (all K(K-1)/2 pairs, InstructGPT).</summary>
     [Description("How the reward model learns from K-wise rankings: PlackettLuce, or Pairs (all K(K-1)/2 pairs, InstructGPT).")]
     public RankingLoss RankingLoss { get; init; } = RankingLoss.PlackettLuce;
+    /// <summary>Where preferences come from: Simulated or Human (rlhf label).</summary>
     [Description("Where preferences come from: Simulated or Human (rlhf label).")]
     public LabelSource Labels { get; init; } = LabelSource.Simulated;
+    /// <summary>Simulated annotator: logit temperature on the gold-reward difference (0 = always the higher gold).</summary>
     [Description("Simulated annotator: logit temperature on the gold-reward difference (0 = always the higher gold).")]
     [Bounds(0, Limits.MaxThreshold)]
     public double AnnotatorTemperature { get; init; } = 0.1;
+    /// <summary>Simulated annotator: probability of flipping a judgment.</summary>
     [Description("Simulated annotator: probability of flipping a judgment.")]
     [Bounds(0, 1)]
     public double AnnotatorFlip { get; init; } = 0.05;
+    /// <summary>Simulated annotator: call a tie (no pair) when the gold rewards differ by less than this; 0.5 on arithmetic drops equally right or wrong pairs.</summary>
     [Description("Simulated annotator: call a tie (no pair) when the gold rewards differ by less than this; 0.5 on arithmetic drops equally right or wrong pairs.")]
     [Bounds(0, Limits.MaxThreshold)]
     public double AnnotatorTieMargin { get; init; } = 0.5;
+    /// <summary>Simulated annotator: systematic length bias added to the logit per character A is longer than B.</summary>
     [Description("Simulated annotator: systematic length bias added to the logit per character A is longer than B.")]
     [Bounds(-Limits.MaxThreshold, Limits.MaxThreshold)]
     public double AnnotatorLengthBias { get; init; }
+    /// <summary>Where each round's reward model starts: Sft (the SFT trunk, InstructGPT's choice) or Fresh.</summary>
     [Description("Where each round's reward model starts: Sft (the SFT trunk, InstructGPT's choice) or Fresh.")]
     public RewardInit RewardInit { get; init; } = RewardInit.Sft;
+    /// <summary>Model preset of a Fresh reward model (empty: the policy's architecture).</summary>
     [Description("Model preset of a Fresh reward model (empty: the policy's architecture).")]
     public string RewardModel { get; init; } = "";
+    /// <summary>Reward-model training steps per round (on every round's pairs so far).</summary>
     [Description("Reward-model training steps per round (on every round's pairs so far).")]
     [Bounds(1, Limits.MaxSteps)]
     public int RewardSteps { get; init; } = 2000;
+    /// <summary>Reward-model peak learning rate.</summary>
     [Description("Reward-model peak learning rate.")]
     [Bounds(0, Limits.MaxLr, MinExclusive = true, Why = Limits.LrWhy)]
     public float RewardLr { get; init; } = 3e-4f;
+    /// <summary>Preference pairs per reward-model batch.</summary>
     [Description("Preference pairs per reward-model batch.")]
     [Bounds(1, Limits.MaxBatch)]
     public int RewardBatch { get; init; } = 32;
+    /// <summary>Reward models per round: an ensemble of this many, each with its own seed and bootstrap resample of the feedback (1 = one model).</summary>
     [Description("Reward models per round: an ensemble of this many, each with its own seed and bootstrap resample of the feedback (1 = one model).")]
     [Bounds(1, 64)]
     public int RewardEnsemble { get; init; } = 1;
+    /// <summary>Ensemble members' trunks: Own (full models) or Shared (member 0's trunk frozen, a fresh head per further member).</summary>
     [Description("Ensemble members' trunks: Own (full models) or Shared (member 0's trunk frozen, a fresh head per further member).")]
     public Reward.Ensemble.EnsembleTrunk RewardEnsembleTrunk { get; init; } = Reward.Ensemble.EnsembleTrunk.Own;
+    /// <summary>How the ensemble's member scores become the policy's reward: Mean, Min or MeanStd (mean − λ·std).</summary>
     [Description("How the ensemble's member scores become the policy's reward: Mean, Min or MeanStd (mean − λ·std).")]
     public Reward.Ensemble.RewardAggregate RewardAggregate { get; init; } = Reward.Ensemble.RewardAggregate.Mean;
+    /// <summary>λ of MeanStd (≥ 0).</summary>
     [Description("λ of MeanStd (≥ 0).")]
     [Bounds(0, Limits.MaxCoefficient)]
     public double UncertaintyCoef { get; init; } = 1.0;
+    /// <summary>Prompts sampled twice from each round's post-RL policy to measure the reward model's accuracy under the shift RL causes (0 = off).</summary>
     [Description("Prompts sampled twice from each round's post-RL policy to measure the reward model's accuracy under the shift RL causes (0 = off).")]
     [Bounds(0, Limits.MaxCount)]
     public int ShiftEvalPrompts { get; init; } = 128;
+    /// <summary>Stop a round's RL early when the reward-hacking monitor warns (proxy up while gold falls or ensemble disagreement rises).</summary>
     [Description("Stop a round's RL early when the reward-hacking monitor warns (proxy up while gold falls or ensemble disagreement rises).")]
     public bool StopOnHacking { get; init; }
+    /// <summary>Fraction of pairs held out to measure the reward model's accuracy.</summary>
     [Description("Fraction of pairs held out to measure the reward model's accuracy.")]
     [Bounds(0, 1, MinExclusive = true, MaxExclusive = true)]
     public double RewardEvalFraction { get; init; } = 0.15;
+    /// <summary>Policy optimizer: Ppo, A2c, Reinforce, Rloo, Grpo or Dpo.</summary>
     [Description("Policy optimizer: Ppo, A2c, Reinforce, Rloo, Grpo or Dpo.")]
     public PipelineMethod Method { get; init; } = PipelineMethod.Rloo;
+    /// <summary>Optimize the policy against the gold reward instead of the reward model (an oracle upper bound for research).</summary>
     [Description("Optimize the policy against the gold reward instead of the reward model (an oracle upper bound for research).")]
     public bool OptimizeGold { get; init; }
+    /// <summary>Policy-optimization steps per round (PPO rollouts, or DPO steps).</summary>
     [Description("Policy-optimization steps per round (PPO rollouts, or DPO steps).")]
     [Bounds(1, Limits.MaxSteps)]
     public int PolicySteps { get; init; } = 80;
+    /// <summary>Policy learning rate.</summary>
     [Description("Policy learning rate.")]
     [Bounds(0, Limits.MaxLr, MinExclusive = true, Why = Limits.LrWhy)]
     public float PolicyLr { get; init; } = 3e-4f;
+    /// <summary>KL penalty coefficient to the SFT reference (RL methods); the DPO beta for Dpo.</summary>
     [Description("KL penalty coefficient to the SFT reference (RL methods); the DPO beta for Dpo.")]
     [Bounds(0, Limits.MaxCoefficient)]
     public double KlCoef { get; init; } = 0.2;
+    /// <summary>Prompts per PPO rollout.</summary>
     [Description("Prompts per PPO rollout.")]
     [Bounds(1, Limits.MaxBatch)]
     public int PromptsPerStep { get; init; } = 32;
+    /// <summary>Prompts in the fixed evaluation set.</summary>
     [Description("Prompts in the fixed evaluation set.")]
     [Bounds(1, Limits.MaxCount)]
     public int EvalPrompts { get; init; } = 400;
+    /// <summary>Seed of everything random.</summary>
     [Description("Seed of everything random.")]
     public ulong Seed { get; init; } = 1337;
+    /// <summary>Several seeds, each run in OUT/seed-N with one table at the end (e.g. 1-10 or 1,5,7; empty = just --seed).</summary>
     [Description("Several seeds, each run in OUT/seed-N with one table at the end (e.g. 1-10 or 1,5,7; empty = just --seed).")]
     public string Seeds { get; init; } = "";
+    /// <summary>Output folder: sft/, round-N/, report.csv, overoptimization.svg.</summary>
     [Description("Output folder: sft/, round-N/, report.csv, overoptimization.svg.")]
     public string OutDir { get; init; } = "runs/pipeline";
+    /// <summary>Backend: cpu, cuda (CUDA C kernels via NVRTC), cuda-ilgpu (ILGPU kernels on CUDA) or ilgpu-cpu (ILGPU kernels on ILGPU's CPU accelerator: tiny models only).</summary>
     [Description("Backend: cpu, cuda (CUDA C kernels via NVRTC), cuda-ilgpu (ILGPU kernels on CUDA) or ilgpu-cpu (ILGPU kernels on ILGPU's CPU accelerator: tiny models only).")]
     public string Device { get; init; } = "cpu";
+    /// <summary>CPU threads (0 = all).</summary>
     [Description("CPU threads (0 = all).")]
     [Bounds(0, 0, MaxPerCore = Limits.ThreadsPerCore, Why = Limits.ThreadsWhy)]
     public int Threads { get; init; }

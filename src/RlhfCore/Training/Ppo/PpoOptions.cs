@@ -74,100 +74,136 @@ public sealed record PpoOptions : TrainerOptions
         : base(outDir: "runs/ppo", steps: 100, lr: 1e-4f, warmup: 0, weightDecay: 0f, checkpointEvery: 20) =>
         Schedule = ScheduleKind.Constant;
 
+    /// <summary>Method: Ppo, A2c, Reinforce, Rloo or Grpo.</summary>
     [Description("Method: Ppo, A2c, Reinforce, Rloo or Grpo.")]
     public PolicyGradientMethod Method { get; init; } = PolicyGradientMethod.Ppo;
+    /// <summary>Prompts: a JSONL file of {"prompt"}, or builtin:arithmetic.</summary>
     [Description("Prompts: a JSONL file of {\"prompt\"}, or builtin:arithmetic.")]
     public string Prompts { get; init; } = "builtin:arithmetic";
+    /// <summary>Number of built-in prompts drawn (builtin:arithmetic).</summary>
     [Description("Number of built-in prompts drawn (builtin:arithmetic).")]
     [Bounds(1, Limits.MaxCount)]
     public int PromptPool { get; init; } = 4096;
+    /// <summary>Model preset for a fresh policy (ignored when InitFrom is set).</summary>
     [Description("Model preset for a fresh policy (ignored when InitFrom is set).")]
     public string Model { get; init; } = "byte-small";
+    /// <summary>Frozen reference policy; empty means InitFrom (or the fresh policy's initial weights).</summary>
     [Description("Frozen reference policy; empty means InitFrom (or the fresh policy's initial weights).")]
     public string? Reference { get; init; }
+    /// <summary>Reward: model (with RewardModel) or gold (the built-in task's gold reward).</summary>
     [Description("Reward: model (with RewardModel) or gold (the built-in task's gold reward).")]
     public string Reward { get; init; } = "model";
+    /// <summary>Reward-model checkpoint (a model with a reward head).</summary>
     [Description("Reward-model checkpoint (a model with a reward head).")]
     public string? RewardModel { get; init; }
+    /// <summary>How an ensemble's member scores become the reward: Mean, Min (worst case) or MeanStd (mean − λ·std).</summary>
     [Description("How an ensemble's member scores become the reward: Mean, Min (worst case) or MeanStd (mean − λ·std).")]
     public Training.Reward.Ensemble.RewardAggregate RewardAggregate { get; init; } = Training.Reward.Ensemble.RewardAggregate.Mean;
+    /// <summary>λ of MeanStd: reward = mean − λ·std over the ensemble's members (≥ 0).</summary>
     [Description("λ of MeanStd: reward = mean − λ·std over the ensemble's members (≥ 0).")]
     [Bounds(0, Limits.MaxCoefficient)]
     public double UncertaintyCoef { get; init; } = 1.0;
+    /// <summary>Steps over which the reward-hacking monitor tests trends (proxy up while gold down or disagreement up).</summary>
     [Description("Steps over which the reward-hacking monitor tests trends (proxy up while gold down or disagreement up).")]
     [Bounds(3, 100000, Why = "a trend needs a residual")]
     public int HackingWindow { get; init; } = 8;
+    /// <summary>Stop the run (saving as at the end) when the reward-hacking monitor warns.</summary>
     [Description("Stop the run (saving as at the end) when the reward-hacking monitor warns.")]
     public bool StopOnHacking { get; init; }
+    /// <summary>Value head: Fresh, or RewardModel (copy the reward model's score head).</summary>
     [Description("Value head: Fresh, or RewardModel (copy the reward model's score head).")]
     public ValueHeadInit ValueHead { get; init; } = ValueHeadInit.Fresh;
 
+    /// <summary>Prompts per rollout.</summary>
     [Description("Prompts per rollout.")]
     [Bounds(1, Limits.MaxBatch)]
     public int PromptsPerStep { get; init; } = 16;
+    /// <summary>Responses per prompt (0 = the method's default: 1, or 4 for Rloo and Grpo).</summary>
     [Description("Responses per prompt (0 = the method's default: 1, or 4 for Rloo and Grpo).")]
     [Bounds(0, 1024)]
     public int SamplesPerPrompt { get; init; }
+    /// <summary>Sequences per minibatch (one optimizer step each); must divide the rollout size.</summary>
     [Description("Sequences per minibatch (one optimizer step each); must divide the rollout size.")]
     [Bounds(1, Limits.MaxBatch)]
     public int MiniBatch { get; init; } = 8;
+    /// <summary>Passes over each rollout (Ppo, Rloo, Grpo; A2c and Reinforce make one).</summary>
     [Description("Passes over each rollout (Ppo, Rloo, Grpo; A2c and Reinforce make one).")]
     [Bounds(1, 1000)]
     public int Epochs { get; init; } = 4;
+    /// <summary>Maximum response tokens.</summary>
     [Description("Maximum response tokens.")]
     [Bounds(1, Limits.MaxSeqLen)]
     public int MaxNewTokens { get; init; } = 8;
+    /// <summary>Sampling temperature (log-probabilities are taken at the same temperature, as TRL).</summary>
     [Description("Sampling temperature (log-probabilities are taken at the same temperature, as TRL).")]
     [Bounds(0, 100, MinExclusive = true)]
     public float Temperature { get; init; } = 1f;
+    /// <summary>Stop a response at the tokenizer's end-of-text token.</summary>
     [Description("Stop a response at the tokenizer's end-of-text token.")]
     public bool StopAtEos { get; init; } = true;
+    /// <summary>Subtracted from the score of a response that did not end with EOS (TRL's missing_eos_penalty; 0 = off).</summary>
     [Description("Subtracted from the score of a response that did not end with EOS (TRL's missing_eos_penalty; 0 = off).")]
     [Bounds(0, Limits.MaxThreshold)]
     public double MissingEosPenalty { get; init; }
 
+    /// <summary>Initial KL coefficient β.</summary>
     [Description("Initial KL coefficient β.")]
     [Bounds(0, Limits.MaxCoefficient)]
     public double KlCoef { get; init; } = 0.05;
+    /// <summary>Target KL per sequence for the adaptive controller (0 = fixed β).</summary>
     [Description("Target KL per sequence for the adaptive controller (0 = fixed β).")]
     [Bounds(0, Limits.MaxThreshold)]
     public double KlTarget { get; init; }
+    /// <summary>Adaptive controller horizon, in sequences.</summary>
     [Description("Adaptive controller horizon, in sequences.")]
     [Bounds(0, 1e12, MinExclusive = true)]
     public double KlHorizon { get; init; } = 10000;
+    /// <summary>KL estimator: Auto, K1, K2 or K3.</summary>
     [Description("KL estimator: Auto, K1, K2 or K3.")]
     public KlEstimatorChoice KlEstimator { get; init; } = KlEstimatorChoice.Auto;
+    /// <summary>KL penalty in the reward or in the loss: Auto, Reward or Loss.</summary>
     [Description("KL penalty in the reward or in the loss: Auto, Reward or Loss.")]
     public KlPlacement KlPenalty { get; init; } = KlPlacement.Auto;
 
+    /// <summary>Discount γ.</summary>
     [Description("Discount γ.")]
     [Bounds(0, 1)]
     public float Gamma { get; init; } = 1f;
+    /// <summary>GAE λ.</summary>
     [Description("GAE λ.")]
     [Bounds(0, 1)]
     public float Lam { get; init; } = 0.95f;
+    /// <summary>Whiten advantages over the rollout.</summary>
     [Description("Whiten advantages over the rollout.")]
     public bool WhitenAdvantages { get; init; } = true;
+    /// <summary>Whiten per-token rewards (mean kept), as TRL's whiten_rewards.</summary>
     [Description("Whiten per-token rewards (mean kept), as TRL's whiten_rewards.")]
     public bool WhitenRewards { get; init; }
+    /// <summary>Clip scores to [−c, c] (0 = off).</summary>
     [Description("Clip scores to [−c, c] (0 = off).")]
     [Bounds(0, Limits.MaxThreshold)]
     public double ScoreClip { get; init; }
+    /// <summary>Policy ratio clip ε.</summary>
     [Description("Policy ratio clip ε.")]
     [Bounds(0, Limits.MaxThreshold, MinExclusive = true)]
     public float ClipRange { get; init; } = 0.2f;
+    /// <summary>Value clip range around the rollout's values.</summary>
     [Description("Value clip range around the rollout's values.")]
     [Bounds(0, Limits.MaxThreshold, MinExclusive = true)]
     public float ClipRangeValue { get; init; } = 0.2f;
+    /// <summary>Value-loss coefficient.</summary>
     [Description("Value-loss coefficient.")]
     [Bounds(0, Limits.MaxCoefficient)]
     public float VfCoef { get; init; } = 0.1f;
+    /// <summary>Entropy bonus coefficient.</summary>
     [Description("Entropy bonus coefficient.")]
     [Bounds(0, Limits.MaxCoefficient)]
     public float EntropyCoef { get; init; }
+    /// <summary>Stop a rollout's epochs when a minibatch's approx-KL exceeds this (0 = off).</summary>
     [Description("Stop a rollout's epochs when a minibatch's approx-KL exceeds this (0 = off).")]
     [Bounds(0, Limits.MaxThreshold)]
     public double TargetKl { get; init; }
+    /// <summary>REINFORCE baseline: moving-average decay of the mean sequence return.</summary>
     [Description("REINFORCE baseline: moving-average decay of the mean sequence return.")]
     [Bounds(0, 1, MaxExclusive = true)]
     public double BaselineDecay { get; init; } = 0.9;

@@ -28,29 +28,40 @@ public sealed record RewardOptions : DatasetTrainerOptions
     {
     }
 
+    /// <summary>Feedback layout: auto (from the first line's keys), pairs, transcripts, rankings, ratings or approvals.</summary>
     [Description("Feedback layout: auto (from the first line's keys), pairs, transcripts, rankings, ratings or approvals.")]
     public string Kind { get; init; } = "auto";
+    /// <summary>Leave out records with bad content (identical or empty completions, duplicate rankings) and list them, instead of stopping.</summary>
     [Description("Leave out records with bad content (identical or empty completions, duplicate rankings) and list them, instead of stopping.")]
     public bool SkipInvalid { get; init; }
+    /// <summary>When prompt + completion exceed SeqLen: Error, TruncateLeft (drop the prompt's oldest tokens) or Skip.</summary>
     [Description("When prompt + completion exceed SeqLen: Error, TruncateLeft (drop the prompt's oldest tokens) or Skip.")]
     public PromptOverflow Overflow { get; init; } = PromptOverflow.Error;
+    /// <summary>Append the end-of-text token to every completion (as a generated completion that stopped at EOS ends).</summary>
     [Description("Append the end-of-text token to every completion (as a generated completion that stopped at EOS ends).")]
     public bool AppendEos { get; init; } = true;
+    /// <summary>Accept empty completions as feedback (each scored as prompt + EOS: an empty answer is a real answer); needs AppendEos.</summary>
     [Description("Accept empty completions as feedback (each scored as prompt + EOS: an empty answer is a real answer); needs AppendEos.")]
     public bool AllowEmptyCompletions { get; init; }
+    /// <summary>Train an ensemble of this many reward models, each with its own seed and bootstrap resample of the training feedback (1 = one model).</summary>
     [Description("Train an ensemble of this many reward models, each with its own seed and bootstrap resample of the training feedback (1 = one model).")]
     [Bounds(1, 64)]
     public int Ensemble { get; init; } = 1;
+    /// <summary>Ensemble members' trunks: Own (every member a full model trained on its resample) or Shared (member 0's trained trunk, frozen, with a fresh head per further member fitted on its resample; about one model's cost).</summary>
     [Description("Ensemble members' trunks: Own (every member a full model trained on its resample) or Shared (member 0's trained trunk, frozen, with a fresh head per further member fitted on its resample; about one model's cost).")]
     public RlhfCore.Training.Reward.Ensemble.EnsembleTrunk EnsembleTrunk { get; init; } = RlhfCore.Training.Reward.Ensemble.EnsembleTrunk.Own;
+    /// <summary>Model preset for a fresh model (ignored when InitFrom is set).</summary>
     [Description("Model preset for a fresh model (ignored when InitFrom is set).")]
     public string Model { get; init; } = "byte-tiny";
+    /// <summary>Tokens per sequence (at most the model's context).</summary>
     [Description("Tokens per sequence (at most the model's context).")]
     [Bounds(2, Limits.MaxSeqLen)]
     public int SeqLen { get; init; } = 16;
+    /// <summary>Reward centering: adds this × mean((sum of each pair's or ranking's scores)²) to the loss (TRL's center_rewards_coefficient); 0 = off.</summary>
     [Description("Reward centering: adds this × mean((sum of each pair's or ranking's scores)²) to the loss (TRL's center_rewards_coefficient); 0 = off.")]
     [Bounds(0, Limits.MaxCoefficient)]
     public double CenterRewardsCoefficient { get; init; }
+    /// <summary>Held-out records per evaluation, always the same ones (0 = all).</summary>
     [Description("Held-out records per evaluation, always the same ones (0 = all).")]
     [Bounds(0, int.MaxValue)]
     public int EvalMax { get; init; }

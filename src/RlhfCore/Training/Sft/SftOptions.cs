@@ -25,13 +25,17 @@ public sealed record SftOptions : DatasetTrainerOptions
     {
     }
 
+    /// <summary>Model preset for a fresh model (ignored when InitFrom is set).</summary>
     [Description("Model preset for a fresh model (ignored when InitFrom is set).")]
     public string Model { get; init; } = "byte-small";
+    /// <summary>A {"prompt","completion"} example longer than SeqLen + 1 tokens: Error (naming its line), or Truncate (keep its first SeqLen + 1 tokens, dropping the completion's end and EOS). Packed {"text"} data is always cut into windows.</summary>
     [Description("A {\"prompt\",\"completion\"} example longer than SeqLen + 1 tokens: Error (naming its line), or Truncate (keep its first SeqLen + 1 tokens, dropping the completion's end and EOS). Packed {\"text\"} data is always cut into windows.")]
     public OverlongPolicy Overlong { get; init; } = OverlongPolicy.Error;
+    /// <summary>Tokens per row.</summary>
     [Description("Tokens per row.")]
     [Bounds(2, Limits.MaxSeqLen)]
     public int SeqLen { get; init; } = 16;
+    /// <summary>Batches per evaluation.</summary>
     [Description("Batches per evaluation.")]
     [Bounds(0, Limits.MaxCount)]
     public int EvalBatches { get; init; } = 4;
