@@ -52,6 +52,8 @@ public class OptimizerResumeTests
     [TestCase(OptimizerKind.Sgd, new string[0])]
     [TestCase(OptimizerKind.Lion, new string[0])]
     [TestCase(OptimizerKind.Muon, new string[0])]
+    [TestCase(OptimizerKind.Adafactor, new string[0])]
+    [TestCase(OptimizerKind.Adafactor, new[] { "h.*:adafactor_beta1=0.9,adafactor_scale_parameter=1" })]
     [TestCase(OptimizerKind.AdamW, new[] { "h.*.attn.*:optimizer=lion,lr=0.3", "wte:optimizer=sgd,lr=2,weight_decay=0.01" })]
     public void ResumedRunEqualsUninterruptedRunBitForBit(OptimizerKind kind, string[] groups)
     {
@@ -119,7 +121,7 @@ public class OptimizerResumeTests
         }
     }
 
-    [TestCase(OptimizerKind.AdamW), TestCase(OptimizerKind.Sgd), TestCase(OptimizerKind.Lion), TestCase(OptimizerKind.Muon)]
+    [TestCase(OptimizerKind.AdamW), TestCase(OptimizerKind.Sgd), TestCase(OptimizerKind.Lion), TestCase(OptimizerKind.Muon), TestCase(OptimizerKind.Adafactor)]
     public void GroupLrMultiplier_ScalesThatGroupOnly(OptimizerKind kind)
     {
         using var be = new CpuBackend(2);

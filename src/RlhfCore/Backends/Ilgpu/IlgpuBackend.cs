@@ -171,6 +171,7 @@ public sealed partial class IlgpuBackend : IBackend
         LoadAdamWKernels();
         LoadSgdKernels();
         LoadLionKernels();
+        LoadAdafactorKernels();
         LoadLinearCombinationKernels();
         LoadGradNormKernels();
     }
