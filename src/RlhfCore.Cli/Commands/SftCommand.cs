@@ -4,6 +4,7 @@ using RlhfCore.Data;
 using RlhfCore.Data.Tasks;
 using RlhfCore.IO;
 using RlhfCore.Model;
+using RlhfCore.Optim.Telemetry;
 using RlhfCore.Training;
 using Spectre.Console;
 
@@ -38,6 +39,8 @@ internal static class SftCommand
         var data = SftData.Build(o, tokenizer, model.Config.MaxSeqLen, model.Config.VocabSize);
         using var trainer = new SftTrainer(model, data.Train, data.Eval, o);
         if (resumeDir != null) trainer.RestoreState(run.Checkpoints.Load(model, trainer.Optimizer));
+        using var telemetry = o.TelemetryEvery > 0 ? new TelemetryFiles(o.OutDir, trainer.Optimizer.Step) : null;
+        if (telemetry != null) trainer.Optimizer.AttachTelemetry(o.TelemetryEvery, telemetry);
 
         RunFiles.ReportClaim(run);
         RunFiles.WriteConfig(run, new
@@ -72,6 +75,7 @@ internal static class SftCommand
                     + (step.Skipped ? "  [yellow]skipped: non-finite[/]" : ""));
             }, t => run.Checkpoints.Save(model, t.Optimizer, t.CaptureState()));
         });
+        telemetry?.WriteHeatmaps();
         if (cancel.StoppedEarly(trainer.StepsDone, o.Steps))
             return cancel.ReportSaved(trainer.StepsDone, run.Checkpoints.Save(model, trainer.Optimizer, trainer.CaptureState()));
 

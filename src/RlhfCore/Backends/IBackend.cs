@@ -195,6 +195,15 @@ public interface IBackend : IDisposable
     void AdafactorUpdate(Tensor param, Tensor grad, Tensor vRow, Tensor vCol, Tensor m, int rows, int cols, float lr, float beta1, float beta2,
         float eps1, float eps2, float clipThreshold, float weightDecay, float gradScale, bool scaleParameter);
 
+    /// <summary>
+    /// Optimizer telemetry of one parameter tensor of n elements, as the slots of
+    /// <see cref="Optim.Telemetry.OptimizerStatisticSlots"/> (writes stats[0, KernelSlots), F32, sums accumulated in double):
+    /// with g = gradScale·grad, Σg², Σparam², Σprevious², Σ(param − previous)², mean|momentum|, Σmomentum², Σg·momentum,
+    /// the fraction where sign(previous − param) = sign(momentum), mean v, max v and the fraction of v below
+    /// <paramref name="vThreshold"/>. momentum and v may be None (their slots are 0). Deterministic; no host read.
+    /// </summary>
+    void OptimizerStatistics(Tensor stats, Tensor param, Tensor previous, Tensor grad, Tensor momentum, Tensor v, long n, float gradScale, float vThreshold);
+
     /// <summary>output = α·x + β·y over n elements (output may alias x or y): the elementwise part of Muon.</summary>
     void LinearCombination(Tensor output, Tensor x, Tensor y, float alpha, float beta, long n);
 

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using RlhfCore.Backends;
 using RlhfCore.IO;
+using RlhfCore.Optim.Telemetry;
 using RlhfCore.Tensors;
 
 namespace RlhfCore.Optim;
@@ -24,6 +26,9 @@ public sealed class GroupedOptimizer : IOptimizer
     private readonly Tensor[] _state1, _state2, _state3;
     private readonly NewtonSchulz? _newtonSchulz;
     private readonly DeviceBuffer? _muonWork;
+    private readonly Tensor[] _adamV;
+    private OptimizerTelemetry? _telemetry;
+    private bool _recording;
 
     /// <summary>The resolved rule of each parameter tensor, in table order.</summary>
     public IReadOnlyList<TensorRule> Rules { get; }
@@ -33,6 +38,10 @@ public sealed class GroupedOptimizer : IOptimizer
     public int Step { get; set; }
     /// <inheritdoc/>
     public IReadOnlyList<(string Name, Tensor Tensor)> State { get; }
+    /// <summary>When set, <see cref="Update"/> synchronizes the device before and after its kernels and keeps the time in <see cref="LastUpdateMilliseconds"/> (benchmarks).</summary>
+    public bool TimeUpdates { get; set; }
+    /// <summary>Wall time of the last update's kernels with <see cref="TimeUpdates"/> on (telemetry excluded), else 0.</summary>
+    public double LastUpdateMilliseconds { get; private set; }
 
     /// <summary>State for <paramref name="parameters"/> under <paramref name="config"/>, zeroed, at step 0.</summary>
     public GroupedOptimizer(TensorArena parameters, TensorArena gradients, OptimizerConfig config)
@@ -72,6 +81,7 @@ public sealed class GroupedOptimizer : IOptimizer
             throw;
         }
         State = state;
+        _adamV = [.. Enumerable.Range(0, n).Select(i => Rules[i].Optimizer == OptimizerKind.AdamW ? _state2[i] : Tensor.None)];
     }
 
     private void Allocate(OptimizerKind kind, string prefix, Tensor[] slot, List<(string, Tensor)> state) =>
@@ -96,10 +106,40 @@ public sealed class GroupedOptimizer : IOptimizer
     /// <summary>The arena of one state (prefix <c>adam.m.</c>, <c>adam.v.</c>, <c>sgd.momentum.</c> or <c>lion.m.</c>), null when no tensor uses it.</summary>
     public TensorArena? Arena(string prefix) => _arenas.GetValueOrDefault(prefix);
 
+    /// <summary>
+    /// Records telemetry on every <paramref name="every"/>-th optimizer step (steps <paramref name="every"/>, 2·<paramref name="every"/>, … of
+    /// <see cref="Step"/>) and gives it to <paramref name="observer"/> right after that update. Computed on the device (a copy
+    /// of the parameters before the step, one statistics kernel per tensor) and read back as one buffer; it costs a
+    /// parameter-sized arena while attached. Attaching again replaces the previous observer.
+    /// </summary>
+    public void AttachTelemetry(int every, ITelemetryObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        var telemetry = new OptimizerTelemetry(_params, _grads, Rules, every, observer, Config.AdamW.Eps);
+        _telemetry?.Dispose();
+        _telemetry = telemetry;
+    }
+
     /// <inheritdoc/>
     public void Update(float lr, float gradScale = 1f)
     {
         Step++;
+        _recording = _telemetry?.Records(Step) == true;
+        if (_recording) _telemetry!.BeforeUpdate();
+        if (TimeUpdates) _be.Synchronize();
+        long start = Stopwatch.GetTimestamp();
+        UpdateTensors(lr, gradScale);
+        if (TimeUpdates)
+        {
+            _be.Synchronize();
+            LastUpdateMilliseconds = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+        if (_recording) _telemetry!.AfterUpdate(Step, _state1, _adamV, gradScale);
+        _recording = false;
+    }
+
+    private void UpdateTensors(float lr, float gradScale)
+    {
         var c = Config;
         for (int i = 0; i < Rules.Count; i++)
         {
@@ -122,7 +162,7 @@ public sealed class GroupedOptimizer : IOptimizer
                     AdafactorUpdate(i, p, g, r, tensorLr, gradScale);
                     break;
                 case OptimizerKind.Muon:
-                    MuonUpdate(p, g, _state1[i], _params.Specs[i].Shape, tensorLr, r.WeightDecay, gradScale);
+                    MuonUpdate(i, p, g, _state1[i], _params.Specs[i].Shape, tensorLr, r.WeightDecay, gradScale);
                     break;
                 default:
                     throw new InvalidOperationException($"unknown optimizer {r.Optimizer} for {r.Tensor}");
@@ -145,7 +185,7 @@ public sealed class GroupedOptimizer : IOptimizer
     /// One Muon step (KellerJordan/Muon, modded-nanogpt) on a [rows, cols] weight: buf = μ·buf + (1 − μ)·g;
     /// u = (1 − μ)·g + μ·buf (Nesterov); u ← NewtonSchulz(u); param = (1 − lr·wd)·param − lr·max(1, rows/cols)^0.5·u.
     /// </summary>
-    private void MuonUpdate(Tensor p, Tensor grad, Tensor buf, int[] shape, float lr, float weightDecay, float gradScale)
+    private void MuonUpdate(int i, Tensor p, Tensor grad, Tensor buf, int[] shape, float lr, float weightDecay, float gradScale)
     {
         int rows = shape[0], cols = shape[1];
         long n = (long)rows * cols;
@@ -154,6 +194,7 @@ public sealed class GroupedOptimizer : IOptimizer
         _be.LinearCombination(buf, buf, grad, mu, gCoef, n);
         _be.LinearCombination(work, grad, buf, gCoef, mu, n);
         _newtonSchulz!.Orthogonalize(work, rows, cols);
+        if (_recording) _newtonSchulz.ResidualSums(work, rows, cols, _telemetry!.Slot(i, OptimizerStatisticSlots.GramSq), _telemetry.Slot(i, OptimizerStatisticSlots.OrthoSq));
         float scale = (float)Math.Sqrt(Math.Max(1.0, (double)rows / cols));
         _be.LinearCombination(p, p, work, 1f - lr * weightDecay, -lr * scale, n);
     }
@@ -161,6 +202,8 @@ public sealed class GroupedOptimizer : IOptimizer
     /// <inheritdoc/>
     public void Dispose()
     {
+        _telemetry?.Dispose();
+        _telemetry = null;
         _newtonSchulz?.Dispose();
         _muonWork?.Dispose();
         foreach (var a in _arenas.Values) a.Dispose();

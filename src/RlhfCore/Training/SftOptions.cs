@@ -84,6 +84,9 @@ public sealed record SftOptions : IOptimizerSettings
     [Description("Save a resumable checkpoint every this many steps (0 = only at the end).")]
     [Bounds(0, Limits.MaxSteps)]
     public int CheckpointEvery { get; init; } = 1000;
+    [Description("Record optimizer telemetry (per-tensor gradient, parameter and update norms, optimizer-state statistics) every this many optimizer steps into telemetry.jsonl and telemetry-*.svg heatmaps (0 = off).")]
+    [Bounds(0, Limits.MaxSteps)]
+    public int TelemetryEvery { get; init; }
     [Description("Seed of everything random (initialization, shuffling).")]
     public ulong Seed { get; init; } = 1337;
     [Description("Output folder.")]

@@ -46,6 +46,23 @@ public class CliTests
     }
 
     [Test]
+    public void SftWithTelemetry_WritesTheRecordedStepsAndHeatmaps()
+    {
+        string shard = Path.Combine(_dir, "train.bin");
+        LlmcTokenShard.Write(shard, Enumerable.Range(0, 2000).Select(i => "abcabcabd"[i % 9] + 0).ToArray());
+        string outDir = Path.Combine(_dir, "run");
+        var (code, output) = Rlhf("sft", "--data", shard, "--model", "byte-tiny", "--steps", "5", "--batch", "2", "--seq-len", "8",
+            "--telemetry-every", "2", "--out-dir", outDir);
+        Assert.That(code, Is.EqualTo(0), output);
+        var steps = File.ReadAllLines(Path.Combine(outDir, "telemetry.jsonl")).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("step").GetInt32()).Distinct();
+        Assert.That(steps, Is.EqualTo(new[] { 2, 4 }));
+        Assert.That(File.Exists(Path.Combine(outDir, "telemetry-update_ratio.svg")));
+        var (bad, message) = Rlhf("sft", "--data", shard, "--model", "byte-tiny", "--telemetry-every", "-1", "--out-dir", Path.Combine(_dir, "bad"));
+        Assert.That(bad, Is.EqualTo(2), message);
+        Assert.That(message, Does.Contain("--telemetry-every"));
+    }
+
+    [Test]
     public void SftOnAnLlmcTokenShard_ThenInfoEvalAndGenerate()
     {
         string shard = Path.Combine(_dir, "train.bin");

@@ -59,9 +59,9 @@ public sealed unsafe partial class CpuBackend
         {
             job.InvSqrt = _adafactorInvSqrt.Get(n);
             job.Phase = AdafactorJob.Unfactored;
-            Run(ref job, ChunkCount(n));
+            Run(ref job, Elementwise.ChunkCount(n));
         }
-        int chunks = ChunkCount(n);
+        int chunks = Elementwise.ChunkCount(n);
         job.Partials = _adafactorPartials.Get(2L * chunks);
         job.Phase = AdafactorJob.Sums;
         Run(ref job, chunks);
@@ -81,8 +81,6 @@ public sealed unsafe partial class CpuBackend
         if (tasks == 1) job.Execute(0);
         else Pool.For(tasks, ref job);
     }
-
-    private static int ChunkCount(long n) => checked((int)((n + Elementwise.ChunkElements - 1) / Elementwise.ChunkElements));
 
     /// <summary>The four passes of one Adafactor step; <see cref="Phase"/> says which one a task runs.</summary>
     private struct AdafactorJob : IParallelJob

@@ -24,6 +24,10 @@ public sealed partial class CudaBackend
         throw OptimizerNotSupported("adafactor");
 
     /// <inheritdoc/>
+    public void OptimizerStatistics(Tensor stats, Tensor param, Tensor previous, Tensor grad, Tensor momentum, Tensor v, long n, float gradScale, float vThreshold) =>
+        throw new NotSupportedException("optimizer telemetry (--telemetry-every) is not available on the NVRTC CUDA backend (device 'cuda'); use --device cpu, ilgpu-cpu or cuda-ilgpu");
+
+    /// <inheritdoc/>
     public void LinearCombination(Tensor output, Tensor x, Tensor y, float alpha, float beta, long n) =>
         throw OptimizerNotSupported("muon");
 }

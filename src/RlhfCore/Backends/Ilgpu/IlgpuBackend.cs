@@ -172,6 +172,7 @@ public sealed partial class IlgpuBackend : IBackend
         LoadSgdKernels();
         LoadLionKernels();
         LoadAdafactorKernels();
+        LoadOptimizerStatisticsKernels();
         LoadLinearCombinationKernels();
         LoadGradNormKernels();
     }
