@@ -63,6 +63,19 @@ public class CliTests
     }
 
     [Test]
+    public void BenchOptimizers_PrintsEveryRuleSideBySide_AndNamesTheFlagWhenTheDataIsMissing()
+    {
+        string data = TestData.Require(Path.Combine("tinyshakespeare", "input.txt"));
+        var (code, output) = Rlhf("bench", "--optimizers", "--preset", "byte-tiny", "--train-steps", "10", "--train-batch", "2", "--train-seq", "16", "--data", data);
+        Assert.That(code, Is.EqualTo(0), output);
+        foreach (var rule in new[] { "AdamW", "Sgd", "Lion", "Muon", "Adafactor" })
+            Assert.That(output, Does.Match($@"│ {rule} +│ [0-9.e-]+ +│ [0-9.]+ +│ [0-9.]+ +│ [0-9.]+ +│ [0-9.]+ +│ 0 "), rule);
+        var (missing, message) = Rlhf("bench", "--optimizers", "--data", Path.Combine(_dir, "absent.txt"));
+        Assert.That(missing, Is.EqualTo(1), message);
+        Assert.That(Flat(message), Does.Contain("--data").And.Contain("absent.txt: no such file"));
+    }
+
+    [Test]
     public void SftOnAnLlmcTokenShard_ThenInfoEvalAndGenerate()
     {
         string shard = Path.Combine(_dir, "train.bin");
