@@ -88,7 +88,7 @@ public static class SvgHeatmap
         var gradient = new XElement(Svg + "linearGradient", new XAttribute("id", "ramp"));
         for (int i = 0; i < Ramp.Length; i++)
             gradient.Add(new XElement(Svg + "stop", new XAttribute("offset", F(100.0 * i / (Ramp.Length - 1)) + "%"), new XAttribute("stop-color", Colour((double)i / (Ramp.Length - 1)))));
-        string Label(double t) => log ? "1e" + t.ToString("0.#", CultureInfo.InvariantCulture) : t.ToString("G4", CultureInfo.InvariantCulture);
+        string Label(double t) => (log ? Math.Pow(10, t) : t).ToString("G3", CultureInfo.InvariantCulture);
         return new XElement(Svg + "g", new XAttribute("class", "legend"),
             new XElement(Svg + "defs", gradient),
             new XElement(Svg + "rect", new XAttribute("x", F(x)), new XAttribute("y", F(y)), new XAttribute("width", F(w)), new XAttribute("height", 10),
