@@ -84,6 +84,7 @@ public sealed record SftOptions : IOptimizerSettings
     [Description("Save a resumable checkpoint every this many steps (0 = only at the end).")]
     [Bounds(0, Limits.MaxSteps)]
     public int CheckpointEvery { get; init; } = 1000;
+    /// <summary>Record optimizer telemetry every this many optimizer steps (0 = off).</summary>
     [Description("Record optimizer telemetry (per-tensor gradient, parameter and update norms, optimizer-state statistics) every this many optimizer steps into telemetry.jsonl and telemetry-*.svg heatmaps (0 = off).")]
     [Bounds(0, Limits.MaxSteps)]
     public int TelemetryEvery { get; init; }
