@@ -59,7 +59,7 @@ public sealed record SftOptions : IOptimizerSettings
     public float Eps { get; init; } = 1e-8f;
     [Description("Decoupled weight decay on 2-D weights.")]
     public float WeightDecay { get; init; } = 0.1f;
-    [Description("Update rule of every parameter tensor: AdamW, Sgd (momentum, optionally Nesterov), Lion, or Muon (2-D hidden weights; AdamW for embeddings, heads and 1-D tensors); --param-group overrides it per tensor. The learning rate is --lr for every rule (Lion usually wants 3–10× less than AdamW).")]
+    [Description("Update rule of every parameter tensor: AdamW, Sgd (momentum, optionally Nesterov), Lion, Muon (2-D hidden weights; AdamW for embeddings, heads and 1-D tensors), or Adafactor (factored second moment); --param-group overrides it per tensor. The learning rate is --lr for every rule (Lion usually wants 3–10× less than AdamW).")]
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.AdamW;
     [Description("SGD momentum μ (0 = plain SGD).")]
     public float Momentum { get; init; } = 0.9f;
