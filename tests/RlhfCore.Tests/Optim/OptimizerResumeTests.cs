@@ -177,6 +177,29 @@ public class OptimizerResumeTests
         KernelTestUtil.AssertClose(actual, expected, 2e-6, 1e-4, tensor);
     }
 
+    // Updates after the first few (scratch grown, JIT settled) allocate nothing on the calling thread, for every rule, Adafactor's
+    // four passes included; the model is large enough that the CPU kernels split over the worker pool.
+    [TestCase(OptimizerKind.AdamW), TestCase(OptimizerKind.Sgd), TestCase(OptimizerKind.Lion), TestCase(OptimizerKind.Adafactor)]
+    public void Update_AllocatesNothing(OptimizerKind kind)
+    {
+        using var be = new CpuBackend(2);
+        using var model = new GptModel(be, new GptConfig(VocabSize: 260, MaxSeqLen: 64, NumLayers: 2, NumHeads: 2, Channels: 256));
+        model.InitializeWeights(1);
+        var grad = new float[model.Gradients.All.Length];
+        var rng = new Rng(1);
+        for (int i = 0; i < grad.Length; i++) grad[i] = (float)(rng.NextDouble() - 0.5);
+        be.Upload<float>(model.Gradients.All, grad);
+        var config = OptimizerConfig.PlainAdamW(new AdamWOptions()) with { Kind = kind, Groups = kind == OptimizerKind.Adafactor ? [ParameterGroup.Parse("h.*:adafactor_beta1=0.9")] : [] };
+        using var opt = new GroupedOptimizer(model.Parameters, model.Gradients, config);
+        long before = 0;
+        for (int step = 0; step < 8; step++)
+        {
+            if (step == 5) before = GC.GetAllocatedBytesForCurrentThread();
+            opt.Update(1e-3f, 0.5f);
+        }
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+    }
+
     [Test]
     public void GroupedAdamW_EqualsAdamW_BitForBit()
     {
