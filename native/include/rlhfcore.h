@@ -176,11 +176,13 @@ RLHF_EXPORT rlhf_status rlhf_dpo_loss(rlhf_model *policy, rlhf_model *reference,
                                       double *loss, rlhf_dpo_metrics *metrics);
 
 /* ---- optimizers -------------------------------------------------------------------------------
- * name: "adamw", "sgd", "lion" or "muon" (other names give RLHF_ERR_INVALID_ARGUMENT). settings:
+ * name: "adamw", "sgd", "lion", "muon" or "adafactor" (other names give RLHF_ERR_INVALID_ARGUMENT). settings:
  * "key=value" pairs separated by commas or spaces, or NULL for the defaults. adamw: beta1 (0.9),
  * beta2 (0.95), eps (1e-8), weight_decay (0.1, on 2-D weights only). sgd: momentum (0.9), nesterov
  * (0 or 1; 0), weight_decay. lion: beta1 (0.9), beta2 (0.99), weight_decay. muon: momentum (0.95) for
- * the 2-D hidden weights, and adamw's keys for the other tensors, which AdamW updates. An unknown key
+ * the 2-D hidden weights, and adamw's keys for the other tensors, which AdamW updates. adafactor:
+ * beta1 (0 = no first moment), decay_rate (0.8), clip_threshold (1), eps1 (1e-30), eps2 (1e-3),
+ * scale_parameter (0 or 1; 0), relative_step (0 or 1; 0), weight_decay. An unknown key
  * is an error. The rules run on the cpu backend (and ILGPU's); the NVRTC cuda backend has adamw only. */
 RLHF_EXPORT rlhf_status rlhf_optimizer_create(rlhf_model *model, const char *name, const char *settings,
                                               rlhf_optimizer **out);

@@ -222,7 +222,7 @@ static void case_unknown_names(fixture *f)
     rlhf_model *m;
     rlhf_tokenizer *t;
     double loss;
-    EXPECT(rlhf_optimizer_create(f->model, "adafactor", NULL, &o), RLHF_ERR_INVALID_ARGUMENT, "unknown optimizer 'adafactor': the engine has adamw, sgd, lion, muon");
+    EXPECT(rlhf_optimizer_create(f->model, "rmsprop", NULL, &o), RLHF_ERR_INVALID_ARGUMENT, "unknown optimizer 'rmsprop': the engine has adamw, sgd, lion, muon, adafactor");
     EXPECT(rlhf_optimizer_create(f->model, "adamw", "beta1=0.9,momentum=0.5", &o), RLHF_ERR_INVALID_ARGUMENT, "unknown adamw setting 'momentum'");
     EXPECT(rlhf_optimizer_create(f->model, "adamw", "beta2=2", &o), RLHF_ERR_INVALID_ARGUMENT, "beta2 must be in [0, 1)");
     EXPECT(rlhf_optimizer_create(f->model, "adamw", "eps", &o), RLHF_ERR_INVALID_ARGUMENT, "not key=value");

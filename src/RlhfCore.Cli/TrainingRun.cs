@@ -3,6 +3,7 @@ using RlhfCore.Data;
 using RlhfCore.IO;
 using RlhfCore.Model;
 using RlhfCore.Optim;
+using RlhfCore.Optim.Telemetry;
 using RlhfCore.Training;
 using RlhfCore.Training.Core;
 using Spectre.Console;
@@ -24,6 +25,7 @@ internal sealed class TrainingRun : IDisposable
     private MetricsLog? _metrics;
     // Held until the run is disposed, so a signal during the final save is caught too (and ignored: nothing is left to resume).
     private StopSignals? _signals;
+    private TelemetryFiles? _telemetry;
 
     private TrainingRun(TrainerOptions o, RunFolder folder, IBackend backend, bool ownsBackend)
     {
@@ -95,10 +97,23 @@ internal sealed class TrainingRun : IDisposable
     /// Restores the trainer from the checkpoint when resuming, claims the folder, writes <c>config.json</c>
     /// (<paramref name="config"/> with the run id first) and prints <paramref name="banner"/> and where a resume starts.
     /// </summary>
-    public void Begin(GptModel model, IOptimizer optimizer, Action<TrainerState> restore, object config, FormattableString banner, Func<int> stepsDone)
+    public void Begin(GptModel model, GroupedOptimizer optimizer, Action<TrainerState> restore, object config, FormattableString banner, Func<int> stepsDone)
     {
         if (ResumeDirectory != null) restore(Folder.Checkpoints.Load(model, optimizer));
+        RecordTelemetry(optimizer);
         BeginClaimed(config, banner, stepsDone);
+    }
+
+    /// <summary>
+    /// With <c>--telemetry-every N</c>, attaches the recorder of <c>telemetry.jsonl</c> to <paramref name="optimizer"/>;
+    /// called after any restore, so a resumed run drops the recorded steps past its checkpoint and continues the file.
+    /// The heatmaps are drawn when training ends.
+    /// </summary>
+    public void RecordTelemetry(GroupedOptimizer optimizer)
+    {
+        if (_o.TelemetryEvery == 0) return;
+        _telemetry = new TelemetryFiles(_o.OutDir, optimizer.Step);
+        optimizer.AttachTelemetry(_o.TelemetryEvery, _telemetry);
     }
 
     /// <summary><see cref="Begin"/> for a trainer that restores itself (PPO's checkpoint holds more than the store's state).</summary>
@@ -121,6 +136,7 @@ internal sealed class TrainingRun : IDisposable
         _metrics = RunFiles.OpenMetrics(Folder, stepsDone());
         var cancel = _signals = new StopSignals();
         TrainingProgress.Run(_o.Steps, stepsDone(), report => train(cancel.Token, _metrics, report));
+        _telemetry?.WriteHeatmaps();
         return cancel.StoppedEarly(stepsDone(), _o.Steps) ? cancel.ReportSaved(stepsDone(), checkpoint()) : null;
     }
 
@@ -141,6 +157,7 @@ internal sealed class TrainingRun : IDisposable
     public void Dispose()
     {
         _signals?.Dispose();
+        _telemetry?.Dispose();
         _metrics?.Dispose();
         _ownedBackend?.Dispose();
         Folder.Dispose();

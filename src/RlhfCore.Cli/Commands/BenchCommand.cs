@@ -8,26 +8,59 @@ using Spectre.Console;
 
 namespace RlhfCore.Cli.Commands;
 
-/// <summary><c>rlhf bench</c>: times full training steps and prints the median ms/step and tokens/s. Every flag is a field of <see cref="BenchOptions"/>.</summary>
+/// <summary>
+/// <c>rlhf bench</c>: times full training steps and prints the median ms/step and tokens/s; with <c>--telemetry-overhead</c>, the
+/// same with and without telemetry every step; with <c>--optimizers</c>, the optimizer comparison of <see cref="OptimizerBench"/>.
+/// Every flag is a field of <see cref="BenchOptions"/>.
+/// </summary>
 internal static class BenchCommand
 {
     public static Command Create() => OptionsCommand.Create<BenchOptions>(
-        new Command("bench", "Time full training steps (forward, backward, AdamW) of a randomly initialized model"), o => o.Validate(), Run);
+        new Command("bench", "Time full training steps (forward, backward, AdamW) of a randomly initialized model, or compare the optimizers (--optimizers)"), o => o.Validate(), Run);
 
     private static int Run(BenchOptions o)
     {
+        if (o.Optimizers) return OptimizerBench.Run(o);
         var cfg = GptConfig.Preset(o.Config);
         int B = o.Batch, T = o.Seq;
         if (T > cfg.MaxSeqLen) throw new ArgumentException($"--seq {T} is longer than {o.Config}'s context of {cfg.MaxSeqLen}");
         using var backend = BackendFactory.Create(o.Device, o.Threads);
         if (o.Kernels) KernelTable(backend);
         AnsiConsole.MarkupLineInterpolated($"[bold]bench[/] {o.Config} ({GptParameters.Count(GptParameters.Table(cfg)):N0} parameters), batch {B} × seq {T}, {backend.DeviceDescription}");
-        var result = StepBenchmark.Run(backend, cfg, B, T, o.Warmup, o.Steps);
+        if (o.TelemetryOverhead)
+        {
+            TelemetryOverhead(backend, cfg, o);
+            return 0;
+        }
+        var result = StepBenchmark.Run(backend, cfg, B, T, o.Warmup, o.Steps, telemetryEvery: o.TelemetryEvery);
+        if (o.TelemetryEvery > 0) AnsiConsole.MarkupLineInterpolated($"with optimizer telemetry every {o.TelemetryEvery} steps");
         var table = new Table().AddColumns("median ms/step", "min ms", "max ms", "tokens/s", "steps timed");
         table.AddRow($"{result.MedianMs:F1}", $"{result.StepMilliseconds.Min():F1}", $"{result.StepMilliseconds.Max():F1}",
             $"{result.TokensPerSecond:F0}", $"{result.StepMilliseconds.Length}");
         AnsiConsole.Write(table);
         return 0;
+    }
+
+    /// <summary>
+    /// Median step time without telemetry and with telemetry every step, measured in alternating rounds (off, on, off, on)
+    /// so that drift in the machine's load falls on both alike.
+    /// </summary>
+    private static void TelemetryOverhead(IBackend backend, GptConfig cfg, BenchOptions o)
+    {
+        const int Rounds = 2;
+        var off = new List<double>();
+        var on = new List<double>();
+        for (int r = 0; r < Rounds; r++)
+        {
+            off.AddRange(StepBenchmark.Run(backend, cfg, o.Batch, o.Seq, o.Warmup, o.Steps).StepMilliseconds);
+            on.AddRange(StepBenchmark.Run(backend, cfg, o.Batch, o.Seq, o.Warmup, o.Steps, telemetryEvery: 1).StepMilliseconds);
+        }
+        double a = StepBenchmarkResult.Median(off), b = StepBenchmarkResult.Median(on);
+        var table = new Table().AddColumns("telemetry", "median ms/step", "min ms", "max ms", "steps timed");
+        table.AddRow("off", $"{a:F1}", $"{off.Min():F1}", $"{off.Max():F1}", $"{off.Count}");
+        table.AddRow("every step", $"{b:F1}", $"{on.Min():F1}", $"{on.Max():F1}", $"{on.Count}");
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLineInterpolated($"telemetry every step costs {100 * (b - a) / a:F1}% of the step time (medians over {Rounds} alternating rounds)");
     }
 
     private static void KernelTable(IBackend backend)

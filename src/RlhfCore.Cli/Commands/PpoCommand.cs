@@ -65,6 +65,7 @@ internal static class PpoCommand
 
         using var trainer = new PpoTrainer(policy, reference, reward, tokenizer, prompts, o, gold);
         if (resumeDir != null) PpoCheckpoint.Load(run.Folder.Checkpoints, policy, trainer);
+        run.RecordTelemetry(trainer.Optimizer);
         run.BeginClaimed(new
         {
             ppo = o,

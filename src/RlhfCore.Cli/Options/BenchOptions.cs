@@ -20,6 +20,28 @@ internal sealed record BenchOptions
     [Description("Untimed warm-up steps.")]
     [Bounds(0, 1e6)]
     public int Warmup { get; init; } = 2;
+    [Description("Record optimizer telemetry every this many timed steps (0 = off), to time what it costs.")]
+    [Bounds(0, Limits.MaxSteps)]
+    public int TelemetryEvery { get; init; }
+    [Description("Time steps of --config at --batch × --seq without telemetry and with --telemetry-every 1, alternating in rounds, and print the overhead.")]
+    public bool TelemetryOverhead { get; init; }
+    [Description("Instead of timing --config: train --preset on tinyshakespeare with each optimizer (AdamW, SGD, Lion, Muon, Adafactor) at its documented default learning rate, and print final train and eval loss, median ms/step and median optimizer-update ms side by side.")]
+    public bool Optimizers { get; init; }
+    [Description("Model preset the optimizer comparison trains.")]
+    public string Preset { get; init; } = "byte-small";
+    [Description("Optimizer steps per optimizer in the comparison.")]
+    [Bounds(10, Limits.MaxSteps)]
+    public int TrainSteps { get; init; } = 300;
+    [Description("Rows per step in the comparison.")]
+    [Bounds(1, Limits.MaxBatch)]
+    public int TrainBatch { get; init; } = 16;
+    [Description("Tokens per row in the comparison.")]
+    [Bounds(2, Limits.MaxSeqLen)]
+    public int TrainSeq { get; init; } = 64;
+    [Description("tinyshakespeare's input.txt for the comparison; empty: shared/data/tinyshakespeare/input.txt in the current folder or a folder above it, or beside the repository (../shared).")]
+    public string? Data { get; init; }
+    [Description("Seed of the comparison's initialization and batch order (the same for every optimizer).")]
+    public ulong Seed { get; init; } = 1337;
     [Description("Also time each kernel (GB/s or TFLOP/s, fraction of the copy bandwidth).")]
     public bool Kernels { get; init; }
     [Description("Backend: cpu, cuda (CUDA C kernels via NVRTC), cuda-ilgpu (ILGPU kernels on CUDA) or ilgpu-cpu (ILGPU kernels on ILGPU's CPU accelerator: tiny models only).")]

@@ -183,6 +183,27 @@ public interface IBackend : IDisposable
     /// </summary>
     void LionUpdate(Tensor param, Tensor grad, Tensor m, long n, float lr, float beta1, float beta2, float weightDecay, float gradScale);
 
+    /// <summary>
+    /// One Adafactor step (Shazeer &amp; Stern 2018, in Hugging Face's order) on a row-major [rows, cols] tensor.
+    /// g = gradScale·grad. Factored (<paramref name="vCol"/> given; vRow [rows], vCol [cols]):
+    /// vRow[i] = β2·vRow[i] + (1−β2)·mean_j(g² + eps1), vCol[j] = β2·vCol[j] + (1−β2)·mean_i(g² + eps1),
+    /// v̂[i, j] = vRow[i]·vCol[j] / mean(vRow). Unfactored (vCol is None; vRow holds rows·cols elements):
+    /// v = β2·v + (1−β2)·(g² + eps1), v̂ = v. Then u = g/√v̂; u /= max(1, RMS(u)/clipThreshold);
+    /// α = lr·(scaleParameter ? max(eps2, RMS(param)) : 1); when β1 &gt; 0, m = β1·m + (1−β1)·α·u and the step is m,
+    /// else α·u (m may be None); param −= α·weightDecay·param + step. The RMS values are device reductions: no host read.
+    /// </summary>
+    void AdafactorUpdate(Tensor param, Tensor grad, Tensor vRow, Tensor vCol, Tensor m, int rows, int cols, float lr, float beta1, float beta2,
+        float eps1, float eps2, float clipThreshold, float weightDecay, float gradScale, bool scaleParameter);
+
+    /// <summary>
+    /// Optimizer telemetry of one parameter tensor of n elements, as the slots of
+    /// <see cref="Optim.Telemetry.OptimizerStatisticSlots"/> (writes stats[0, KernelSlots), F32, sums accumulated in double):
+    /// with g = gradScale·grad, Σg², Σparam², Σprevious², Σ(param − previous)², mean|momentum|, Σmomentum², Σg·momentum,
+    /// the fraction where sign(previous − param) = sign(momentum), mean v, max v and the fraction of v below
+    /// <paramref name="vThreshold"/>. momentum and v may be None (their slots are 0). Deterministic; no host read.
+    /// </summary>
+    void OptimizerStatistics(Tensor stats, Tensor param, Tensor previous, Tensor grad, Tensor momentum, Tensor v, long n, float gradScale, float vThreshold);
+
     /// <summary>output = α·x + β·y over n elements (output may alias x or y): the elementwise part of Muon.</summary>
     void LinearCombination(Tensor output, Tensor x, Tensor y, float alpha, float beta, long n);
 

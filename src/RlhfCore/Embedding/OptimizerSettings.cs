@@ -12,7 +12,7 @@ namespace RlhfCore.Embedding;
 internal static class OptimizerSettings
 {
     /// <summary>The optimizers the engine has, by the names the C API takes.</summary>
-    public static readonly string[] Names = ["adamw", "sgd", "lion", "muon"];
+    public static readonly string[] Names = ["adamw", "sgd", "lion", "muon", "adafactor"];
 
     /// <summary>The keys each optimizer takes; weight_decay is the decay of 2-D weights under every rule.</summary>
     private static readonly Dictionary<string, string[]> Keys = new()
@@ -21,6 +21,7 @@ internal static class OptimizerSettings
         ["sgd"] = ["momentum", "nesterov", "weight_decay"],
         ["lion"] = ["beta1", "beta2", "weight_decay"],
         ["muon"] = ["momentum", "beta1", "beta2", "eps", "weight_decay"],
+        ["adafactor"] = ["beta1", "decay_rate", "clip_threshold", "eps1", "eps2", "scale_parameter", "relative_step", "weight_decay"],
     };
 
     /// <summary>The optimizer <paramref name="name"/> with <paramref name="settings"/> (null or empty: its defaults).</summary>
@@ -32,6 +33,7 @@ internal static class OptimizerSettings
         var sgd = new SgdOptions();
         var lion = new LionOptions();
         var muon = new MuonOptions();
+        var adafactor = new AdafactorOptions();
         var seen = new HashSet<string>();
         foreach (var item in (settings ?? "").Split([',', ' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries))
         {
@@ -47,19 +49,29 @@ internal static class OptimizerSettings
                 case (_, "weight_decay"): adamW = adamW with { WeightDecay = v }; break;
                 case ("lion", "beta1"): lion = lion with { Beta1 = v }; break;
                 case ("lion", "beta2"): lion = lion with { Beta2 = v }; break;
+                case ("adafactor", "beta1"): adafactor = adafactor with { Beta1 = v }; break;
+                case ("adafactor", "decay_rate"): adafactor = adafactor with { DecayRate = v }; break;
+                case ("adafactor", "clip_threshold"): adafactor = adafactor with { ClipThreshold = v }; break;
+                case ("adafactor", "eps1"): adafactor = adafactor with { Eps1 = v }; break;
+                case ("adafactor", "eps2"): adafactor = adafactor with { Eps2 = v }; break;
+                case ("adafactor", "scale_parameter"): adafactor = adafactor with { ScaleParameter = Flag(key, v, item) }; break;
+                case ("adafactor", "relative_step"): adafactor = adafactor with { RelativeStep = Flag(key, v, item) }; break;
                 case (_, "beta1"): adamW = adamW with { Beta1 = v }; break;
                 case (_, "beta2"): adamW = adamW with { Beta2 = v }; break;
                 case (_, "eps"): adamW = adamW with { Eps = v }; break;
                 case ("sgd", "momentum"): sgd = sgd with { Momentum = v }; break;
-                case ("sgd", "nesterov"):
-                    if (v is not (0 or 1)) throw new ArgumentException($"optimizer setting nesterov must be 0 or 1, got {item[(eq + 1)..]}");
-                    sgd = sgd with { Nesterov = v == 1 };
-                    break;
+                case ("sgd", "nesterov"): sgd = sgd with { Nesterov = Flag(key, v, item) }; break;
                 case ("muon", "momentum"): muon = muon with { Momentum = v }; break;
             }
         }
-        var kind = name switch { "sgd" => OptimizerKind.Sgd, "lion" => OptimizerKind.Lion, "muon" => OptimizerKind.Muon, _ => OptimizerKind.AdamW };
+        var kind = name switch
+        {
+            "sgd" => OptimizerKind.Sgd, "lion" => OptimizerKind.Lion, "muon" => OptimizerKind.Muon, "adafactor" => OptimizerKind.Adafactor, _ => OptimizerKind.AdamW,
+        };
         adamW.Validate();
-        return new OptimizerConfig(kind, adamW, sgd.Validate(), lion.Validate(), muon.Validate(), []);
+        return new OptimizerConfig(kind, adamW, sgd.Validate(), lion.Validate(), muon.Validate(), []) { Adafactor = adafactor.Validate() };
     }
+
+    private static bool Flag(string key, float v, string item) =>
+        v is 0 or 1 ? v == 1 : throw new ArgumentException($"optimizer setting {key} must be 0 or 1, got {item[(item.IndexOf('=') + 1)..]}");
 }

@@ -76,6 +76,32 @@ public sealed class NewtonSchulz : IDisposable
         }
     }
 
+    /// <summary>
+    /// The two sums the orthogonalization residual is made of, written on the device: ‖G‖²_F into <paramref name="gramSq"/> and ‖X‖²_F
+    /// into <paramref name="xSq"/>, where G is the Gram of the small side of <paramref name="x"/> (XXᵀ when wide, XᵀX when tall), K×K
+    /// with K = min(rows, cols). Since trace(G) = ‖X‖²_F, ‖G − I‖²_F = ‖G‖²_F − 2‖X‖²_F + K (see <see cref="Residual"/>).
+    /// </summary>
+    public void ResidualSums(Tensor x, int rows, int cols, Tensor gramSq, Tensor xSq)
+    {
+        int k = Math.Min(rows, cols);
+        var gram = _gram.AsTensor(DType.F32, k * k);
+        if (rows <= cols) _be.MatmulForward(gram, x, x, Tensor.None, rows, cols, rows);
+        else
+        {
+            _be.Zero(gram);
+            _be.MatmulBackward(Tensor.None, gram, Tensor.None, x, x, Tensor.None, rows, cols, cols);
+        }
+        _be.SumOfSquares(gramSq, gram, (long)k * k);
+        _be.SumOfSquares(xSq, x, (long)rows * cols);
+    }
+
+    /// <summary>‖XᵀX − I‖_F/√K from <see cref="ResidualSums"/>' two sums (0 for an exactly orthogonal X; clamped at 0 against rounding).</summary>
+    public static double Residual(double gramSq, double xSq, int rows, int cols)
+    {
+        int k = Math.Min(rows, cols);
+        return Math.Sqrt(Math.Max(0, gramSq - 2 * xSq + k) / k);
+    }
+
     /// <inheritdoc/>
     public void Dispose()
     {

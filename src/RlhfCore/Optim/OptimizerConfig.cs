@@ -9,7 +9,8 @@ namespace RlhfCore.Optim;
 /// <param name="LrScale">Multiplier of the scheduled learning rate.</param>
 /// <param name="WeightDecay">Weight decay (decoupled for AdamW and Lion, L2 for SGD).</param>
 /// <param name="Group">The <c>--param-group</c> pattern that set it, or null for the run's defaults.</param>
-public sealed record TensorRule(string Tensor, OptimizerKind Optimizer, float LrScale, float WeightDecay, string? Group);
+/// <param name="Adafactor">The tensor's Adafactor settings (null under every other rule).</param>
+public sealed record TensorRule(string Tensor, OptimizerKind Optimizer, float LrScale, float WeightDecay, string? Group, AdafactorOptions? Adafactor = null);
 
 /// <summary>
 /// The run's optimizer: a default update rule with each rule's hyperparameters, and parameter groups that
@@ -23,6 +24,9 @@ public sealed record TensorRule(string Tensor, OptimizerKind Optimizer, float Lr
 /// <param name="Groups">Parameter groups; none may match nothing and no two may overlap.</param>
 public sealed record OptimizerConfig(OptimizerKind Kind, AdamWOptions AdamW, SgdOptions Sgd, LionOptions Lion, MuonOptions Muon, IReadOnlyList<ParameterGroup> Groups)
 {
+    /// <summary>Adafactor hyperparameters of the tensors on the Adafactor rule (a group's <c>adafactor_*</c> keys override them).</summary>
+    public AdafactorOptions Adafactor { get; init; } = new();
+
     /// <summary>AdamW with <paramref name="adamW"/> on every tensor, no groups: the engine's update before groups existed.</summary>
     public static OptimizerConfig PlainAdamW(AdamWOptions adamW) => new(OptimizerKind.AdamW, adamW, new SgdOptions(), new LionOptions(), new MuonOptions(), []);
 
@@ -36,6 +40,7 @@ public sealed record OptimizerConfig(OptimizerKind Kind, AdamWOptions AdamW, Sgd
         Sgd.Validate();
         Lion.Validate();
         Muon.Validate();
+        Adafactor.Validate();
         int[] assigned = ParameterGroup.Assign(Groups, specs);
         var rules = new TensorRule[specs.Count];
         for (int i = 0; i < specs.Count; i++)
@@ -49,7 +54,10 @@ public sealed record OptimizerConfig(OptimizerKind Kind, AdamWOptions AdamW, Sgd
                     throw new ArgumentException($"--param-group '{g.Pattern}': optimizer=muon is for 2-D hidden weights (h.*), but it matches {specs[i].Name} [{string.Join(", ", specs[i].Shape)}]");
                 kind = OptimizerKind.AdamW;
             }
-            rules[i] = new TensorRule(specs[i].Name, kind, g?.LrScale ?? 1f, g?.WeightDecay ?? defaultDecay, g?.Pattern);
+            if (g?.Adafactor != null && kind != OptimizerKind.Adafactor)
+                throw new ArgumentException($"--param-group '{g.Pattern}': adafactor_* keys need the adafactor rule, but {specs[i].Name} is on {kind.ToString().ToLowerInvariant()} (add optimizer=adafactor)");
+            var adafactor = kind == OptimizerKind.Adafactor ? (g?.Adafactor?.Apply(Adafactor) ?? Adafactor).Validate() : null;
+            rules[i] = new TensorRule(specs[i].Name, kind, g?.LrScale ?? 1f, g?.WeightDecay ?? defaultDecay, g?.Pattern, adafactor);
         }
         return rules;
     }

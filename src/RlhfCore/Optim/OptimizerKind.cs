@@ -14,4 +14,9 @@ public enum OptimizerKind
     /// Newton–Schulz orthogonalization; as the default rule, every other tensor (embeddings, heads, 1-D) takes AdamW.
     /// </summary>
     Muon,
+    /// <summary>
+    /// Adafactor (Shazeer &amp; Stern 2018, as Hugging Face's implementation): a factored second moment (row and column
+    /// running averages) for 2-D weights, a full one for 1-D tensors, update clipping, optional first moment; see <see cref="AdafactorOptions"/>.
+    /// </summary>
+    Adafactor,
 }

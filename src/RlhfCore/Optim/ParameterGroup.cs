@@ -15,12 +15,13 @@ namespace RlhfCore.Optim;
 /// <param name="LrScale">Multiplier of the scheduled learning rate (key <c>lr</c>).</param>
 /// <param name="WeightDecay">Weight decay of these tensors, 1-D ones included (key <c>weight_decay</c>).</param>
 /// <param name="Optimizer">Update rule of these tensors (key <c>optimizer</c>).</param>
-public sealed record ParameterGroup(string Pattern, float? LrScale = null, float? WeightDecay = null, OptimizerKind? Optimizer = null)
+/// <param name="Adafactor">Adafactor settings of these tensors (keys <c>adafactor_*</c>; they need the Adafactor rule).</param>
+public sealed record ParameterGroup(string Pattern, float? LrScale = null, float? WeightDecay = null, OptimizerKind? Optimizer = null, AdafactorOverrides? Adafactor = null)
 {
     /// <summary>Parses one flag value; errors name the flag, the value and the bad part.</summary>
     public static ParameterGroup Parse(string text)
     {
-        string Err(string why) => $"--param-group \"{text}\": {why} (expected \"pattern:key=value,…\" with keys lr, weight_decay, optimizer)";
+        string Err(string why) => $"--param-group \"{text}\": {why} (expected \"pattern:key=value,…\" with keys lr, weight_decay, optimizer, {string.Join(", ", AdafactorOverrides.Keys)})";
         int colon = text.IndexOf(':');
         if (colon <= 0) throw new ArgumentException(Err("no pattern before ':'"));
         string pattern = text[..colon].Trim();
@@ -36,16 +37,28 @@ public sealed record ParameterGroup(string Pattern, float? LrScale = null, float
                 "weight_decay" => g with { WeightDecay = Number(value, 0, 1, key, Err) },
                 "optimizer" => g with { Optimizer = Enum.TryParse<OptimizerKind>(value, ignoreCase: true, out var k) && Enum.IsDefined(k) ? k
                     : throw new ArgumentException(Err($"optimizer '{value}' is not one of {string.Join(", ", Enum.GetNames<OptimizerKind>()).ToLowerInvariant()}")) },
+                "adafactor_beta1" => g with { Adafactor = (g.Adafactor ?? new()) with { Beta1 = Number(value, 0, 0.999999f, key, Err) } },
+                "adafactor_decay_rate" => g with { Adafactor = (g.Adafactor ?? new()) with { DecayRate = Number(value, 1e-6f, 1, key, Err) } },
+                "adafactor_clip_threshold" => g with { Adafactor = (g.Adafactor ?? new()) with { ClipThreshold = Number(value, 1e-6f, 1e6f, key, Err) } },
+                "adafactor_scale_parameter" => g with { Adafactor = (g.Adafactor ?? new()) with { ScaleParameter = Flag(value, key, Err) } },
+                "adafactor_relative_step" => g with { Adafactor = (g.Adafactor ?? new()) with { RelativeStep = Flag(value, key, Err) } },
                 _ => throw new ArgumentException(Err($"unknown key '{key}'")),
             };
         }
-        if (g.LrScale == null && g.WeightDecay == null && g.Optimizer == null) throw new ArgumentException(Err("no settings"));
+        if (g.LrScale == null && g.WeightDecay == null && g.Optimizer == null && g.Adafactor == null) throw new ArgumentException(Err("no settings"));
         return g;
     }
 
     private static float Number(string value, float min, float max, string key, Func<string, string> err) =>
         float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out float f) && f >= min && f <= max ? f
             : throw new ArgumentException(err($"{key}={value} is not a number in [{min.ToString(CultureInfo.InvariantCulture)}, {max.ToString(CultureInfo.InvariantCulture)}]"));
+
+    private static bool Flag(string value, string key, Func<string, string> err) => value switch
+    {
+        "1" or "true" => true,
+        "0" or "false" => false,
+        _ => throw new ArgumentException(err($"{key}={value} is not 0, 1, true or false")),
+    };
 
     /// <summary>Whether <paramref name="tensorName"/> is in this group.</summary>
     public bool Matches(string tensorName) =>

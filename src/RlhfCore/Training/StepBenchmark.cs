@@ -4,6 +4,7 @@ using RlhfCore.Data;
 using RlhfCore.Model;
 using RlhfCore.Optim;
 using RlhfCore.Training.Sft;
+using RlhfCore.Optim.Telemetry;
 
 namespace RlhfCore.Training;
 
@@ -28,18 +29,26 @@ public sealed record StepBenchmarkResult(double[] StepMilliseconds, int TokensPe
 /// <summary>
 /// Times whole training steps of a randomly initialized model on random tokens: forward, fused
 /// cross-entropy, backward, global gradient norm (a host read, which also synchronizes the device), and
-/// an AdamW update — exactly the work of an SFT step. Warm-up steps are run first and not timed.
+/// an AdamW update (the grouped optimizer with every tensor on AdamW, as SFT runs it) — exactly the work of an SFT step,
+/// plus optimizer telemetry every <c>telemetryEvery</c> steps when that is above 0. Warm-up steps are run first and not timed.
 /// </summary>
 public static class StepBenchmark
 {
-    /// <summary>Runs <paramref name="warmup"/> untimed then <paramref name="steps"/> timed steps.</summary>
-    public static StepBenchmarkResult Run(IBackend backend, GptConfig config, int B, int T, int warmup, int steps, ulong seed = 1)
+    /// <summary>Receives telemetry and drops it: the benchmark times computing it, not writing it.</summary>
+    private sealed class Discard : ITelemetryObserver
+    {
+        public void OnStep(TelemetryStep step) { }
+    }
+
+    /// <summary>Runs <paramref name="warmup"/> untimed then <paramref name="steps"/> timed steps (telemetry every <paramref name="telemetryEvery"/> steps; 0 = none).</summary>
+    public static StepBenchmarkResult Run(IBackend backend, GptConfig config, int B, int T, int warmup, int steps, ulong seed = 1, int telemetryEvery = 0)
     {
         using var model = new GptModel(backend, config);
         model.InitializeWeights(seed);
         var step = new LmStep(model, B, T);
         using var acts = step.Activations;
-        using var adam = new AdamW(model.Parameters, model.Gradients, new AdamWOptions());
+        using var adam = new GroupedOptimizer(model.Parameters, model.Gradients, OptimizerConfig.PlainAdamW(new AdamWOptions()));
+        if (telemetryEvery > 0) adam.AttachTelemetry(telemetryEvery, new Discard());
         using var clipper = new GradientClipper(backend);
         var batch = new SftBatch(B, T);
         var rng = new Rng(seed);

@@ -46,6 +46,36 @@ public class CliTests
     }
 
     [Test]
+    public void SftWithTelemetry_WritesTheRecordedStepsAndHeatmaps()
+    {
+        string shard = Path.Combine(_dir, "train.bin");
+        LlmcTokenShard.Write(shard, Enumerable.Range(0, 2000).Select(i => "abcabcabd"[i % 9] + 0).ToArray());
+        string outDir = Path.Combine(_dir, "run");
+        var (code, output) = Rlhf("sft", "--data", shard, "--model", "byte-tiny", "--steps", "5", "--batch", "2", "--seq-len", "8",
+            "--telemetry-every", "2", "--out-dir", outDir);
+        Assert.That(code, Is.EqualTo(0), output);
+        var steps = File.ReadAllLines(Path.Combine(outDir, "telemetry.jsonl")).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("step").GetInt32()).Distinct();
+        Assert.That(steps, Is.EqualTo(new[] { 2, 4 }));
+        Assert.That(File.Exists(Path.Combine(outDir, "telemetry-update_ratio.svg")));
+        var (bad, message) = Rlhf("sft", "--data", shard, "--model", "byte-tiny", "--telemetry-every", "-1", "--out-dir", Path.Combine(_dir, "bad"));
+        Assert.That(bad, Is.EqualTo(2), message);
+        Assert.That(message, Does.Contain("--telemetry-every"));
+    }
+
+    [Test]
+    public void BenchOptimizers_PrintsEveryRuleSideBySide_AndNamesTheFlagWhenTheDataIsMissing()
+    {
+        string data = TestData.Require(Path.Combine("tinyshakespeare", "input.txt"));
+        var (code, output) = Rlhf("bench", "--optimizers", "--preset", "byte-tiny", "--train-steps", "10", "--train-batch", "2", "--train-seq", "16", "--data", data);
+        Assert.That(code, Is.EqualTo(0), output);
+        foreach (var rule in new[] { "AdamW", "Sgd", "Lion", "Muon", "Adafactor" })
+            Assert.That(output, Does.Match($@"│ {rule} +│ [0-9.e-]+ +│ [0-9.]+ +│ [0-9.]+ +│ [0-9.]+ +│ [0-9.]+ +│ 0 "), rule);
+        var (missing, message) = Rlhf("bench", "--optimizers", "--data", Path.Combine(_dir, "absent.txt"));
+        Assert.That(missing, Is.EqualTo(1), message);
+        Assert.That(Flat(message), Does.Contain("--data").And.Contain("absent.txt: no such file"));
+    }
+
+    [Test]
     public void SftOnAnLlmcTokenShard_ThenInfoEvalAndGenerate()
     {
         string shard = Path.Combine(_dir, "train.bin");

@@ -78,6 +78,11 @@ public sealed class EmbeddingErrorsTests
         Assert.That((muon.Kind, muon.Muon.Momentum, muon.AdamW.Beta2), Is.EqualTo((RlhfCore.Optim.OptimizerKind.Muon, 0.9f, 0.99f)));
         Assert.That(() => OptimizerSettings.Parse("lion", "eps=1e-8"), Throws.ArgumentException.With.Message.Contains("unknown lion setting 'eps'"));
         Assert.That(() => OptimizerSettings.Parse("sgd", "nesterov=2"), Throws.ArgumentException.With.Message.Contains("nesterov must be 0 or 1"));
-        Assert.That(() => OptimizerSettings.Parse("adafactor", null), Throws.ArgumentException.With.Message.Contains("the engine has adamw, sgd, lion, muon"));
+        var adafactor = OptimizerSettings.Parse("adafactor", "beta1=0.9 decay_rate=0.7 clip_threshold=2 eps1=1e-20 eps2=1e-2 scale_parameter=1 relative_step=1 weight_decay=0");
+        Assert.That((adafactor.Kind, adafactor.Adafactor, adafactor.AdamW.WeightDecay),
+            Is.EqualTo((RlhfCore.Optim.OptimizerKind.Adafactor, new RlhfCore.Optim.AdafactorOptions(0.9f, 0.7f, 2f, 1e-20f, 1e-2f, true, true), 0f)));
+        Assert.That(OptimizerSettings.Parse("adafactor", null).Adafactor, Is.EqualTo(new RlhfCore.Optim.AdafactorOptions()));
+        Assert.That(() => OptimizerSettings.Parse("adafactor", "relative_step=2"), Throws.ArgumentException.With.Message.Contains("relative_step must be 0 or 1"));
+        Assert.That(() => OptimizerSettings.Parse("rmsprop", null), Throws.ArgumentException.With.Message.Contains("the engine has adamw, sgd, lion, muon, adafactor"));
     }
 }

@@ -54,6 +54,8 @@ public class OptimizerResumeTests
     [TestCase(OptimizerKind.Sgd, new string[0])]
     [TestCase(OptimizerKind.Lion, new string[0])]
     [TestCase(OptimizerKind.Muon, new string[0])]
+    [TestCase(OptimizerKind.Adafactor, new string[0])]
+    [TestCase(OptimizerKind.Adafactor, new[] { "h.*:adafactor_beta1=0.9,adafactor_scale_parameter=1" })]
     [TestCase(OptimizerKind.AdamW, new[] { "h.*.attn.*:optimizer=lion,lr=0.3", "wte:optimizer=sgd,lr=2,weight_decay=0.01" })]
     public void ResumedRunEqualsUninterruptedRunBitForBit(OptimizerKind kind, string[] groups)
     {
@@ -121,7 +123,7 @@ public class OptimizerResumeTests
         }
     }
 
-    [TestCase(OptimizerKind.AdamW), TestCase(OptimizerKind.Sgd), TestCase(OptimizerKind.Lion), TestCase(OptimizerKind.Muon)]
+    [TestCase(OptimizerKind.AdamW), TestCase(OptimizerKind.Sgd), TestCase(OptimizerKind.Lion), TestCase(OptimizerKind.Muon), TestCase(OptimizerKind.Adafactor)]
     public void GroupLrMultiplier_ScalesThatGroupOnly(OptimizerKind kind)
     {
         using var be = new CpuBackend(2);
@@ -175,6 +177,29 @@ public class OptimizerResumeTests
         double scale = Math.Sqrt(Math.Max(1.0, (double)rows / cols));
         var expected = p0.Select((p, i) => (1 - lr * wd) * p - lr * scale * o[i]).ToArray();
         KernelTestUtil.AssertClose(actual, expected, 2e-6, 1e-4, tensor);
+    }
+
+    // Updates after the first few (scratch grown, JIT settled) allocate nothing on the calling thread, for every rule, Adafactor's
+    // four passes included; the model is large enough that the CPU kernels split over the worker pool.
+    [TestCase(OptimizerKind.AdamW), TestCase(OptimizerKind.Sgd), TestCase(OptimizerKind.Lion), TestCase(OptimizerKind.Adafactor)]
+    public void Update_AllocatesNothing(OptimizerKind kind)
+    {
+        using var be = new CpuBackend(2);
+        using var model = new GptModel(be, new GptConfig(VocabSize: 260, MaxSeqLen: 64, NumLayers: 2, NumHeads: 2, Channels: 256));
+        model.InitializeWeights(1);
+        var grad = new float[model.Gradients.All.Length];
+        var rng = new Rng(1);
+        for (int i = 0; i < grad.Length; i++) grad[i] = (float)(rng.NextDouble() - 0.5);
+        be.Upload<float>(model.Gradients.All, grad);
+        var config = OptimizerConfig.PlainAdamW(new AdamWOptions()) with { Kind = kind, Groups = kind == OptimizerKind.Adafactor ? [ParameterGroup.Parse("h.*:adafactor_beta1=0.9")] : [] };
+        using var opt = new GroupedOptimizer(model.Parameters, model.Gradients, config);
+        long before = 0;
+        for (int step = 0; step < 8; step++)
+        {
+            if (step == 5) before = GC.GetAllocatedBytesForCurrentThread();
+            opt.Update(1e-3f, 0.5f);
+        }
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
     }
 
     [Test]

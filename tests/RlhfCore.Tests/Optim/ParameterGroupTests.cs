@@ -18,6 +18,31 @@ public class ParameterGroupTests
         Assert.That(g, Is.EqualTo(new ParameterGroup("h.*.attn.*", 0.5f, 0.01f, OptimizerKind.Lion)));
     }
 
+    [Test]
+    public void AdafactorKeys_OverrideTheRunsSettingsForThatGroup()
+    {
+        var specs = GptParameters.Table(Tiny, ModelHeads.None);
+        var config = Config(OptimizerKind.Adafactor, "h.*:adafactor_beta1=0.9,adafactor_clip_threshold=2,adafactor_relative_step=true") with
+        {
+            Adafactor = new AdafactorOptions(DecayRate: 0.7f),
+        };
+        var byName = config.Resolve(specs).ToDictionary(r => r.Tensor);
+        Assert.That(byName["h.0.attn.c_attn.weight"].Adafactor, Is.EqualTo(new AdafactorOptions(Beta1: 0.9f, DecayRate: 0.7f, ClipThreshold: 2f, RelativeStep: true)));
+        Assert.That(byName["wte.weight"].Adafactor, Is.EqualTo(new AdafactorOptions(DecayRate: 0.7f)), "outside the group: the run's settings");
+        Assert.That(Config(OptimizerKind.AdamW).Resolve(specs).All(r => r.Adafactor == null), "no Adafactor settings on other rules");
+    }
+
+    [Test]
+    public void AdafactorKeysOnAnotherRule_AreAnErrorNamingTheGroup()
+    {
+        var specs = GptParameters.Table(Tiny, ModelHeads.None);
+        var e = Assert.Throws<ArgumentException>(() => Config(OptimizerKind.AdamW, "wte:adafactor_beta1=0.9").Resolve(specs))!;
+        Assert.That(e.Message, Does.Contain("'wte'").And.Contain("add optimizer=adafactor"));
+        Assert.That(() => Config(OptimizerKind.AdamW, "wte:optimizer=adafactor,adafactor_beta1=0.9").Resolve(specs), Throws.Nothing);
+    }
+
+    [TestCase("wte:adafactor_scale_parameter=yes", "adafactor_scale_parameter=yes is not 0, 1, true or false")]
+    [TestCase("wte:adafactor_beta1=1", "adafactor_beta1=1 is not a number")]
     [TestCase("wte", "no pattern before ':'")]
     [TestCase(":lr=1", "no pattern before ':'")]
     [TestCase("wte:lr", "'lr' is not key=value")]

@@ -107,7 +107,8 @@ internal static unsafe class Elementwise
         pool.For(ChunkCount(n), ref job);
     }
 
-    private static int ChunkCount(long n) => checked((int)((n + ChunkElements - 1) / ChunkElements));
+    /// <summary>Chunks of <see cref="ChunkElements"/> covering n elements.</summary>
+    internal static int ChunkCount(long n) => checked((int)((n + ChunkElements - 1) / ChunkElements));
 
     private static long ChunkLength(int chunk, long n) => Math.Min(ChunkElements, n - (long)chunk * ChunkElements);
 

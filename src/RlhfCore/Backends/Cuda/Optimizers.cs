@@ -19,6 +19,15 @@ public sealed partial class CudaBackend
         throw OptimizerNotSupported("lion");
 
     /// <inheritdoc/>
+    public void AdafactorUpdate(Tensor param, Tensor grad, Tensor vRow, Tensor vCol, Tensor m, int rows, int cols, float lr, float beta1, float beta2,
+        float eps1, float eps2, float clipThreshold, float weightDecay, float gradScale, bool scaleParameter) =>
+        throw OptimizerNotSupported("adafactor");
+
+    /// <inheritdoc/>
+    public void OptimizerStatistics(Tensor stats, Tensor param, Tensor previous, Tensor grad, Tensor momentum, Tensor v, long n, float gradScale, float vThreshold) =>
+        throw new NotSupportedException("optimizer telemetry (--telemetry-every) is not available on the NVRTC CUDA backend (device 'cuda'); use --device cpu, ilgpu-cpu or cuda-ilgpu");
+
+    /// <inheritdoc/>
     public void LinearCombination(Tensor output, Tensor x, Tensor y, float alpha, float beta, long n) =>
         throw OptimizerNotSupported("muon");
 }

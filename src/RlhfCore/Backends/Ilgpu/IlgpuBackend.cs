@@ -171,6 +171,8 @@ public sealed partial class IlgpuBackend : IBackend
         LoadAdamWKernels();
         LoadSgdKernels();
         LoadLionKernels();
+        LoadAdafactorKernels();
+        LoadOptimizerStatisticsKernels();
         LoadLinearCombinationKernels();
         LoadGradNormKernels();
     }

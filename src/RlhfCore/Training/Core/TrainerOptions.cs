@@ -66,7 +66,7 @@ public abstract record TrainerOptions : IOptimizerSettings
     [Description("Decoupled weight decay on 2-D weights.")]
     public float WeightDecay { get; init; }
     /// <inheritdoc/>
-    [Description("Update rule of every parameter tensor: AdamW, Sgd (momentum, optionally Nesterov), Lion, or Muon (2-D hidden weights; AdamW for embeddings, heads and 1-D tensors); --param-group overrides it per tensor. The learning rate is --lr for every rule (Lion usually wants 3–10× less than AdamW).")]
+    [Description("Update rule of every parameter tensor: AdamW, Sgd (momentum, optionally Nesterov), Lion, Muon (2-D hidden weights; AdamW for embeddings, heads and 1-D tensors), or Adafactor (factored second moment); --param-group overrides it per tensor. The learning rate is --lr for every rule (Lion usually wants 3–10× less than AdamW).")]
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.AdamW;
     /// <inheritdoc/>
     [Description("SGD momentum μ (0 = plain SGD).")]
@@ -94,6 +94,10 @@ public abstract record TrainerOptions : IOptimizerSettings
     [Description("Save a resumable checkpoint every this many steps (0 = only at the end).")]
     [Bounds(0, Limits.MaxSteps)]
     public int CheckpointEvery { get; init; }
+    /// <summary>Record optimizer telemetry every this many optimizer steps (0 = off).</summary>
+    [Description("Record optimizer telemetry (per-tensor gradient, parameter and update norms, optimizer-state statistics) every this many optimizer steps into telemetry.jsonl and telemetry-*.svg heatmaps (0 = off).")]
+    [Bounds(0, Limits.MaxSteps)]
+    public int TelemetryEvery { get; init; }
     /// <summary>Seed of everything random; each stage says what that covers.</summary>
     public ulong Seed { get; init; } = 1337;
     /// <summary>Output folder.</summary>
