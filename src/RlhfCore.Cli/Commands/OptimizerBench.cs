@@ -4,6 +4,7 @@ using RlhfCore.Data;
 using RlhfCore.Model;
 using RlhfCore.Optim;
 using RlhfCore.Training;
+using RlhfCore.Training.Sft;
 using Spectre.Console;
 
 namespace RlhfCore.Cli.Commands;
