@@ -130,6 +130,14 @@ public interface IBackend : IDisposable
     /// <summary>dinp[rows[m], :] += dout[m, :] (accumulates; deterministic for repeated rows).</summary>
     void GatherRowsBackward(Tensor dinp, Tensor dout, Tensor rows, int M, int C);
 
+    // ---- column gather (a value per row at a per-row index: Q(s, a) at the taken action) -------------
+
+    /// <summary>out[n] = inp[n, cols[n]] for inp[N, V] and cols [N] I32 in [0, V) (the CPU backend throws on others; a GPU kernel writes NaN).</summary>
+    void GatherColumnsForward(Tensor output, Tensor inp, Tensor cols, int N, int V);
+
+    /// <summary>dinp[n, cols[n]] += dout[n] (accumulates; a column outside [0, V) is skipped on a GPU, an error on the CPU).</summary>
+    void GatherColumnsBackward(Tensor dinp, Tensor dout, Tensor cols, int N, int V);
+
     // ---- fused softmax + cross-entropy (llm.c's fused classifier) ----------------------------------
 
     /// <summary>
