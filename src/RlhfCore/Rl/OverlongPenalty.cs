@@ -19,9 +19,10 @@ public sealed record OverlongPenalty(int MaxLength, int CacheLength, double Fact
         if (!double.IsFinite(Factor) || Factor < 0) throw new ArgumentOutOfRangeException(nameof(Factor), Factor, "overlong penalty: the factor must be finite and ≥ 0");
     }
 
-    /// <summary>The penalty (≤ 0) for a response of <paramref name="length"/> tokens.</summary>
+    /// <summary>The penalty (≤ 0) for a response of <paramref name="length"/> tokens (the settings are checked first).</summary>
     public double At(int length)
     {
+        Validate();
         double exceed = length - (MaxLength - CacheLength);
         return Math.Min(0, -exceed / CacheLength * Factor);
     }
@@ -29,7 +30,6 @@ public sealed record OverlongPenalty(int MaxLength, int CacheLength, double Fact
     /// <summary>scores[i] + penalty(lengths[i]) for every response.</summary>
     public double[] Apply(double[] scores, int[] lengths)
     {
-        Validate();
         if (scores.Length != lengths.Length) throw new ArgumentException($"overlong penalty: {scores.Length} scores for {lengths.Length} lengths");
         var s = new double[scores.Length];
         for (int i = 0; i < s.Length; i++) s[i] = scores[i] + At(lengths[i]);

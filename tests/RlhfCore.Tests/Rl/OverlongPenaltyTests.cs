@@ -20,6 +20,9 @@ public class OverlongPenaltyTests
     [TestCase(20, 0)]
     [TestCase(20, 21)]
     [TestCase(0, 0)]
-    public void BadSettingsAreErrors(int max, int cache) =>
+    public void BadSettingsAreErrors(int max, int cache)
+    {
         Assert.Throws<ArgumentOutOfRangeException>(() => new OverlongPenalty(max, cache).Validate());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new OverlongPenalty(max, cache).At(5), "no penalty from bad settings");
+    }
 }
