@@ -59,6 +59,9 @@ public class IlqlHostTests
         Assert.That(e!.Message, Does.Contain("p.jsonl").And.Contain("no reward"));
         var sft = dir.Write("s.jsonl", "{\"prompt\":\"a\",\"completion\":\"b\"}\n");
         var e2 = Assert.Throws<DataFormatException>(() => IlqlData.Read(sft));
-        Assert.That(e2!.Message, Does.Contain("s.jsonl line 1").And.Contain("no rewards for ILQL").And.Contain("rating"));
+        Assert.That(e2!.Message, Does.Contain("s.jsonl line 1").And.Contain("no reward for ILQL").And.Contain("rating"));
+        var later = dir.Write("l.jsonl", "{\"prompt\":\"a\",\"completion\":\"b\",\"rating\":1}\n{\"prompt\":\"a\",\"completion\":\"c\"}\n");
+        var e3 = Assert.Throws<DataFormatException>(() => IlqlData.Read(later));
+        Assert.That(e3!.Message, Does.Contain("l.jsonl line 2").And.Contain("rating"));
     }
 }

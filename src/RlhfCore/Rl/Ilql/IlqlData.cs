@@ -20,16 +20,11 @@ public static class IlqlData
     /// <summary>The examples of <paramref name="path"/>, in file order.</summary>
     public static IReadOnlyList<IlqlExample> Read(string path, bool skipInvalid = false)
     {
-        FeedbackSet set;
-        try
-        {
-            set = FeedbackReader.Read(path, kind: null, skipInvalid);
-        }
-        catch (DataFormatException e) when (e.Message.Contains("match no feedback layout", StringComparison.Ordinal))
-        {
-            throw new DataFormatException(path, e.Line, null,
-                "has no rewards for ILQL: each line needs {\"prompt\",\"completion\",\"rating\"} (ratings) or {\"prompt\",\"completion\",\"label\"} (approvals); " + e.Message, e);
-        }
+        // A completion without a rating or label (SFT data) matches no feedback layout; say what ILQL misses instead.
+        foreach (var first in JsonlReader.Read(path).Take(1))
+            if (first.Root.ValueKind == System.Text.Json.JsonValueKind.Object && first.Has("completion") && !first.Has("rating") && !first.Has("label"))
+                throw first.Error(null, "has no reward for ILQL: each line needs {\"prompt\",\"completion\",\"rating\"} (ratings) or {\"prompt\",\"completion\",\"label\"} (approvals)");
+        var set = FeedbackReader.Read(path, kind: null, skipInvalid);
         if (set.Kind is not (FeedbackKind.Ratings or FeedbackKind.Approvals))
             throw new DataFormatException(path, null, null,
                 $"holds {set.Kind.ToString().ToLowerInvariant()}, which carry no reward per completion; ILQL learns from ratings {{\"prompt\",\"completion\",\"rating\"}} or approvals {{\"prompt\",\"completion\",\"label\"}}");
