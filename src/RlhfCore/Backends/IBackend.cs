@@ -130,6 +130,14 @@ public interface IBackend : IDisposable
     /// <summary>dinp[rows[m], :] += dout[m, :] (accumulates; deterministic for repeated rows).</summary>
     void GatherRowsBackward(Tensor dinp, Tensor dout, Tensor rows, int M, int C);
 
+    // ---- column gather (a value per row at a per-row index: Q(s, a) at the taken action) -------------
+
+    /// <summary>out[n] = inp[n, cols[n]] for inp[N, V] and cols [N] I32 in [0, V) (the CPU backend throws on others; a GPU kernel writes NaN).</summary>
+    void GatherColumnsForward(Tensor output, Tensor inp, Tensor cols, int N, int V);
+
+    /// <summary>dinp[n, cols[n]] += dout[n] (accumulates; a column outside [0, V) is skipped on a GPU, an error on the CPU).</summary>
+    void GatherColumnsBackward(Tensor dinp, Tensor dout, Tensor cols, int N, int V);
+
     // ---- fused softmax + cross-entropy (llm.c's fused classifier) ----------------------------------
 
     /// <summary>
@@ -219,19 +227,24 @@ public interface IBackend : IDisposable
 
     /// <summary>
     /// For each token n (logits[N, V], action a = actions[n]): logp = log softmax(logits[n])[a];
-    /// ratio = exp(logp − oldLogp[n]); pg = max(−A·ratio, −A·clamp(ratio, 1−clipEps, 1+clipEps)) with
-    /// A = advantages[n]; H = entropy of softmax(logits[n]); losses[n] = pg − entropyCoef·H.
-    /// Writes logp[n], entropy[n], clipped[n] (F32: 1 when the clipped branch is strictly the larger, else 0,
-    /// as TRL's clipfrac) and, in the same pass, dlogits[n, :] = weights[n]·(∂pg/∂logp·(onehot(a) − p) −
-    /// entropyCoef·∂H/∂logits), where ∂pg/∂logp = −A·ratio when clipped[n] = 0 and 0 otherwise (a tie, as
-    /// when the ratio is inside the clip range, takes the unclipped branch's gradient, as PyTorch's max and
-    /// clamp do). dlogits is the gradient of Σₙ weights[n]·losses[n] and may alias logits. With entropyCoef 0
-    /// this is TRL's per-token policy loss. A weight of 0 (padding) gives an exactly zero dlogits row; its
-    /// outputs are still written. actions are I32 in [0, V) (give padding rows any valid token): the CPU
-    /// backend throws on others, the CUDA kernel writes NaN to that row's loss and logp. Logits must be finite.
+    /// ratio = exp(logp − oldLogp[n]); pg = max(−A·ratio, −A·clamp(ratio, 1−clipLow, 1+clipHigh)) with
+    /// A = advantages[n] (DAPO's clip-higher when clipLow ≠ clipHigh; PPO's ε when equal); with the dual clip
+    /// on (dualClip = c &gt; 1; 0 = off) and A &lt; 0, pg = min(pg, −A·c) (Ye et al. 2020, verl's clip_ratio_c);
+    /// H = entropy of softmax(logits[n]); losses[n] = pg − entropyCoef·H.
+    /// Writes logp[n], entropy[n], clipped[n] (F32: 1 when the ratio clip's term is strictly the larger, as TRL's
+    /// and verl's clipfrac; 2 when the dual clip's −A·c is strictly the smaller, as verl's pg_clipfrac_lower;
+    /// else 0 — with c &gt; 1 the two exclude each other) and, in the same pass, dlogits[n, :] =
+    /// weights[n]·(∂pg/∂logp·(onehot(a) − p) − entropyCoef·∂H/∂logits), where ∂pg/∂logp = −A·ratio when
+    /// clipped[n] = 0 and 0 otherwise (a tie, as when the ratio is inside the clip range, takes the unclipped
+    /// branch's gradient, as PyTorch's max, min and clamp do). dlogits is the gradient of Σₙ weights[n]·losses[n]
+    /// and may alias logits. With entropyCoef 0 this is TRL's per-token policy loss. A weight of 0 (padding)
+    /// gives an exactly zero dlogits row; its outputs are still written. actions are I32 in [0, V) (give padding
+    /// rows any valid token): the CPU backend throws on others, the CUDA kernel writes NaN to that row's loss
+    /// and logp. Logits must be finite. The clip settings are checked by <see cref="RlhfCore.Rl.PolicyClip"/>.
     /// </summary>
     void PpoLossForwardBackward(Tensor dlogits, Tensor losses, Tensor logp, Tensor entropy, Tensor clipped,
-        Tensor logits, Tensor actions, Tensor oldLogp, Tensor advantages, Tensor weights, int N, int V, float clipEps, float entropyCoef);
+        Tensor logits, Tensor actions, Tensor oldLogp, Tensor advantages, Tensor weights, int N, int V, float clipLow, float clipHigh,
+        float dualClip, float entropyCoef);
 
     // ---- generalized advantage estimation -----------------------------------------------------------
 

@@ -23,9 +23,12 @@ public sealed record PolicyLossSettings(float ClipRange, float ClipRangeValue, f
 /// <param name="OldValues">Values at sampling time (the centre of the value clip).</param>
 public sealed record PolicyLossInputs(float[] Mask, float[] OldLogp, float[] RefLogp, float[] Advantages, float[] Returns, float[] OldValues);
 
-/// <summary>One minibatch's numbers (token means over its action rows), TRL's statistics.</summary>
+/// <summary>
+/// One minibatch's numbers (token means over its action rows), TRL's statistics; <paramref name="DualClipFrac"/>
+/// is verl's pg_clipfrac_lower (tokens where the dual clip bounds the loss).
+/// </summary>
 public readonly record struct PolicyLossStats(double Loss, double PolicyLoss, double ValueLoss, double KlLoss, double Entropy, double ClipFrac,
-    double ValueClipFrac, double ApproxKl, double Ratio);
+    double ValueClipFrac, double ApproxKl, double Ratio, double DualClipFrac);
 
 /// <summary>
 /// The PPO objective on one minibatch, written once for every method:
@@ -95,20 +98,22 @@ public sealed class PolicyLoss : IDisposable
         if (_s.Temperature != 1f) be.Scale(logits, invTemp, (long)N * V);
         Tensor dlogits = _s.KlInLoss ? _arena["dlogits"] : logits;
         be.PpoLossForwardBackward(dlogits, _lossesN, _arena["logp"], _arena["entropy"], _arena["clipped"],
-            logits, _targetsN, _arena["old_logp"], _arena["advantages"], _lossWeightsN, N, V, _s.ClipRange, _s.EntropyCoef);
+            logits, _targetsN, _arena["old_logp"], _arena["advantages"], _lossWeightsN, N, V, _s.ClipRange, _s.ClipRange, 0f, _s.EntropyCoef);
         be.Download<float>(_lossesN, _losses);
         be.Download<float>(_arena["logp"], _logp);
         be.Download<float>(_arena["entropy"], _entropy);
         be.Download<float>(_arena["clipped"], _clipped);
 
-        double pgLoss = 0, entropy = 0, clipFrac = 0, approxKl = 0, ratio = 0, klLoss = 0;
+        double pgLoss = 0, entropy = 0, clipFrac = 0, dualClipFrac = 0, approxKl = 0, ratio = 0, klLoss = 0;
         for (int n = 0; n < N; n++)
         {
             if (x.Mask[n] == 0) continue;
             double w = _weights[n], d = (double)_logp[n] - x.OldLogp[n];
             pgLoss += w * (_losses[n] + _s.EntropyCoef * _entropy[n]);
             entropy += w * _entropy[n];
-            clipFrac += w * _clipped[n];
+            // the kernel flags 1 for the ratio clip, 2 for the dual clip
+            if (_clipped[n] == 1f) clipFrac += w;
+            else if (_clipped[n] == 2f) dualClipFrac += w;
             approxKl += w * 0.5 * d * d;
             ratio += w * Math.Exp(d);
         }
@@ -159,7 +164,7 @@ public sealed class PolicyLoss : IDisposable
             if (_s.Temperature != 1f) be.Scale(logits, invTemp, (long)N * V);
             _model.Backward(_acts, B, T, new BackwardSources(Logits: true, Values: TrainsValue));
         }
-        return new PolicyLossStats(loss, pgLoss, valueLoss, klLoss, entropy, clipFrac, valueClipFrac, approxKl, ratio);
+        return new PolicyLossStats(loss, pgLoss, valueLoss, klLoss, entropy, clipFrac, valueClipFrac, approxKl, ratio, dualClipFrac);
     }
 
     /// <inheritdoc/>

@@ -30,22 +30,8 @@ public static class SequenceAdvantages
         return a;
     }
 
-    /// <summary>GRPO: A_i = (R_i − mean)/(std + 1e-4) within each group of k (unbiased std, as torch.std in TRL).</summary>
-    public static double[] Grpo(double[] returns, int k)
-    {
-        CheckGroups(returns.Length, k);
-        var a = new double[returns.Length];
-        for (int g = 0; g < returns.Length; g += k)
-        {
-            double mean = 0, sq = 0;
-            for (int i = g; i < g + k; i++) mean += returns[i];
-            mean /= k;
-            for (int i = g; i < g + k; i++) sq += (returns[i] - mean) * (returns[i] - mean);
-            double std = Math.Sqrt(sq / (k - 1));
-            for (int i = g; i < g + k; i++) a[i] = (returns[i] - mean) / (std + 1e-4);
-        }
-        return a;
-    }
+    /// <summary>GRPO: A_i = (R_i − mean)/(std + 1e-4) within each group of k (unbiased std, as torch.std in TRL): <see cref="GroupAdvantages"/> with group scaling.</summary>
+    public static double[] Grpo(double[] returns, int k) => GroupAdvantages.Compute(returns, k, RewardScaling.Group);
 
     /// <summary>
     /// REINFORCE: A_t = G_t − b, with G_t the discounted return-to-go (<paramref name="returnsToGo"/>) on

@@ -21,7 +21,8 @@ public sealed class PtxCoverageTests
         {
             "attention_forward.ptx" or "attention_backward.ptx" =>
                 [() => AttentionPtxEmulatorTests.Check(2, 1, 7, masked: true), () => AttentionPtxEmulatorTests.Check(1, 1, 70, masked: true)],
-            "ppo_loss.ptx" => [() => PpoLossPtxEmulatorTests.Check(5, 37, false), () => PpoLossPtxEmulatorTests.Check(4, 1001, false)],
+            "ppo_loss.ptx" => [() => PpoLossPtxEmulatorTests.Check(5, 37, false), () => PpoLossPtxEmulatorTests.Check(4, 1001, false),
+                () => PpoLossPtxEmulatorTests.Check(9, 37, false, new RlhfCore.Rl.PolicyClip(0.2f, 0.28f, 3f))],
             _ => [() => GaePtxEmulatorTests.CheckGae(3, 7, false, null), () => GaePtxEmulatorTests.CheckGae(5, 132, false, null),
                   () => GaePtxEmulatorTests.CheckMaskedNormalize(97)],
         };

@@ -76,7 +76,8 @@ public sealed class PtxEmulatorTests
     /// <summary>Each mutant swaps one add for a sub (or back) on a path the named check runs.</summary>
     [TestCase("attention_forward.ptx", 822, "add.f32 %rs, %rs, %s0", "sub.f32 %rs, %rs, %s0")]       // softmax row sum
     [TestCase("attention_backward.ptx", 1079, "sub.f32 %dp0, %dp0, %da", "add.f32 %dp0, %dp0, %da")]  // dZ = P(dP - D)
-    [TestCase("ppo_loss.ptx", 172, "add.f32 %s, %s, %e", "sub.f32 %s, %s, %e")]                      // float4 body of pass 1
+    [TestCase("ppo_loss.ptx", 178, "add.f32 %s, %s, %e", "sub.f32 %s, %s, %e")]                      // float4 body of pass 1
+    [TestCase("ppo_loss.ptx", 296, "mul.rn.f32 %pg3, %A, %cd", "add.rn.f32 %pg3, %A, %cd")]           // dual-clip bound −A·c
     [TestCase("gae.ptx", 186, "sub.f32 %r1, %r1, %v1", "add.f32 %r1, %r1, %v1")]                     // vector-path delta
     [TestCase("gae.ptx", 359, "sub.f32 %delta, %delta, %v", "add.f32 %delta, %delta, %v")]           // scalar-path delta
     public void AWrongKernelFailsItsCheck(string file, int line, string from, string to)
@@ -84,6 +85,7 @@ public sealed class PtxEmulatorTests
         Func<string?> check = file switch
         {
             "attention_forward.ptx" or "attention_backward.ptx" => () => AttentionPtxEmulatorTests.Check(B: 2, NH: 1, T: 7, masked: true),
+            "ppo_loss.ptx" when from.Contains("%pg3") => () => PpoLossPtxEmulatorTests.Check(N: 9, V: 37, inPlace: false, new RlhfCore.Rl.PolicyClip(0.2f, 0.28f, 3f)),
             "ppo_loss.ptx" => () => PpoLossPtxEmulatorTests.Check(N: 4, V: 1001, inPlace: false),
             _ => () => GaePtxEmulatorTests.CheckGae(B: 7, T: line == 186 ? 128 : 33, misalign: false, grid: null),
         };

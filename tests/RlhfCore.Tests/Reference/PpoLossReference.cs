@@ -22,9 +22,12 @@ public static class PpoLossReference
         return lp;
     }
 
-    /// <summary>Runs the loss on logits[N, V] (float64 copies of the kernel's inputs).</summary>
+    /// <summary>
+    /// Runs the loss on logits[N, V] (float64 copies of the kernel's inputs), clipped to [1 − clipLow, 1 + clipHigh]
+    /// and, when dualClip &gt; 0 and A &lt; 0, bounded by −A·dualClip (verl's compute_policy_loss, written out).
+    /// </summary>
     public static Result Run(double[] logits, int[] actions, double[] oldLogp, double[] advantages, double[] weights,
-        int N, int V, double clipEps, double entropyCoef)
+        int N, int V, double clipLow, double clipHigh, double dualClip, double entropyCoef)
     {
         var r = new Result(new double[N], new double[N], new double[N], new double[N], new double[(long)N * V]);
         for (int n = 0; n < N; n++)
@@ -36,14 +39,17 @@ public static class PpoLossReference
             double ratio = Math.Exp(lp[a] - oldLogp[n]);
             double adv = advantages[n];
             double pg1 = -adv * ratio;
-            double pg2 = -adv * Math.Clamp(ratio, 1 - clipEps, 1 + clipEps);
+            double pg2 = -adv * Math.Clamp(ratio, 1 - clipLow, 1 + clipHigh);
             bool clipped = pg2 > pg1;
-            r.Losses[n] = Math.Max(pg1, pg2) - entropyCoef * h;
+            double pg = Math.Max(pg1, pg2);
+            bool dual = dualClip > 0 && adv < 0 && pg > -adv * dualClip;
+            if (dual) pg = -adv * dualClip;
+            r.Losses[n] = pg - entropyCoef * h;
             r.Logp[n] = lp[a];
             r.Entropy[n] = h;
-            r.Clipped[n] = clipped ? 1 : 0;
+            r.Clipped[n] = dual ? 2 : clipped ? 1 : 0;
 
-            double dpg = clipped ? 0 : -adv * ratio; // ∂pg/∂logp
+            double dpg = clipped || dual ? 0 : -adv * ratio; // ∂pg/∂logp
             for (int v = 0; v < V; v++)
             {
                 double p = Math.Exp(lp[v]);
@@ -57,9 +63,9 @@ public static class PpoLossReference
 
     /// <summary>Σₙ wₙ·lossₙ, the scalar whose gradient <see cref="Run"/> returns (for finite differences).</summary>
     public static double WeightedLoss(double[] logits, int[] actions, double[] oldLogp, double[] advantages, double[] weights,
-        int N, int V, double clipEps, double entropyCoef)
+        int N, int V, double clipLow, double clipHigh, double dualClip, double entropyCoef)
     {
-        var r = Run(logits, actions, oldLogp, advantages, weights, N, V, clipEps, entropyCoef);
+        var r = Run(logits, actions, oldLogp, advantages, weights, N, V, clipLow, clipHigh, dualClip, entropyCoef);
         double sum = 0;
         for (int n = 0; n < N; n++) sum += weights[n] * r.Losses[n];
         return sum;

@@ -5,10 +5,13 @@
 //   logp   = x[a] − m − log s                  (log softmax at the action)
 //   H      = log s − t/s                       (= −Σ p log p, computed on shifted logits: no cancellation)
 //   r      = e^(logp − o)
-//   pg     = max(−A·r, −A·clamp(r, 1−ε, 1+ε)); clipped = 1 when the clipped term is strictly larger
+//   pg     = max(−A·r, −A·clamp(r, 1−ε_low, 1+ε_high)); clipped = 1 when the clipped term is strictly larger
+//   dual clip (c_d > 0, A < 0): pg = min(pg, −A·c_d); clipped = 2 when −A·c_d is strictly smaller
 //   loss   = pg − c·H
+// (verl's compute_policy_loss: cliprange_low/high and clip_ratio_c; DAPO's clip-higher; Ye et al.'s dual
+// clip. With c_d > 1 the two clips exclude each other: the dual clip needs r > c_d > 1, the lower clip r < 1−ε_low.)
 // Gradient (overwrites dlogits; it is the activation gradient of Σₙ wₙ·lossₙ):
-//   g = ∂pg/∂logp = clipped ? 0 : −A·r       (ties go to the unclipped branch, as PyTorch's max + clamp)
+//   g = ∂pg/∂logp = clipped ≠ 0 ? 0 : −A·r   (ties go to the unclipped branch, as PyTorch's max/min + clamp)
 //   ∂logp/∂x_v = 1[v=a] − p_v,   ∂H/∂x_v = −p_v·(log p_v + H)
 //   dlogits[v] = w·g·1[v=a] + p_v·(α·log p_v + β),  α = w·c,  β = w·(c·H − g)
 // A row with w = 0 gets an exactly zero gradient row. dlogits may alias logits: x[a] is read before any
@@ -28,7 +31,7 @@ public sealed unsafe partial class CpuBackend
 {
     /// <inheritdoc/>
     public void PpoLossForwardBackward(Tensor dlogits, Tensor losses, Tensor logp, Tensor entropy, Tensor clipped,
-        Tensor logits, Tensor actions, Tensor oldLogp, Tensor advantages, Tensor weights, int N, int V, float clipEps, float entropyCoef)
+        Tensor logits, Tensor actions, Tensor oldLogp, Tensor advantages, Tensor weights, int N, int V, float clipLow, float clipHigh, float dualClip, float entropyCoef)
     {
         int* act = I(actions);
         for (int n = 0; n < N; n++)
@@ -39,7 +42,7 @@ public sealed unsafe partial class CpuBackend
         {
             DLogits = F(dlogits), Losses = F(losses), Logp = F(logp), Entropy = F(entropy), Clipped = F(clipped),
             Logits = F(logits), Actions = act, OldLogp = F(oldLogp), Advantages = F(advantages), Weights = F(weights),
-            V = V, ClipEps = clipEps, EntropyCoef = entropyCoef,
+            V = V, ClipLow = clipLow, ClipHigh = clipHigh, DualClip = dualClip, EntropyCoef = entropyCoef,
         };
         Pool.For(N, ref job);
     }
@@ -49,7 +52,7 @@ public sealed unsafe partial class CpuBackend
         public float* DLogits, Losses, Logp, Entropy, Clipped, Logits, OldLogp, Advantages, Weights;
         public int* Actions;
         public int V;
-        public float ClipEps, EntropyCoef;
+        public float ClipLow, ClipHigh, DualClip, EntropyCoef;
 
         public void Execute(int n)
         {
@@ -64,14 +67,17 @@ public sealed unsafe partial class CpuBackend
             float ratio = MathF.Exp(logpA - OldLogp[n]);
             float adv = Advantages[n];
             float pg1 = -adv * ratio;
-            float pg2 = -adv * MathF.Min(MathF.Max(ratio, 1f - ClipEps), 1f + ClipEps);
+            float pg2 = -adv * MathF.Min(MathF.Max(ratio, 1f - ClipLow), 1f + ClipHigh);
             bool isClipped = pg2 > pg1;
-            float g = isClipped ? 0f : pg1;
+            float pg = isClipped ? pg2 : pg1;
+            float pg3 = -adv * DualClip;
+            bool isDual = DualClip > 0f && adv < 0f && pg > pg3;
+            float g = isClipped || isDual ? 0f : pg1;
 
             Logp[n] = logpA;
             Entropy[n] = h;
-            Clipped[n] = isClipped ? 1f : 0f;
-            Losses[n] = (isClipped ? pg2 : pg1) - EntropyCoef * h;
+            Clipped[n] = isDual ? 2f : isClipped ? 1f : 0f;
+            Losses[n] = (isDual ? pg3 : pg) - EntropyCoef * h;
 
             float w = Weights[n];
             if (w == 0f)

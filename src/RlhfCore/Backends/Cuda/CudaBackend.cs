@@ -306,6 +306,14 @@ public sealed unsafe partial class CudaBackend : IBackend
     }
 
     /// <inheritdoc/>
+    public void GatherColumnsForward(Tensor output, Tensor inp, Tensor cols, int N, int V) =>
+        throw new NotSupportedException("gather columns (ILQL's Q at the action) has no NVRTC kernel; use --device cpu, ilgpu-cpu or cuda-ilgpu");
+
+    /// <inheritdoc/>
+    public void GatherColumnsBackward(Tensor dinp, Tensor dout, Tensor cols, int N, int V) =>
+        throw new NotSupportedException("gather columns (ILQL's Q at the action) has no NVRTC kernel; use --device cpu, ilgpu-cpu or cuda-ilgpu");
+
+    /// <inheritdoc/>
     public void Dispose()
     {
         if (_disposed) return;

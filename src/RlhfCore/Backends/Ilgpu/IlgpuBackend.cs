@@ -164,6 +164,7 @@ public sealed partial class IlgpuBackend : IBackend
         LoadGeluKernels();
         LoadResidualKernels();
         LoadGatherRowsKernels();
+        LoadGatherColumnsKernels();
         LoadCrossEntropyKernels();
         LoadLogProbsKernels();
         LoadSamplingKernels();

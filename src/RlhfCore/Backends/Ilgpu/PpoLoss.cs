@@ -10,15 +10,15 @@ public sealed partial class IlgpuBackend
 {
     /// <inheritdoc/>
     public void PpoLossForwardBackward(Tensor dlogits, Tensor losses, Tensor logp, Tensor entropy, Tensor clipped,
-        Tensor logits, Tensor actions, Tensor oldLogp, Tensor advantages, Tensor weights, int N, int V, float clipEps, float entropyCoef)
+        Tensor logits, Tensor actions, Tensor oldLogp, Tensor advantages, Tensor weights, int N, int V, float clipLow, float clipHigh, float dualClip, float entropyCoef)
     {
         if (V <= 0) throw new ArgumentOutOfRangeException(nameof(V), V, "PPO loss: the vocabulary must be non-empty");
         if (_host == null)
         {
-            PtxPpoLoss(dlogits, losses, logp, entropy, clipped, logits, actions, oldLogp, advantages, weights, N, V, clipEps, entropyCoef);
+            PtxPpoLoss(dlogits, losses, logp, entropy, clipped, logits, actions, oldLogp, advantages, weights, N, V, clipLow, clipHigh, dualClip, entropyCoef);
             return;
         }
         _stream.Synchronize();
-        _host.PpoLossForwardBackward(dlogits, losses, logp, entropy, clipped, logits, actions, oldLogp, advantages, weights, N, V, clipEps, entropyCoef);
+        _host.PpoLossForwardBackward(dlogits, losses, logp, entropy, clipped, logits, actions, oldLogp, advantages, weights, N, V, clipLow, clipHigh, dualClip, entropyCoef);
     }
 }

@@ -72,7 +72,7 @@ public sealed partial class BackendSelfTest
                 {
                     Tensor l = s.Upload(logits, N, V), d = alias ? l : s.Poisoned(N, V);
                     Tensor losses = s.Poisoned(N), logp = s.Poisoned(N), ent = s.Poisoned(N), clipped = s.Poisoned(N);
-                    s.Backend.PpoLossForwardBackward(d, losses, logp, ent, clipped, l, s.Upload(actions), s.Upload(oldLogp), s.Upload(adv), s.Upload(w), N, V, 0.2f, 0.01f);
+                    s.Backend.PpoLossForwardBackward(d, losses, logp, ent, clipped, l, s.Upload(actions), s.Upload(oldLogp), s.Upload(adv), s.Upload(w), N, V, 0.2f, 0.28f, 3f, 0.01f);
                     return [s.Read(d), s.Read(losses), s.Read(logp), s.Read(ent), s.Read(clipped)];
                 });
         }
