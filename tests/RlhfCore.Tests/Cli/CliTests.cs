@@ -62,6 +62,19 @@ public class CliTests
         Assert.That(message, Does.Contain("--telemetry-every"));
     }
 
+    [TestCase("reward", "--batch", "4")]
+    [TestCase("ppo", "--reward", "gold", "--prompts-per-step", "2", "--mini-batch", "2", "--epochs", "1")]
+    public void EveryTrainingCommand_RecordsTelemetryThroughTheScaffold(string command, params string[] own)
+    {
+        // --telemetry-every lives on the options base, so reward and PPO record it as SFT does.
+        string outDir = Path.Combine(_dir, command);
+        var (code, output) = Rlhf([command, "--model", "byte-tiny", "--steps", "4", "--telemetry-every", "2", "--checkpoint-every", "0", .. own, "--out-dir", outDir]);
+        Assert.That(code, Is.EqualTo(0), output);
+        var steps = File.ReadAllLines(Path.Combine(outDir, "telemetry.jsonl")).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("step").GetInt32()).Distinct().ToList();
+        Assert.That(steps, Is.Not.Empty.And.Ordered.And.All.Matches<int>(s => s % 2 == 0), "every second optimizer step");
+        Assert.That(File.Exists(Path.Combine(outDir, "telemetry-update_ratio.svg")));
+    }
+
     [Test]
     public void BenchOptimizers_PrintsEveryRuleSideBySide_AndNamesTheFlagWhenTheDataIsMissing()
     {
