@@ -32,7 +32,7 @@ internal static class OveroptCommand
     {
         o.Aggregation.ValidateFor(EnsembleManifest.MemberFiles(o.RewardModel!).Count, $"--reward-model {o.RewardModel}");
         var rl = o.RlCurves.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).SelectMany(OveroptStudy.ReadCurve).ToList();
-        var task = GoldTasks.Create(o.Task);
+        var task = o.GoldTask();
         using var backend = BackendFactory.Create(o.Device, o.Threads);
         var tokenizer = ByteTokenizer.Instance;
         using var policy = ModelFiles.Load(o.Policy!, backend);

@@ -75,10 +75,10 @@ internal static class PipelineCommand
     private static void SummarizeSeeds(PipelineOptions o, IReadOnlyList<SeedResult> results)
     {
         bool accuracy = o.Task == "arithmetic";
-        var table = new Table().AddColumns("seed", "SFT greedy", "SFT sampled", "RLHF greedy", "RLHF sampled", "RM held-out accuracy", "KL to SFT", "minutes");
+        var table = new Table().AddColumns("seed", "SFT greedy", "SFT sampled", "RLHF greedy", "RLHF sampled", "RM held-out accuracy", "KL to SFT", "minutes", "CPU minutes");
         foreach (var r in results)
             table.AddRow($"{r.Seed}", G(r.SftGreedy, accuracy), G(r.SftSampled, accuracy), G(r.RlhfGreedy, accuracy), G(r.RlhfSampled, accuracy),
-                double.IsNaN(r.RewardModelAccuracy) ? "-" : r.RewardModelAccuracy.ToString("P1"), double.IsNaN(r.Kl) ? "-" : r.Kl.ToString("F3"), r.Minutes.ToString("F1"));
+                double.IsNaN(r.RewardModelAccuracy) ? "-" : r.RewardModelAccuracy.ToString("P1"), double.IsNaN(r.Kl) ? "-" : r.Kl.ToString("F3"), r.Minutes.ToString("F1"), r.CpuMinutes.ToString("F1"));
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLineInterpolated($"RLHF beats SFT on both gold measures on {results.Count(r => r.Wins)} of {results.Count} seeds; table in {Path.Combine(o.OutDir, "seeds.csv")}");
     }

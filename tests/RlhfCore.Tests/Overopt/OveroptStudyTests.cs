@@ -48,4 +48,16 @@ public class OveroptStudyTests
         var e = Assert.Throws<RlhfCore.Data.DataFormatException>(() => OveroptStudy.ReadCurve(curve))!;
         Assert.That(e.Message, Does.Contain($"{curve} line 2").And.Contain("kl"));
     }
+
+    [TestCase(10)]
+    [TestCase(3)]
+    public void ArithmeticPrompts_UseTheStudysMaxOperand(int maxOperand)
+    {
+        // A demo's policy has seen single-digit sums only; the study must ask it those, not the task's default range.
+        var task = new RlhfCore.Training.Overopt.OveroptOptions { MaxOperand = maxOperand }.GoldTask();
+        var rng = new Rng(5);
+        var operands = Enumerable.Range(0, 500).SelectMany(_ => task.SamplePrompt(rng).TrimEnd('=').Split('+')).Select(int.Parse).ToList();
+        Assert.That(operands.Max(), Is.EqualTo(maxOperand - 1));
+        Assert.That(operands.Min(), Is.EqualTo(0));
+    }
 }

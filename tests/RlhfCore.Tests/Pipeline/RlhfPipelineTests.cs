@@ -57,6 +57,52 @@ public class RlhfPipelineTests
         Assert.That(logged, Has.Some.Contains("sft: using"));
     }
 
+    /// <summary>All parameters of a model file, reward head included, as one array.</summary>
+    private static float[] Weights(string path, CpuBackend be)
+    {
+        using var model = RlhfCore.IO.ModelFiles.Load(path, be);
+        var w = new float[model.Parameters.All.Length];
+        be.Download<float>(model.Parameters.All, w);
+        return w;
+    }
+
+    [TestCase(RewardInit.Previous, true)]
+    [TestCase(RewardInit.Sft, false)]
+    public void PreviousRewardInit_ContinuesTheLastRoundsModel(RewardInit init, bool continues)
+    {
+        // At a learning rate too small to move anything, a round-2 reward model that continues round 1's
+        // ends where round 1's ended; one from the SFT trunk gets a fresh head of its own and does not.
+        var o = Tiny() with { Rounds = 2, RewardLr = 1e-9f, RewardInit = init, ContinuedRewardSteps = init == RewardInit.Previous ? 2 : 0 };
+        using var be = new CpuBackend(2);
+        new RlhfPipeline(o, be, _ => { }).Run(CancellationToken.None);
+        var first = Weights(Path.Combine(_dir, "round-1/reward/model.safetensors"), be);
+        var second = Weights(Path.Combine(_dir, "round-2/reward/model.safetensors"), be);
+        double maxDiff = first.Zip(second, (a, b) => Math.Abs(a - b)).Max();
+        if (continues) Assert.That(maxDiff, Is.LessThan(1e-5), "round 2 starts from round 1's reward model");
+        else Assert.That(maxDiff, Is.GreaterThan(1e-3), "round 2 starts from the SFT trunk with a fresh head");
+        int steps = File.ReadAllLines(Path.Combine(_dir, "round-2/reward/metrics.jsonl")).Length;
+        Assert.That(steps, Is.EqualTo(continues ? 2 : o.RewardSteps), "a continued reward model trains --continued-reward-steps steps");
+    }
+
+    [Test]
+    public void PreviousRewardInit_WithAMemberTheLastRoundLacks_NamesTheMissingFile()
+    {
+        // Round 1 trained an ensemble of 2; a round 2 of 3 members has no round-1 member-2 to continue.
+        var o = Tiny() with { Rounds = 2, RewardInit = RewardInit.Previous, ContinuedRewardSteps = 2 };
+        using var be = new CpuBackend(2);
+        new RlhfPipeline(o with { Rounds = 1, RewardEnsemble = 2 }, be, _ => { }).Run(CancellationToken.None);
+        string missing = Path.Combine(_dir, "round-1", "reward", "member-2", "model.safetensors");
+        var e = Assert.Throws<FileNotFoundException>(() => new RlhfPipeline(o with { RewardEnsemble = 3 }, be, _ => { }).Run(CancellationToken.None))!;
+        Assert.That(e.Message, Does.Contain(missing).And.Contain("--reward-init Previous").And.Contain("--reward-ensemble"));
+    }
+
+    [Test]
+    public void ContinuedRewardSteps_WithoutPreviousInit_IsAnErrorNamingBothFlags()
+    {
+        var e = Assert.Throws<ArgumentException>(() => (Tiny() with { ContinuedRewardSteps = 5 }).Validate())!;
+        Assert.That(e.Message, Does.Contain("--continued-reward-steps").And.Contain("--reward-init Previous"));
+    }
+
     [Test]
     public void HumanLabelsPauseWithTheLabelCommandThenContinue()
     {

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using RlhfCore.Data.Tasks;
 using RlhfCore.Training.Core;
 using RlhfCore.Training.Reward.Ensemble;
 
@@ -16,6 +17,10 @@ public sealed record OveroptOptions
     /// <summary>Built-in task whose prompts are sampled and whose gold reward is the truth: arithmetic or reviews.</summary>
     [Description("Built-in task whose prompts are sampled and whose gold reward is the truth: arithmetic or reviews.")]
     public string Task { get; init; } = "arithmetic";
+    /// <summary>Arithmetic operands are drawn from [0, max-operand): the demo's 10 by default, so a demo's policy is studied on its own prompts.</summary>
+    [Description("Arithmetic operands are drawn from [0, max-operand): the demo's 10 by default, so a demo's policy is studied on its own prompts.")]
+    [Bounds(1, 1e6)]
+    public int MaxOperand { get; init; } = 10;
     /// <summary>Prompts sampled.</summary>
     [Description("Prompts sampled.")]
     [Bounds(1, Limits.MaxCount)]
@@ -59,6 +64,9 @@ public sealed record OveroptOptions
     /// <summary>Backend: cpu, cuda (CUDA C kernels via NVRTC), cuda-ilgpu (ILGPU kernels on CUDA) or ilgpu-cpu (ILGPU kernels on ILGPU's CPU accelerator: tiny models only).</summary>
     [Description("Backend: cpu, cuda (CUDA C kernels via NVRTC), cuda-ilgpu (ILGPU kernels on CUDA) or ilgpu-cpu (ILGPU kernels on ILGPU's CPU accelerator: tiny models only).")]
     public string Device { get; init; } = "cpu";
+
+    /// <summary>The gold task the flags describe (arithmetic with <see cref="MaxOperand"/>).</summary>
+    public IGoldTask GoldTask() => Task == "arithmetic" ? new ArithmeticGoldTask(new ArithmeticTask(MaxOperand)) : GoldTasks.Create(Task);
 
     /// <summary>The aggregation the flags describe.</summary>
     public RewardAggregation Aggregation => new(RewardAggregate, UncertaintyCoef);

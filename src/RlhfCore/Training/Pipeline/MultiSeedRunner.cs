@@ -14,7 +14,9 @@ namespace RlhfCore.Training.Pipeline;
 /// <param name="RewardModelAccuracy">The last round's reward model's held-out accuracy.</param>
 /// <param name="Kl">The last round's KL to SFT.</param>
 /// <param name="Minutes">Wall minutes this invocation spent on the seed (less when it resumed finished stages).</param>
-public sealed record SeedResult(ulong Seed, double SftGreedy, double SftSampled, double RlhfGreedy, double RlhfSampled, double RewardModelAccuracy, double Kl, double Minutes)
+/// <param name="CpuMinutes">CPU minutes the process spent on the seed, all threads together: beside the wall time, it shows
+/// whether a slow seed was slow or shared the machine.</param>
+public sealed record SeedResult(ulong Seed, double SftGreedy, double SftSampled, double RlhfGreedy, double RlhfSampled, double RewardModelAccuracy, double Kl, double Minutes, double CpuMinutes)
 {
     /// <summary>True when RLHF beats SFT on both gold measures.</summary>
     public bool Wins => RlhfGreedy > SftGreedy && RlhfSampled > SftSampled;
@@ -35,11 +37,13 @@ public static class MultiSeedRunner
             if (cancel.IsCancellationRequested) break;
             var o = options with { Seed = seed, Seeds = "", OutDir = Path.Combine(options.OutDir, $"seed-{seed}") };
             var clock = Stopwatch.StartNew();
+            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var (rounds, _) = new RlhfPipeline(o, backend, line => log($"seed {seed}: {line}")).Run(cancel);
             if (cancel.IsCancellationRequested) break;
             var sft = rounds[0];
             var last = rounds[^1];
-            results.Add(new SeedResult(seed, sft.GoldGreedy, sft.GoldSampled, last.GoldGreedy, last.GoldSampled, last.RewardModelAccuracy, last.Kl, clock.Elapsed.TotalMinutes));
+            results.Add(new SeedResult(seed, sft.GoldGreedy, sft.GoldSampled, last.GoldGreedy, last.GoldSampled, last.RewardModelAccuracy, last.Kl, clock.Elapsed.TotalMinutes,
+                (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMinutes));
             Write(Path.Combine(options.OutDir, "seeds.csv"), results);
         }
         return results;
@@ -51,7 +55,7 @@ public static class MultiSeedRunner
         string F(double x) => double.IsNaN(x) ? "" : x.ToString("R", CultureInfo.InvariantCulture);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         AtomicFile.Write(path, s => s.Write(System.Text.Encoding.UTF8.GetBytes(
-            "seed,sft_greedy,sft_sampled,rlhf_greedy,rlhf_sampled,reward_model_accuracy,kl,minutes,rlhf_wins\n"
-            + string.Concat(results.Select(r => $"{r.Seed},{F(r.SftGreedy)},{F(r.SftSampled)},{F(r.RlhfGreedy)},{F(r.RlhfSampled)},{F(r.RewardModelAccuracy)},{F(r.Kl)},{F(r.Minutes)},{(r.Wins ? 1 : 0)}\n")))));
+            "seed,sft_greedy,sft_sampled,rlhf_greedy,rlhf_sampled,reward_model_accuracy,kl,minutes,cpu_minutes,rlhf_wins\n"
+            + string.Concat(results.Select(r => $"{r.Seed},{F(r.SftGreedy)},{F(r.SftSampled)},{F(r.RlhfGreedy)},{F(r.RlhfSampled)},{F(r.RewardModelAccuracy)},{F(r.Kl)},{F(r.Minutes)},{F(r.CpuMinutes)},{(r.Wins ? 1 : 0)}\n")))));
     }
 }

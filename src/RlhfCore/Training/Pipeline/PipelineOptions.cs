@@ -21,6 +21,12 @@ public enum RewardInit
     Sft,
     /// <summary>Fresh weights: the policy's architecture, or the preset named by <see cref="PipelineOptions.RewardModel"/>.</summary>
     Fresh,
+    /// <summary>
+    /// Round 1 from the SFT trunk; each later round continues the previous round's reward model (each ensemble
+    /// member its own) on every record so far, for <see cref="PipelineOptions.ContinuedRewardSteps"/> steps:
+    /// what it learned is kept, and the new round's comparisons (from the policy RL moved) correct it.
+    /// </summary>
+    Previous,
 }
 
 /// <summary>How the reward model learns from a K-wise ranking (K ≥ 3).</summary>
@@ -119,8 +125,8 @@ public sealed record PipelineOptions
     [Description("Simulated annotator: systematic length bias added to the logit per character A is longer than B.")]
     [Bounds(-Limits.MaxThreshold, Limits.MaxThreshold)]
     public double AnnotatorLengthBias { get; init; }
-    /// <summary>Where each round's reward model starts: Sft (the SFT trunk, InstructGPT's choice) or Fresh.</summary>
-    [Description("Where each round's reward model starts: Sft (the SFT trunk, InstructGPT's choice) or Fresh.")]
+    /// <summary>Where each round's reward model starts: Sft (the SFT trunk, InstructGPT's choice), Fresh, or Previous (round 1 from the SFT trunk, later rounds continue the previous round's reward model).</summary>
+    [Description("Where each round's reward model starts: Sft (the SFT trunk, InstructGPT's choice), Fresh, or Previous (round 1 from the SFT trunk, later rounds continue the previous round's reward model).")]
     public RewardInit RewardInit { get; init; } = RewardInit.Sft;
     /// <summary>Model preset of a Fresh reward model (empty: the policy's architecture).</summary>
     [Description("Model preset of a Fresh reward model (empty: the policy's architecture).")]
@@ -129,6 +135,10 @@ public sealed record PipelineOptions
     [Description("Reward-model training steps per round (on every round's pairs so far).")]
     [Bounds(1, Limits.MaxSteps)]
     public int RewardSteps { get; init; } = 2000;
+    /// <summary>Steps of a reward model that continues the previous round's (--reward-init Previous, rounds 2 and later); 0 = --reward-steps.</summary>
+    [Description("Steps of a reward model that continues the previous round's (--reward-init Previous, rounds 2 and later); 0 = --reward-steps.")]
+    [Bounds(0, Limits.MaxSteps)]
+    public int ContinuedRewardSteps { get; init; }
     /// <summary>Reward-model peak learning rate.</summary>
     [Description("Reward-model peak learning rate.")]
     [Bounds(0, Limits.MaxLr, MinExclusive = true, Why = Limits.LrWhy)]
@@ -242,6 +252,8 @@ public sealed record PipelineOptions
             throw new ArgumentException($"--completions-per-prompt {CompletionsPerPrompt} ranks K completions, and rlhf label shows pairs: use --labels Simulated, or --completions-per-prompt 2");
         Aggregation.ValidateFor(RewardEnsemble, "--reward-ensemble");
         SeedList();
+        if (ContinuedRewardSteps > 0 && RewardInit != RewardInit.Previous)
+            throw new ArgumentException("--continued-reward-steps sets the steps of a reward model that continues the previous round's: add --reward-init Previous");
         if (RewardModel.Length > 0 && RewardInit != RewardInit.Fresh) throw new ArgumentException("--reward-model names a preset for a fresh reward model: add --reward-init Fresh");
         return this;
     }

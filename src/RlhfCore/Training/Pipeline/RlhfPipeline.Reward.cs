@@ -101,14 +101,28 @@ public sealed partial class RlhfPipeline
         return members;
     }
 
+    /// <summary>Member <paramref name="k"/>'s model file of round <paramref name="r"/> (the one model when the round trained one).</summary>
+    private string RewardMemberModel(int r, int k)
+    {
+        string dir = Path.Combine(RoundDir(r), "reward");
+        string file = EnsembleManifest.IsEnsemble(dir) ? Path.Combine(dir, $"member-{k}", "model.safetensors") : Path.Combine(dir, "model.safetensors");
+        if (!File.Exists(file))
+            throw new FileNotFoundException($"--reward-init Previous continues round {r}'s reward model, and {file} is missing: rerun with the same --reward-ensemble as round {r}, or start a fresh --out-dir", file);
+        return file;
+    }
+
     private void TrainMember(int r, int k, string memberDir, string model, IReadOnlyList<FeedbackRecord> train, IReadOnlyList<FeedbackRecord> eval, ulong seed, CancellationToken cancel)
     {
         Directory.CreateDirectory(memberDir);
         ulong initSeed = MemberSeed(Seed(r, 5), k);
-        using var rm = _o.RewardInit == RewardInit.Sft ? ModelFiles.Load(SftModel, _be, ModelHeads.Reward, initSeed) : FreshRewardModel(initSeed);
+        bool continued = _o.RewardInit == RewardInit.Previous && r > 1;
+        using var rm = continued ? ModelFiles.Load(RewardMemberModel(r - 1, k), _be)
+            : _o.RewardInit == RewardInit.Fresh ? FreshRewardModel(initSeed)
+            : ModelFiles.Load(SftModel, _be, ModelHeads.Reward, initSeed);
+        int steps = continued && _o.ContinuedRewardSteps > 0 ? _o.ContinuedRewardSteps : _o.RewardSteps;
         var o = new RewardOptions
         {
-            Batch = _o.RewardBatch, SeqLen = _o.SeqLen, Steps = _o.RewardSteps, Lr = _o.RewardLr, Warmup = Math.Min(20, _o.RewardSteps / 10),
+            Batch = _o.RewardBatch, SeqLen = _o.SeqLen, Steps = steps, Lr = _o.RewardLr, Warmup = Math.Min(20, steps / 10),
             EvalEvery = 0, CheckpointEvery = 0, Seed = seed, OutDir = memberDir, Overflow = PromptOverflow.TruncateLeft, AllowEmptyCompletions = true,
         };
         using var trainer = RewardTrainer.FromFeedback(rm, _tok, train, eval, o);
