@@ -112,11 +112,12 @@ public class KwisePipelineTests
             var last = File.ReadAllLines(rounds)[^1].Split(',');
             Assert.That(double.Parse(last[1], System.Globalization.CultureInfo.InvariantCulture), Is.EqualTo(r.RlhfGreedy), "the table reads the seed's own report");
             Assert.That(r.Minutes, Is.GreaterThan(0));
+            Assert.That(r.CpuMinutes, Is.GreaterThan(0), "the process's CPU time over the seed");
         }
         Assert.That(results[0].SftGreedy, Is.Not.EqualTo(results[1].SftGreedy).Or.Not.EqualTo(results[1].SftSampled).Or.Not.EqualTo(results[1].RlhfSampled), "different seeds, different runs");
         var csv = File.ReadAllLines(Path.Combine(_dir, "seeds.csv"));
         Assert.That(csv, Has.Length.EqualTo(3));
-        Assert.That(csv[0], Is.EqualTo("seed,sft_greedy,sft_sampled,rlhf_greedy,rlhf_sampled,reward_model_accuracy,kl,minutes,rlhf_wins"));
+        Assert.That(csv[0], Is.EqualTo("seed,sft_greedy,sft_sampled,rlhf_greedy,rlhf_sampled,reward_model_accuracy,kl,minutes,cpu_minutes,rlhf_wins"));
         Assert.That(logged, Has.Some.StartsWith("seed 4: "));
     }
 
