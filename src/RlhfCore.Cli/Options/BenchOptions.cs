@@ -23,7 +23,7 @@ internal sealed record BenchOptions
     [Description("Record optimizer telemetry every this many timed steps (0 = off), to time what it costs.")]
     [Bounds(0, Limits.MaxSteps)]
     public int TelemetryEvery { get; init; }
-    [Description("Time steps of --config at --batch × --seq without telemetry and with --telemetry-every 1, alternating in rounds, and print the overhead.")]
+    [Description("Time 2 × --steps steps of --config at --batch × --seq with telemetry recorded on every second one, and print the median cost of a recorded step over an unrecorded one (the overhead of --telemetry-every 1).")]
     public bool TelemetryOverhead { get; init; }
     [Description("Instead of timing --config: train --preset on tinyshakespeare with each optimizer (AdamW, SGD, Lion, Muon, Adafactor) at its documented default learning rate, and print final train and eval loss, median ms/step and median optimizer-update ms side by side.")]
     public bool Optimizers { get; init; }

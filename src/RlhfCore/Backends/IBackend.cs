@@ -180,6 +180,16 @@ public interface IBackend : IDisposable
     void AdamWUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, long n, float lr, float beta1, float beta2, float eps, float weightDecay, float gradScale, int step);
 
     /// <summary>
+    /// <see cref="AdamWUpdate"/> with the optimizer telemetry of the step accumulated in the same pass over the data:
+    /// param, m and v end bit for bit as <see cref="AdamWUpdate"/> leaves them, and stats[0, KernelSlots) holds what
+    /// <see cref="OptimizerStatistics"/> would write for this tensor given the parameters from before the step as
+    /// <c>previous</c>, m as the momentum and v as the second moment (both after the step), with <paramref name="vThreshold"/>.
+    /// No copy of the parameters and no host read: the telemetry of a recorded AdamW step.
+    /// </summary>
+    void AdamWUpdateWithStatistics(Tensor stats, Tensor param, Tensor grad, Tensor m, Tensor v, long n, float lr, float beta1, float beta2, float eps,
+        float weightDecay, float gradScale, int step, float vThreshold);
+
+    /// <summary>
     /// One SGD step over n elements (torch.optim.SGD, dampening 0): g = gradScale·grad + weightDecay·param;
     /// buf = momentum·buf + g; param −= lr · (nesterov ? g + momentum·buf : buf).
     /// </summary>

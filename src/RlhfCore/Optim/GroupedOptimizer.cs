@@ -28,6 +28,7 @@ public sealed class GroupedOptimizer : IOptimizer
     private readonly DeviceBuffer? _muonWork;
     private readonly Tensor[] _adamV;
     private OptimizerTelemetry? _telemetry;
+    private bool[] _fusedStatistics = [];
     private bool _recording;
 
     /// <summary>The resolved rule of each parameter tensor, in table order.</summary>
@@ -40,7 +41,7 @@ public sealed class GroupedOptimizer : IOptimizer
     public IReadOnlyList<(string Name, Tensor Tensor)> State { get; }
     /// <summary>When set, <see cref="Update"/> synchronizes the device before and after its kernels and keeps the time in <see cref="LastUpdateMilliseconds"/> (benchmarks).</summary>
     public bool TimeUpdates { get; set; }
-    /// <summary>Wall time of the last update's kernels with <see cref="TimeUpdates"/> on (telemetry excluded), else 0.</summary>
+    /// <summary>Wall time of the last update's kernels with <see cref="TimeUpdates"/> on (on a recorded step: the fused AdamW statistics included, the copy and separate statistics pass of other rules excluded), else 0.</summary>
     public double LastUpdateMilliseconds { get; private set; }
 
     /// <summary>State for <paramref name="parameters"/> under <paramref name="config"/>, zeroed, at step 0.</summary>
@@ -108,16 +109,22 @@ public sealed class GroupedOptimizer : IOptimizer
 
     /// <summary>
     /// Records telemetry on every <paramref name="every"/>-th optimizer step (steps <paramref name="every"/>, 2·<paramref name="every"/>, … of
-    /// <see cref="Step"/>) and gives it to <paramref name="observer"/> right after that update. Computed on the device (a copy
-    /// of the parameters before the step, one statistics kernel per tensor) and read back as one buffer; it costs a
-    /// parameter-sized arena while attached. Attaching again replaces the previous observer.
+    /// <see cref="Step"/>) and gives it to <paramref name="observer"/> right after that update. Computed on the device and read
+    /// back as one buffer: AdamW tensors' statistics come out of their update kernel itself (the same pass over the data,
+    /// no copy); the other rules' tensors are copied before the step and read by a separate statistics kernel, so they cost an
+    /// arena of their size while attached. Unrecorded steps run the plain update kernels. Attaching again replaces the previous observer.
     /// </summary>
-    public void AttachTelemetry(int every, ITelemetryObserver observer)
+    public void AttachTelemetry(int every, ITelemetryObserver observer) => AttachTelemetry(every, observer, fuse: true);
+
+    /// <summary><see cref="AttachTelemetry(int, ITelemetryObserver)"/>, with <paramref name="fuse"/> false taking the separate pass for AdamW too (tests compare the two).</summary>
+    internal void AttachTelemetry(int every, ITelemetryObserver observer, bool fuse)
     {
         ArgumentNullException.ThrowIfNull(observer);
-        var telemetry = new OptimizerTelemetry(_params, _grads, Rules, every, observer, Config.AdamW.Eps);
+        bool[] fused = [.. Rules.Select(r => fuse && r.Optimizer == OptimizerKind.AdamW)];
+        var telemetry = new OptimizerTelemetry(_params, _grads, Rules, every, observer, Config.AdamW.Eps, fused);
         _telemetry?.Dispose();
         _telemetry = telemetry;
+        _fusedStatistics = fused;
     }
 
     /// <inheritdoc/>
@@ -149,6 +156,10 @@ public sealed class GroupedOptimizer : IOptimizer
             float tensorLr = lr * r.LrScale;
             switch (r.Optimizer)
             {
+                case OptimizerKind.AdamW when _recording && _fusedStatistics[i]:
+                    _be.AdamWUpdateWithStatistics(_telemetry!.Row(i), p, g, _state1[i], _state2[i], n, tensorLr, c.AdamW.Beta1, c.AdamW.Beta2, c.AdamW.Eps,
+                        r.WeightDecay, gradScale, Step, _telemetry.VThreshold);
+                    break;
                 case OptimizerKind.AdamW:
                     _be.AdamWUpdate(p, g, _state1[i], _state2[i], n, tensorLr, c.AdamW.Beta1, c.AdamW.Beta2, c.AdamW.Eps, r.WeightDecay, gradScale, Step);
                     break;

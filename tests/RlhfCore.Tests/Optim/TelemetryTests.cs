@@ -133,6 +133,78 @@ public class TelemetryTests
         }
     }
 
+    // A model whose wte (600×64 = 38,400) spans two chunks of the CPU backend, on 2 threads.
+    private static readonly GptConfig TwoChunks = new(VocabSize: 600, MaxSeqLen: 8, NumLayers: 1, NumHeads: 2, Channels: 64);
+
+    /// <summary>Runs <paramref name="steps"/> updates with the same seeded gradients; <paramref name="attach"/> sets telemetry up (or not).</summary>
+    private static (double[] Params, double[][] State) Train(GptConfig cfg, OptimizerConfig config, int steps, Action<GroupedOptimizer> attach)
+    {
+        using var be = new CpuBackend(2);
+        using var model = new GptModel(be, cfg);
+        model.InitializeWeights(5);
+        using var opt = new GroupedOptimizer(model.Parameters, model.Gradients, config);
+        attach(opt);
+        var rng = new Rng(17);
+        for (int step = 0; step < steps; step++)
+        {
+            RandomGradients(be, model, rng);
+            opt.Update(Lr, GradScale);
+        }
+        return (Read(be, model.Parameters.All), [.. opt.State.Select(s => Read(be, s.Tensor))]);
+    }
+
+    private static OptimizerConfig AdamWAndLion => OptimizerConfig.PlainAdamW(new AdamWOptions(Eps: AdamEps, WeightDecay: WeightDecay)) with
+    {
+        Groups = [ParameterGroup.Parse("h.*.attn.*:optimizer=lion")],
+    };
+
+    // The recorded steps run the fused kernel for AdamW: parameters and every state tensor must be the bits of a run
+    // without telemetry (the Lion tensors, on the separate pass, too).
+    [Test]
+    public void RecordedSteps_LeaveTheParametersAndStateBitIdenticalToUnrecordedOnes()
+    {
+        var plain = Train(TwoChunks, AdamWAndLion, 3, _ => { });
+        var recorded = Train(TwoChunks, AdamWAndLion, 3, opt => opt.AttachTelemetry(1, new Recorder()));
+        Assert.That(recorded.Params, Is.EqualTo(plain.Params), "parameters");
+        for (int i = 0; i < plain.State.Length; i++) Assert.That(recorded.State[i], Is.EqualTo(plain.State[i]), $"state tensor {i}");
+    }
+
+    // Fused (AdamW's statistics from its update kernel) against the separate pass over a copy of the parameters, with
+    // AdamW and Lion tensors mixed. Both sum the same float values in float lanes per chunk and in double across, so they
+    // agree to the float rounding of the stored slot and of the derived ratio (rtol 1e-6, about 16 ulp); a statistic from
+    // the wrong values (m before the step, p after as "previous") is off by far more.
+    [Test]
+    public void FusedStatistics_EqualTheSeparatePass()
+    {
+        var fused = new Recorder();
+        var separate = new Recorder();
+        Train(TwoChunks, AdamWAndLion, 3, opt => opt.AttachTelemetry(1, fused));
+        Train(TwoChunks, AdamWAndLion, 3, opt => opt.AttachTelemetry(1, separate, fuse: false));
+        Assert.That(fused.Steps.Select(s => s.Step), Is.EqualTo(separate.Steps.Select(s => s.Step)));
+        for (int s = 0; s < fused.Steps.Count; s++)
+            for (int i = 0; i < fused.Steps[s].Tensors.Count; i++)
+            {
+                TensorTelemetry a = fused.Steps[s].Tensors[i], b = separate.Steps[s].Tensors[i];
+                string name = $"step {fused.Steps[s].Step} {a.Tensor} ({a.Optimizer})";
+                void Same(double? x, double? y, string what)
+                {
+                    Assert.That(x.HasValue, Is.EqualTo(y.HasValue), $"{name} {what}: present");
+                    if (y is double e) Assert.That(x!.Value, Is.EqualTo(e).Within(1e-12 + 1e-6 * Math.Abs(e)), $"{name} {what}");
+                }
+                Same(a.GradNorm, b.GradNorm, "grad norm");
+                Same(a.ParamNorm, b.ParamNorm, "param norm");
+                Same(a.UpdateNorm, b.UpdateNorm, "update norm");
+                Same(a.UpdateRatio, b.UpdateRatio, "update ratio");
+                Same(a.MomentumAbsMean, b.MomentumAbsMean, "mean |m|");
+                Same(a.GradMomentumCosine, b.GradMomentumCosine, "cosine");
+                Same(a.VMean, b.VMean, "mean v");
+                Same(a.VMax, b.VMax, "max v");
+                Same(a.VBelowEps2, b.VBelowEps2, "v below eps²");
+                Same(a.SignAgreement, b.SignAgreement, "sign agreement");
+            }
+        Assert.That(fused.Steps[^1].Tensors.Select(t => t.Optimizer), Does.Contain(OptimizerKind.AdamW).And.Contain(OptimizerKind.Lion), "both paths are exercised");
+    }
+
     [Test]
     public void Observer_ReceivesExactlyTheStepsAskedFor_IncludingAfterAResume()
     {

@@ -14,16 +14,71 @@ namespace RlhfCore.Backends.Cpu;
 // √v/√(1 − β2ᵗ) + eps) up to float rounding. Bias corrections are computed once per call in double.
 // param, m and v are updated in place; grad is read only. The scalar tail uses the same FMAs as the vector
 // body, so an element's result does not depend on where it falls.
+// AdamWUpdateWithStatistics runs the same operator as a statistics source (OptimizerStatistics.cs): each element is
+// loaded, updated and stored once, and the statistics see the parameter before and after, g, and m and v after.
 
 public sealed unsafe partial class CpuBackend
 {
     /// <inheritdoc/>
     public void AdamWUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, long n, float lr, float beta1, float beta2, float eps, float weightDecay, float gradScale, int step)
     {
+        Elementwise.StateUpdate(Pool, NewAdamWOp(lr, beta1, beta2, eps, weightDecay, gradScale, step), F(param), F(m), F(v), F(grad), n);
+    }
+
+    /// <inheritdoc/>
+    public void AdamWUpdateWithStatistics(Tensor stats, Tensor param, Tensor grad, Tensor m, Tensor v, long n, float lr, float beta1, float beta2, float eps,
+        float weightDecay, float gradScale, int step, float vThreshold)
+    {
+        var op = NewAdamWOp(lr, beta1, beta2, eps, weightDecay, gradScale, step);
+        RunStatistics(new AdamWStatistics { Op = op, P = F(param), M = F(m), V = F(v), G = F(grad), GradScale = gradScale }, F(stats), n, vThreshold);
+    }
+
+    private static AdamWOp NewAdamWOp(float lr, float beta1, float beta2, float eps, float weightDecay, float gradScale, int step)
+    {
         if (step < 1) throw new ArgumentOutOfRangeException(nameof(step), step, "AdamW steps count from 1 (bias correction 1 − βᵗ would be 0)");
-        var op = new AdamWOp(lr, beta1, beta2, eps, weightDecay, gradScale,
+        return new AdamWOp(lr, beta1, beta2, eps, weightDecay, gradScale,
             (float)(1.0 / (1.0 - Math.Pow(beta1, step))), (float)(1.0 / (1.0 - Math.Pow(beta2, step))));
-        Elementwise.StateUpdate(Pool, op, F(param), F(m), F(v), F(grad), n);
+    }
+
+    /// <summary>The AdamW step as a statistics source: loading elements updates and stores them, and yields the values around the step.</summary>
+    private struct AdamWStatistics : IStatisticsSource
+    {
+        public AdamWOp Op;
+        public float* P, M, V, G;
+        public float GradScale;
+
+        public readonly bool HasMomentum => true;
+        public readonly bool HasV => true;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly void Load(long k, out float g, out float p, out float previous, out float m, out float v)
+        {
+            float grad = G[k];
+            previous = P[k]; p = previous; m = M[k]; v = V[k];
+            Op.Invoke(ref p, ref m, ref v, grad);
+            P[k] = p; M[k] = m; V[k] = v;
+            g = GradScale * grad;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly void Load(long k, out Vector256<float> g, out Vector256<float> p, out Vector256<float> previous, out Vector256<float> m, out Vector256<float> v)
+        {
+            var grad = Vector256.Load(G + k);
+            previous = Vector256.Load(P + k); p = previous; m = Vector256.Load(M + k); v = Vector256.Load(V + k);
+            Op.Invoke(ref p, ref m, ref v, grad);
+            Vector256.Store(p, P + k); Vector256.Store(m, M + k); Vector256.Store(v, V + k);
+            g = Vector256.Create(GradScale) * grad;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly void Load(long k, out Vector512<float> g, out Vector512<float> p, out Vector512<float> previous, out Vector512<float> m, out Vector512<float> v)
+        {
+            var grad = Vector512.Load(G + k);
+            previous = Vector512.Load(P + k); p = previous; m = Vector512.Load(M + k); v = Vector512.Load(V + k);
+            Op.Invoke(ref p, ref m, ref v, grad);
+            Vector512.Store(p, P + k); Vector512.Store(m, M + k); Vector512.Store(v, V + k);
+            g = Vector512.Create(GradScale) * grad;
+        }
     }
 
     /// <summary>The AdamW step for (param, m, v) from grad; holds the step's hyperparameters.</summary>

@@ -10,6 +10,10 @@ public sealed partial class CudaBackend
     internal static NotSupportedException OptimizerNotSupported(string optimizer) =>
         new($"the {optimizer} optimizer is not available on the NVRTC CUDA backend (device 'cuda'); use --device cpu, ilgpu-cpu or cuda-ilgpu");
 
+    /// <summary>The one error for optimizer telemetry, which this backend lacks.</summary>
+    private static NotSupportedException TelemetryNotSupported() =>
+        new("optimizer telemetry (--telemetry-every) is not available on the NVRTC CUDA backend (device 'cuda'); use --device cpu, ilgpu-cpu or cuda-ilgpu");
+
     /// <inheritdoc/>
     public void SgdUpdate(Tensor param, Tensor grad, Tensor momentumBuffer, long n, float lr, float momentum, float weightDecay, float gradScale, bool nesterov) =>
         throw OptimizerNotSupported("sgd");
@@ -25,7 +29,12 @@ public sealed partial class CudaBackend
 
     /// <inheritdoc/>
     public void OptimizerStatistics(Tensor stats, Tensor param, Tensor previous, Tensor grad, Tensor momentum, Tensor v, long n, float gradScale, float vThreshold) =>
-        throw new NotSupportedException("optimizer telemetry (--telemetry-every) is not available on the NVRTC CUDA backend (device 'cuda'); use --device cpu, ilgpu-cpu or cuda-ilgpu");
+        throw TelemetryNotSupported();
+
+    /// <inheritdoc/>
+    public void AdamWUpdateWithStatistics(Tensor stats, Tensor param, Tensor grad, Tensor m, Tensor v, long n, float lr, float beta1, float beta2, float eps,
+        float weightDecay, float gradScale, int step, float vThreshold) =>
+        throw TelemetryNotSupported();
 
     /// <inheritdoc/>
     public void LinearCombination(Tensor output, Tensor x, Tensor y, float alpha, float beta, long n) =>

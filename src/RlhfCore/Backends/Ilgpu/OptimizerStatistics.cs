@@ -23,6 +23,7 @@ internal struct OptimizerStatisticsParams
 // Two passes, as GradNorm.cs: a fixed number of groups (GradNormGroups) each accumulate a grid-stride subset in
 // double and reduce it with ILGPU.Algorithms' group reductions into KernelSlots partials in scratch; one group adds
 // the partials in a fixed order and writes the F32 slots. Deterministic; not a gradient kernel.
+// AdamW.cs's fused kernel accumulates the same StatisticsSums in its update loop and ends with the same finish kernel.
 public sealed partial class IlgpuBackend
 {
     private const int StatisticsSlots = OptimizerStatisticSlots.KernelSlots;
@@ -38,57 +39,74 @@ public sealed partial class IlgpuBackend
 
     private static float SignOf(float x) => x > 0f ? 1f : x < 0f ? -1f : 0f;
 
+    /// <summary>One thread's running statistics (the KernelSlots sums, in double), passed by value so kernels stay plain SSA.</summary>
+    internal struct StatisticsSums
+    {
+        public double G2, P2, Q2, D2, Am, M2, Gm, Agree, Vs, VMax, Below;
+
+        /// <summary>No elements yet (max v starts at −∞).</summary>
+        public static StatisticsSums Empty => new() { VMax = double.NegativeInfinity };
+
+        /// <summary><paramref name="s"/> plus one element: g = gradScale·grad, the parameter after (p) and before (b) the step, m and v.</summary>
+        public static StatisticsSums Add(StatisticsSums s, float g, float p, float b, float m, float v, bool hasM, bool hasV, float threshold)
+        {
+            float d = b - p;
+            s.G2 += (double)g * g;
+            s.P2 += (double)p * p;
+            s.Q2 += (double)b * b;
+            s.D2 += (double)d * d;
+            if (hasM)
+            {
+                s.Am += XMath.Abs(m);
+                s.M2 += (double)m * m;
+                s.Gm += (double)g * m;
+                if (SignOf(d) == SignOf(m)) s.Agree += 1;
+            }
+            if (hasV)
+            {
+                s.Vs += v;
+                s.VMax = XMath.Max(s.VMax, v);
+                if (v < threshold) s.Below += 1;
+            }
+            return s;
+        }
+
+        /// <summary>Reduces every thread's sums over the group and writes the group's KernelSlots partials at <paramref name="at"/>.</summary>
+        public static void WritePartials(StatisticsSums s, ArrayView<double> partials, long at)
+        {
+            double x = GroupExtensions.Reduce<double, AddDouble>(s.G2);
+            if (Group.IsFirstThread) partials[at + OptimizerStatisticSlots.GradSq] = x;
+            x = GroupExtensions.Reduce<double, AddDouble>(s.P2);
+            if (Group.IsFirstThread) partials[at + OptimizerStatisticSlots.ParamSq] = x;
+            x = GroupExtensions.Reduce<double, AddDouble>(s.Q2);
+            if (Group.IsFirstThread) partials[at + OptimizerStatisticSlots.PreviousSq] = x;
+            x = GroupExtensions.Reduce<double, AddDouble>(s.D2);
+            if (Group.IsFirstThread) partials[at + OptimizerStatisticSlots.UpdateSq] = x;
+            x = GroupExtensions.Reduce<double, AddDouble>(s.Am);
+            if (Group.IsFirstThread) partials[at + OptimizerStatisticSlots.MomentumAbsMean] = x;
+            x = GroupExtensions.Reduce<double, AddDouble>(s.M2);
+            if (Group.IsFirstThread) partials[at + OptimizerStatisticSlots.MomentumSq] = x;
+            x = GroupExtensions.Reduce<double, AddDouble>(s.Gm);
+            if (Group.IsFirstThread) partials[at + OptimizerStatisticSlots.GradDotMomentum] = x;
+            x = GroupExtensions.Reduce<double, AddDouble>(s.Agree);
+            if (Group.IsFirstThread) partials[at + OptimizerStatisticSlots.SignAgreement] = x;
+            x = GroupExtensions.Reduce<double, AddDouble>(s.Vs);
+            if (Group.IsFirstThread) partials[at + OptimizerStatisticSlots.VMean] = x;
+            x = GroupExtensions.Reduce<double, MaxDouble>(s.VMax);
+            if (Group.IsFirstThread) partials[at + OptimizerStatisticSlots.VMax] = x;
+            x = GroupExtensions.Reduce<double, AddDouble>(s.Below);
+            if (Group.IsFirstThread) partials[at + OptimizerStatisticSlots.VBelow] = x;
+        }
+    }
+
     internal static void StatisticsPartialKernel(ArrayView<float> param, ArrayView<float> previous, ArrayView<float> grad, ArrayView<float> momentum, ArrayView<float> v,
         ArrayView<double> partials, OptimizerStatisticsParams q)
     {
-        double g2 = 0, p2 = 0, q2 = 0, d2 = 0, am = 0, m2 = 0, gm = 0, agree = 0, vs = 0, below = 0;
-        double vMax = double.NegativeInfinity;
+        var sums = StatisticsSums.Empty;
+        bool hasM = q.HasM != 0, hasV = q.HasV != 0;
         for (long i = Grid.GlobalIndex.X; i < q.N; i += Grid.DimX * Group.DimX)
-        {
-            float g = q.GradScale * grad[i], p = param[i], b = previous[i], d = b - p;
-            g2 += (double)g * g;
-            p2 += (double)p * p;
-            q2 += (double)b * b;
-            d2 += (double)d * d;
-            if (q.HasM != 0)
-            {
-                float m = momentum[i];
-                am += XMath.Abs(m);
-                m2 += (double)m * m;
-                gm += (double)g * m;
-                if (SignOf(d) == SignOf(m)) agree += 1;
-            }
-            if (q.HasV != 0)
-            {
-                float x = v[i];
-                vs += x;
-                vMax = XMath.Max(vMax, x);
-                if (x < q.Threshold) below += 1;
-            }
-        }
-        long at = (long)Grid.IdxX * StatisticsSlots;
-        g2 = GroupExtensions.Reduce<double, AddDouble>(g2);
-        if (Group.IsFirstThread) partials[at + OptimizerStatisticSlots.GradSq] = g2;
-        p2 = GroupExtensions.Reduce<double, AddDouble>(p2);
-        if (Group.IsFirstThread) partials[at + OptimizerStatisticSlots.ParamSq] = p2;
-        q2 = GroupExtensions.Reduce<double, AddDouble>(q2);
-        if (Group.IsFirstThread) partials[at + OptimizerStatisticSlots.PreviousSq] = q2;
-        d2 = GroupExtensions.Reduce<double, AddDouble>(d2);
-        if (Group.IsFirstThread) partials[at + OptimizerStatisticSlots.UpdateSq] = d2;
-        am = GroupExtensions.Reduce<double, AddDouble>(am);
-        if (Group.IsFirstThread) partials[at + OptimizerStatisticSlots.MomentumAbsMean] = am;
-        m2 = GroupExtensions.Reduce<double, AddDouble>(m2);
-        if (Group.IsFirstThread) partials[at + OptimizerStatisticSlots.MomentumSq] = m2;
-        gm = GroupExtensions.Reduce<double, AddDouble>(gm);
-        if (Group.IsFirstThread) partials[at + OptimizerStatisticSlots.GradDotMomentum] = gm;
-        agree = GroupExtensions.Reduce<double, AddDouble>(agree);
-        if (Group.IsFirstThread) partials[at + OptimizerStatisticSlots.SignAgreement] = agree;
-        vs = GroupExtensions.Reduce<double, AddDouble>(vs);
-        if (Group.IsFirstThread) partials[at + OptimizerStatisticSlots.VMean] = vs;
-        vMax = GroupExtensions.Reduce<double, MaxDouble>(vMax);
-        if (Group.IsFirstThread) partials[at + OptimizerStatisticSlots.VMax] = vMax;
-        below = GroupExtensions.Reduce<double, AddDouble>(below);
-        if (Group.IsFirstThread) partials[at + OptimizerStatisticSlots.VBelow] = below;
+            sums = StatisticsSums.Add(sums, q.GradScale * grad[i], param[i], previous[i], hasM ? momentum[i] : 0f, hasV ? v[i] : 0f, hasM, hasV, q.Threshold);
+        StatisticsSums.WritePartials(sums, partials, (long)Grid.IdxX * StatisticsSlots);
     }
 
     internal static void StatisticsFinishKernel(ArrayView<float> stats, ArrayView<double> partials, OptimizerStatisticsParams q)
