@@ -44,15 +44,12 @@ public sealed partial class RlhfPipeline
                 saved.GetValueOrDefault("disagreement", double.NaN), (long)saved.GetValueOrDefault("comparisons", 0));
         }
         if (feedback.Count < 3)
-            throw new InvalidOperationException($"round {r} has {feedback.Count} preference record(s) so far; a reward model needs at least 3 (2 are held out). " +
+            throw new InvalidOperationException($"round {r} has {feedback.Count} preference record(s) so far; a reward model needs at least 3 (at least one is held out). " +
                 "Raise --comparisons-per-round, or lower --annotator-tie-margin so fewer comparisons are ties");
         Directory.CreateDirectory(dir);
-        var shuffled = feedback.ToList();
-        var rng = new Rng(Seed(r, 4));
-        Shuffle.InPlace(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(shuffled), ref rng);
-        int held = Math.Min(shuffled.Count - 1, Math.Max(2, (int)(shuffled.Count * _o.RewardEvalFraction)));
-        var eval = shuffled.GetRange(0, held);
-        var train = shuffled.GetRange(held, shuffled.Count - held);
+        var (train, eval) = HeldOutSplit.Random(feedback, _o.RewardEvalFraction, Seed(r, 4));
+        if (train.Count == 0)
+            throw new ArgumentException($"--reward-eval-fraction {_o.RewardEvalFraction} holds out all {feedback.Count} records of round {r}: lower it");
 
         var manifest = new List<EnsembleMember>();
         bool shared = members > 1 && _o.RewardEnsembleTrunk == EnsembleTrunk.Shared;
