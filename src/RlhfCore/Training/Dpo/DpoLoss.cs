@@ -7,6 +7,10 @@ public enum DpoLossKind
     Sigmoid,
     /// <summary>IPO (Azar et al.): (h − 1/(2β))², on per-token mean log-probs as TRL computes it.</summary>
     Ipo,
+    /// <summary>ORPO (Hong et al. 2024, TRL's ORPOTrainer): the SFT loss plus λ times the odds-ratio loss; no reference model.</summary>
+    Orpo,
+    /// <summary>SimPO (Meng et al. 2024, TRL's CPOTrainer loss_type "simpo"): length-normalized log-likelihood with β and margin γ; no reference model.</summary>
+    Simpo,
 }
 
 /// <summary>One pair's loss, its derivative with respect to the margin h, and the implicit rewards.</summary>

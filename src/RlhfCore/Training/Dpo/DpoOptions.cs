@@ -28,15 +28,23 @@ public sealed record DpoOptions : DatasetTrainerOptions
     /// <summary>The frozen reference model; when empty, InitFrom (the usual choice).</summary>
     [Description("The frozen reference model; when empty, InitFrom (the usual choice).")]
     public string? Reference { get; init; }
-    /// <summary>Loss: Sigmoid (DPO) or Ipo.</summary>
-    [Description("Loss: Sigmoid (DPO) or Ipo.")]
+    /// <summary>Loss: Sigmoid (DPO), Ipo, Orpo or Simpo (the last two need no reference model).</summary>
+    [Description("Loss: Sigmoid (DPO), Ipo, Orpo or Simpo (the last two need no reference model).")]
     public DpoLossKind Loss { get; init; } = DpoLossKind.Sigmoid;
     /// <summary>β: how strongly the policy is tied to the reference (TRL's beta).</summary>
     [Description("β: how strongly the policy is tied to the reference (TRL's beta).")]
     [Bounds(0, Limits.MaxCoefficient, MinExclusive = true)]
     public double Beta { get; init; } = 0.1;
-    /// <summary>Label smoothing ε for conservative DPO (sigmoid loss only): the assumed rate of flipped labels.</summary>
-    [Description("Label smoothing ε for conservative DPO (sigmoid loss only): the assumed rate of flipped labels.")]
+    /// <summary>ORPO's λ: the weight of the odds-ratio loss beside the SFT loss (TRL's ORPOConfig beta).</summary>
+    [Description("ORPO's λ: the weight of the odds-ratio loss beside the SFT loss (TRL's ORPOConfig beta).")]
+    [Bounds(0, Limits.MaxCoefficient)]
+    public double OrpoLambda { get; init; } = 0.1;
+    /// <summary>SimPO's target reward margin γ (TRL's simpo_gamma); β is --beta.</summary>
+    [Description("SimPO's target reward margin γ (TRL's simpo_gamma); β is --beta.")]
+    [Bounds(0, Limits.MaxThreshold)]
+    public double SimpoGamma { get; init; } = 0.5;
+    /// <summary>Label smoothing ε for conservative DPO and SimPO: the assumed rate of flipped labels.</summary>
+    [Description("Label smoothing ε for conservative DPO and SimPO: the assumed rate of flipped labels.")]
     [Bounds(0, 0.5, MaxExclusive = true)]
     public double LabelSmoothing { get; init; }
     /// <summary>Inputs per row: prompt + completion + end-of-text must be at most this plus one tokens.</summary>
@@ -52,7 +60,11 @@ public sealed record DpoOptions : DatasetTrainerOptions
     public DpoOptions Validate()
     {
         OptionBounds.Check(this);
-        if (LabelSmoothing > 0 && Loss != DpoLossKind.Sigmoid) throw new ArgumentException("--label-smoothing applies to the sigmoid (DPO) loss only");
+        if (LabelSmoothing > 0 && Loss is not (DpoLossKind.Sigmoid or DpoLossKind.Simpo))
+            throw new ArgumentException("--label-smoothing applies to the sigmoid (DPO) and Simpo losses only");
         return this;
     }
+
+    /// <summary>Whether the loss compares the policy with a reference model (DPO, IPO); ORPO and SimPO need none.</summary>
+    public bool NeedsReference => Loss is DpoLossKind.Sigmoid or DpoLossKind.Ipo;
 }

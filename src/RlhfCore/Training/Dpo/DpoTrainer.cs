@@ -42,15 +42,21 @@ public sealed class DpoTrainer : IDisposable, IStepStage
     /// <summary>Steps skipped because the loss or gradient was not finite.</summary>
     public int StepsSkipped => _loop.Progress.StepsSkipped;
 
-    /// <summary>Prepares a run of <paramref name="options"/>: <paramref name="policy"/> is trained, <paramref name="reference"/> only read.</summary>
-    public DpoTrainer(GptModel policy, GptModel reference, IReadOnlyList<DpoExample> train, IReadOnlyList<DpoExample>? eval, DpoOptions options)
+    /// <summary>
+    /// Prepares a run of <paramref name="options"/>: <paramref name="policy"/> is trained, <paramref name="reference"/> only read
+    /// (null for the reference-free losses, ORPO and SimPO).
+    /// </summary>
+    public DpoTrainer(GptModel policy, GptModel? reference, IReadOnlyList<DpoExample> train, IReadOnlyList<DpoExample>? eval, DpoOptions options)
     {
         _o = options.Validate();
         if (train.Count == 0) throw new ArgumentException("no training pairs");
         _policy = policy;
         _train = train;
         _eval = eval ?? [];
-        _step = new DpoStep(policy, reference, options.Batch, options.SeqLen, options.Loss, options.Beta, options.LabelSmoothing);
+        _step = new DpoStep(policy, reference, options.Batch, options.SeqLen, options.Loss, options.Beta, options.LabelSmoothing)
+        {
+            OrpoLambda = options.OrpoLambda, SimpoGamma = options.SimpoGamma,
+        };
         _batch = new DpoBatch(options.Batch, options.SeqLen);
         _picked = new List<DpoExample>(options.Batch);
         _sampler = new ShuffleSampler(train.Count, options.Seed);
