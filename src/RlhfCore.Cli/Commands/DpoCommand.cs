@@ -32,7 +32,9 @@ internal static class DpoCommand
         if (!o.NeedsReference && o.Reference != null) throw new ArgumentException($"--reference: the {o.Loss} loss has no reference model");
         if (o.NeedsReference && resumeDir != null && !File.Exists(referenceCopy)) throw new FileNotFoundException($"--resume: the run's reference model {referenceCopy} is missing", referenceCopy);
 
-        using var reference = o.NeedsReference ? ModelFiles.Load(resumeDir != null ? referenceCopy : o.Reference ?? o.InitFrom!, run.Backend) : null;
+        // TR-DPO moves the reference: each checkpoint holds the reference of its step, and a resume continues from that one.
+        string? movedReference = resumeDir != null && o.RefSyncEvery > 0 ? Path.Combine(resumeDir, "reference.safetensors") : null;
+        using var reference = o.NeedsReference ? ModelFiles.Load(movedReference ?? (resumeDir != null ? referenceCopy : o.Reference ?? o.InitFrom!), run.Backend) : null;
         using var policy = run.LoadModel(fresh: null);
         run.RequireVocabulary(tokenizer, policy, preset: null);
         var data = DpoData.Build(o, tokenizer, policy.Config.VocabSize);
@@ -52,7 +54,9 @@ internal static class DpoCommand
         // The frozen reference is copied into the run, so a resumed run uses exactly the same one.
         if (resumeDir == null && reference != null) Gpt2Checkpoint.Save(referenceCopy, reference.Config, reference.Heads, reference.Parameters);
 
-        string Checkpoint() => run.Folder.Checkpoints.Save(policy, trainer.Optimizer, trainer.CaptureState());
+        string Checkpoint() => run.Folder.Checkpoints.Save(policy, trainer.Optimizer, trainer.CaptureState(), o.RefSyncEvery > 0
+            ? dir => Gpt2Checkpoint.Save(Path.Combine(dir, "reference.safetensors"), reference!.Config, reference.Heads, reference.Parameters)
+            : null);
         if (run.Train(() => trainer.StepsDone, (cancel, metrics, report) => trainer.Run(cancel, step =>
         {
             var row = step.Train.ToDictionary();

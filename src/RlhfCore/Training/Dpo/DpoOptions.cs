@@ -47,6 +47,14 @@ public sealed record DpoOptions : DatasetTrainerOptions
     [Description("Label smoothing ε for conservative DPO and SimPO: the assumed rate of flipped labels.")]
     [Bounds(0, 0.5, MaxExclusive = true)]
     public double LabelSmoothing { get; init; }
+    /// <summary>TR-DPO: every this many steps the reference becomes α·π + (1 − α)·π_ref (TRL's ref_model_sync_steps; 0 = frozen).</summary>
+    [Description("TR-DPO: every this many steps the reference becomes α·π + (1 − α)·π_ref (TRL's ref_model_sync_steps; 0 = frozen).")]
+    [Bounds(0, Limits.MaxCount)]
+    public int RefSyncEvery { get; init; }
+    /// <summary>TR-DPO's α, the policy's share in each reference update (TRL's ref_model_mixup_alpha).</summary>
+    [Description("TR-DPO's α, the policy's share in each reference update (TRL's ref_model_mixup_alpha).")]
+    [Bounds(0, 1)]
+    public double RefMix { get; init; } = 0.6;
     /// <summary>Inputs per row: prompt + completion + end-of-text must be at most this plus one tokens.</summary>
     [Description("Inputs per row: prompt + completion + end-of-text must be at most this plus one tokens.")]
     [Bounds(1, Limits.MaxSeqLen)]
@@ -62,6 +70,7 @@ public sealed record DpoOptions : DatasetTrainerOptions
         OptionBounds.Check(this);
         if (LabelSmoothing > 0 && Loss is not (DpoLossKind.Sigmoid or DpoLossKind.Simpo))
             throw new ArgumentException("--label-smoothing applies to the sigmoid (DPO) and Simpo losses only");
+        if (RefSyncEvery > 0 && !NeedsReference) throw new ArgumentException($"--ref-sync-every: the {Loss} loss has no reference model to update");
         return this;
     }
 

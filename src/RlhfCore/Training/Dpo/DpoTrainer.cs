@@ -1,6 +1,7 @@
 using RlhfCore.Data;
 using RlhfCore.Model;
 using RlhfCore.Optim;
+using RlhfCore.Rl;
 using RlhfCore.Training.Core;
 
 namespace RlhfCore.Training.Dpo;
@@ -26,6 +27,8 @@ public sealed record DpoStepReport(int Step, DpoMetrics Train, float Lr, float G
 public sealed class DpoTrainer : IDisposable, IStepStage
 {
     private readonly GptModel _policy;
+    private readonly GptModel? _reference;
+    private readonly ReferenceSync _sync;
     private readonly IReadOnlyList<DpoExample> _train, _eval;
     private readonly DpoOptions _o;
     private readonly DpoStep _step;
@@ -51,6 +54,8 @@ public sealed class DpoTrainer : IDisposable, IStepStage
         _o = options.Validate();
         if (train.Count == 0) throw new ArgumentException("no training pairs");
         _policy = policy;
+        _reference = reference;
+        _sync = new ReferenceSync(options.RefSyncEvery, options.RefMix);
         _train = train;
         _eval = eval ?? [];
         _step = new DpoStep(policy, reference, options.Batch, options.SeqLen, options.Loss, options.Beta, options.LabelSmoothing)
@@ -76,12 +81,19 @@ public sealed class DpoTrainer : IDisposable, IStepStage
     /// </summary>
     public void Run(CancellationToken cancel, Action<DpoStepReport> onStep, Action<DpoTrainer> onCheckpoint) =>
         _loop.Run(cancel, this, _o.GradAccum, _o.EvalEvery,
-            (r, evaluate) => onStep(new DpoStepReport(r.Step, _metrics.Mean(), r.Lr, r.GradNorm, r.Skipped, _o.Batch * _o.GradAccum / r.Seconds,
+            (r, evaluate) => onStep(new DpoStepReport(SyncReference(r).Step, _metrics.Mean(), r.Lr, r.GradNorm, r.Skipped, _o.Batch * _o.GradAccum / r.Seconds,
                 evaluate && _eval.Count > 0 ? Evaluate() : null)),
             () => onCheckpoint(this));
 
     /// <summary>One optimizer step, without reporting (what <see cref="Run"/> does per step).</summary>
-    public StepResult Step() => _loop.Step(this, _o.GradAccum);
+    public StepResult Step() => SyncReference(_loop.Step(this, _o.GradAccum));
+
+    /// <summary>TR-DPO: mixes the policy into the reference when the step just completed is due (--ref-sync-every).</summary>
+    private StepResult SyncReference(StepResult r)
+    {
+        if (_reference != null && _sync.DueAfter(StepsDone)) _sync.Mix(_policy, _reference);
+        return r;
+    }
 
     void IStepStage.BeginStep() => _metrics.Clear();
 

@@ -234,6 +234,14 @@ public sealed record PpoOptions : TrainerOptions
     [Description("The overlong penalty at max-new-tokens (DAPO: 1).")]
     [Bounds(0, Limits.MaxCoefficient)]
     public double OverlongPenaltyFactor { get; init; } = 1.0;
+    /// <summary>TR-DPO-style reference updates: every this many rollout steps the reference becomes α·π + (1 − α)·π_ref (0 = frozen).</summary>
+    [Description("TR-DPO-style reference updates: every this many rollout steps the reference becomes α·π + (1 − α)·π_ref (0 = frozen).")]
+    [Bounds(0, Limits.MaxCount)]
+    public int RefSyncEvery { get; init; }
+    /// <summary>α of the reference updates, the policy's share (TRL's ref_model_mixup_alpha).</summary>
+    [Description("α of the reference updates, the policy's share (TRL's ref_model_mixup_alpha).")]
+    [Bounds(0, 1)]
+    public double RefMix { get; init; } = 0.6;
     /// <summary>Value clip range around the rollout's values.</summary>
     [Description("Value clip range around the rollout's values.")]
     [Bounds(0, Limits.MaxThreshold, MinExclusive = true)]

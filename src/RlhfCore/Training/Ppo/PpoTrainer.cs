@@ -34,7 +34,9 @@ public sealed class PpoTrainer : IDisposable
     private readonly GaeAdvantages _gae;
     private readonly OptimizerLoop _loop;
     private readonly ShuffleSampler _sampler;
-    private readonly string _referenceHash;
+    private string _referenceHash;
+    private readonly GptModel _reference;
+    private readonly ReferenceSync _sync;
     private readonly Rng _rng;
     private double? _baseline;
     private readonly OverlongPenalty? _overlong;
@@ -58,6 +60,18 @@ public sealed class PpoTrainer : IDisposable
     public bool StoppedForHacking { get; private set; }
     /// <summary>The options with the method's defaults.</summary>
     public ResolvedMethod Method => _m;
+    /// <summary>The reference model (moved by --ref-sync-every, else frozen).</summary>
+    public GptModel Reference => _reference;
+    /// <summary>Whether the reference moves (--ref-sync-every), so a checkpoint must hold it.</summary>
+    public bool MovesReference => _o.RefSyncEvery > 0;
+
+    /// <summary>Overwrites the reference's parameters with <paramref name="source"/>'s (a checkpoint's moved reference).</summary>
+    public void ReplaceReference(GptModel source)
+    {
+        if (source.Config != _reference.Config) throw new ArgumentException($"the checkpoint's reference ({source.Config}) does not have the reference's architecture ({_reference.Config})");
+        foreach (var spec in _reference.Table) _reference.Backend.Copy(_reference.Parameters[spec.Name], source.Parameters[spec.Name]);
+        _referenceHash = ParameterHash(_reference);
+    }
 
     /// <summary>
     /// Prepares a run. <paramref name="policy"/> is trained in place (it needs a value head for PPO and
@@ -90,6 +104,8 @@ public sealed class PpoTrainer : IDisposable
         _gold = gold;
         _hacking = new HackingMonitor(options.HackingWindow);
         _prompts = prompts;
+        _reference = reference;
+        _sync = new ReferenceSync(options.RefSyncEvery, options.RefMix);
         _referenceHash = ParameterHash(reference);
         int rollout = options.RolloutSize, T = maxPrompt + options.MaxNewTokens;
         _acts = new GptActivations(policy.Backend, policy.Config, options.MiniBatch, T);
@@ -158,6 +174,11 @@ public sealed class PpoTrainer : IDisposable
         KlController.Update(meanKl, r.B);
         _loop.Progress.Advance(skipped);
         Episode += r.B;
+        if (_sync.DueAfter(StepsDone))
+        {
+            _sync.Mix(_policy, _reference);
+            _referenceHash = ParameterHash(_reference);
+        }
 
         double nonScore = -beta * meanKl, meanScore = scores.Average();
         metrics["objective/kl"] = meanKl;
