@@ -11,6 +11,8 @@ public enum DpoLossKind
     Orpo,
     /// <summary>SimPO (Meng et al. 2024, TRL's CPOTrainer loss_type "simpo"): length-normalized log-likelihood with β and margin γ; no reference model.</summary>
     Simpo,
+    /// <summary>KTO (Ethayarajh et al. 2024, TRL's KTOTrainer): unpaired approvals, desirable and undesirable weights, a batch-KL reference point.</summary>
+    Kto,
 }
 
 /// <summary>One pair's loss, its derivative with respect to the margin h, and the implicit rewards.</summary>

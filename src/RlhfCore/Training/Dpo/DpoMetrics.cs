@@ -40,6 +40,7 @@ public sealed class DpoMetricsSum
     private double _loss, _chosen, _rejected, _correct, _logpChosen, _logpRejected;
     private int _pairs;
     private readonly SortedDictionary<string, double> _extra = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, (double Sum, double Weight)> _weighted = new(StringComparer.Ordinal);
     private static readonly string[] Common = ["rewards/chosen", "rewards/rejected", "rewards/accuracies", "rewards/margins", "logps/chosen", "logps/rejected"];
 
     /// <summary>Starts over.</summary>
@@ -47,6 +48,28 @@ public sealed class DpoMetricsSum
     {
         (_loss, _chosen, _rejected, _correct, _logpChosen, _logpRejected, _pairs) = (0, 0, 0, 0, 0, 0, 0);
         _extra.Clear();
+        _weighted.Clear();
+    }
+
+    /// <summary>
+    /// Adds a KTO batch of <paramref name="examples"/>: its metrics are TRL's KTO ones (the pair metrics have no meaning
+    /// for unpaired data and become NaN); the chosen ones are weighted by the batch's desirable count, the rejected ones
+    /// by its undesirable count, the rest by the examples.
+    /// </summary>
+    public void Add(KtoResult batch, int examples)
+    {
+        _loss += batch.Loss * examples;
+        (_chosen, _rejected, _correct, _logpChosen, _logpRejected) = (double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
+        var m = batch.Metrics;
+        foreach (var (k, v) in m)
+        {
+            double w = k.StartsWith("count/", StringComparison.Ordinal) ? examples
+                : k.EndsWith("/chosen", StringComparison.Ordinal) ? m["count/chosen"]
+                : k.EndsWith("/rejected", StringComparison.Ordinal) ? m["count/rejected"] : examples;
+            var (sum, weight) = _weighted.GetValueOrDefault(k);
+            _weighted[k] = (sum + v * w, weight + w);
+        }
+        _pairs += examples;
     }
 
     /// <summary>Adds a batch loss's means over its <paramref name="pairs"/> pairs (ORPO, SimPO), weighted by the pairs.</summary>
@@ -81,6 +104,15 @@ public sealed class DpoMetricsSum
     {
         double n = _pairs;
         return new DpoMetrics(_loss / n, _chosen / n, _rejected / n, _correct / n, (_chosen - _rejected) / n,
-            _logpChosen / n, _logpRejected / n, _pairs, _extra.Count > 0 ? _extra.ToDictionary(e => e.Key, e => e.Value / n) : null);
+            _logpChosen / n, _logpRejected / n, _pairs, Extra(n));
+    }
+
+    private Dictionary<string, double>? Extra(double n)
+    {
+        if (_extra.Count == 0 && _weighted.Count == 0) return null;
+        var d = _extra.ToDictionary(e => e.Key, e => e.Value / n);
+        // A metric whose examples never occurred (no undesirable ones) stays NaN, as TRL leaves it out.
+        foreach (var (k, (sum, weight)) in _weighted) d[k] = weight > 0 ? sum / weight : double.NaN;
+        return d;
     }
 }

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using RlhfCore.Data;
 using RlhfCore.Optim;
+using RlhfCore.Rl.Preference;
 using RlhfCore.Training.Core;
 
 namespace RlhfCore.Training.Dpo;
@@ -10,7 +11,7 @@ namespace RlhfCore.Training.Dpo;
 /// and DPO's own. CLI flags map onto these one to one, and the resolved record is written as
 /// <c>config.json</c> beside the run's outputs.
 /// </summary>
-[OptionDescription(nameof(Data), "Preference pairs: a JSONL file of {\"prompt\",\"chosen\",\"rejected\"}, or builtin:arithmetic (correct vs off-by-1..3 sums).")]
+[OptionDescription(nameof(Data), "Preference pairs: a JSONL file of {\"prompt\",\"chosen\",\"rejected\"} (for --loss Kto approvals {\"prompt\",\"completion\",\"label\"}), or builtin:arithmetic (correct vs off-by-1..3 sums).")]
 [OptionDescription(nameof(EvalData), "Held-out pairs; when empty, a fraction of the training pairs is held out.")]
 [OptionDescription(nameof(EvalFraction), "Fraction of pairs held out for evaluation when EvalData is empty.")]
 [OptionDescription(nameof(InitFrom), "The SFT checkpoint the policy starts from (required).")]
@@ -39,6 +40,14 @@ public sealed record DpoOptions : DatasetTrainerOptions
     [Description("ORPO's λ: the weight of the odds-ratio loss beside the SFT loss (TRL's ORPOConfig beta).")]
     [Bounds(0, Limits.MaxCoefficient)]
     public double OrpoLambda { get; init; } = 0.1;
+    /// <summary>KTO's λ_D, the weight of desirable examples (TRL's desirable_weight).</summary>
+    [Description("KTO's λ_D, the weight of desirable examples (TRL's desirable_weight).")]
+    [Bounds(0, Limits.MaxCoefficient)]
+    public double DesirableWeight { get; init; } = 1.0;
+    /// <summary>KTO's λ_U, the weight of undesirable examples (TRL's undesirable_weight).</summary>
+    [Description("KTO's λ_U, the weight of undesirable examples (TRL's undesirable_weight).")]
+    [Bounds(0, Limits.MaxCoefficient)]
+    public double UndesirableWeight { get; init; } = 1.0;
     /// <summary>SimPO's target reward margin γ (TRL's simpo_gamma); β is --beta.</summary>
     [Description("SimPO's target reward margin γ (TRL's simpo_gamma); β is --beta.")]
     [Bounds(0, Limits.MaxThreshold)]
@@ -75,5 +84,10 @@ public sealed record DpoOptions : DatasetTrainerOptions
     }
 
     /// <summary>Whether the loss compares the policy with a reference model (DPO, IPO); ORPO and SimPO need none.</summary>
-    public bool NeedsReference => Loss is DpoLossKind.Sigmoid or DpoLossKind.Ipo;
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool NeedsReference => Loss is DpoLossKind.Sigmoid or DpoLossKind.Ipo or DpoLossKind.Kto;
+
+    /// <summary>KTO's settings from the flags.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public KtoSettings Kto => new(Beta, DesirableWeight, UndesirableWeight);
 }

@@ -29,7 +29,9 @@ public sealed class DpoStep : IDisposable
     public double SimpoGamma { get; init; } = 0.5;
 
     /// <summary>Whether <paramref name="kind"/> compares the policy with a reference model.</summary>
-    public static bool UsesReference(DpoLossKind kind) => kind is DpoLossKind.Sigmoid or DpoLossKind.Ipo;
+    public static bool UsesReference(DpoLossKind kind) => kind is DpoLossKind.Sigmoid or DpoLossKind.Ipo or DpoLossKind.Kto;
+    /// <summary>KTO's β and weights (β is replaced by <see cref="Beta"/>).</summary>
+    public KtoSettings Kto { get; init; } = new();
 
     /// <summary>
     /// A step for up to <paramref name="pairs"/> pairs of rows of <paramref name="seqLen"/> inputs; <paramref name="reference"/>
@@ -75,6 +77,7 @@ public sealed class DpoStep : IDisposable
         if (_reference == null) return RunReferenceFree(batch, backward, lossScale, metrics);
         _logProbs.Forward(_reference, _refLogp);
         _logProbs.Forward(_policy, _policyLogp);
+        if (Kind == DpoLossKind.Kto) return RunKto(batch, backward, lossScale, metrics);
         double total = 0;
         for (int i = 0; i < P; i++)
         {
@@ -111,6 +114,25 @@ public sealed class DpoStep : IDisposable
         {
             _dlogp[i] = lossScale * P * result.DChosen[i];
             _dlogp[P + i] = lossScale * P * result.DRejected[i];
+        }
+        if (backward) _logProbs.Backward(_policy, _dlogp.AsSpan(0, 2 * P));
+        return result.Loss * P;
+    }
+
+    /// <summary>
+    /// KTO on the scored batch: rows [0, P) are the examples, rows [P, 2P) their KL pairs (each prompt with another
+    /// example's completion), which set the detached reference point and get no gradient. A batch loss, as ORPO's.
+    /// </summary>
+    private double RunKto(DpoBatch batch, bool backward, double lossScale, DpoMetricsSum metrics)
+    {
+        int P = batch.Pairs;
+        var result = KtoLoss.Batch(_policyLogp.AsSpan(0, P), _refLogp.AsSpan(0, P), batch.Desirable.AsSpan(0, P),
+            _policyLogp.AsSpan(P, P), _refLogp.AsSpan(P, P), Kto with { Beta = Beta });
+        metrics.Add(result, P);
+        for (int i = 0; i < P; i++)
+        {
+            _dlogp[i] = lossScale * P * result.DPolicy[i];
+            _dlogp[P + i] = 0;
         }
         if (backward) _logProbs.Backward(_policy, _dlogp.AsSpan(0, 2 * P));
         return result.Loss * P;

@@ -2,6 +2,7 @@ using RlhfCore.Data;
 using RlhfCore.Model;
 using RlhfCore.Optim;
 using RlhfCore.Rl;
+using RlhfCore.Rl.Preference;
 using RlhfCore.Training.Core;
 
 namespace RlhfCore.Training.Dpo;
@@ -33,7 +34,7 @@ public sealed class DpoTrainer : IDisposable, IStepStage
     private readonly DpoOptions _o;
     private readonly DpoStep _step;
     private readonly DpoBatch _batch;
-    private readonly List<DpoExample> _picked;
+    private readonly List<DpoExample> _picked, _klPaired;
     private readonly ShuffleSampler _sampler;
     private readonly OptimizerLoop _loop;
     private readonly DpoMetricsSum _metrics = new();
@@ -60,8 +61,14 @@ public sealed class DpoTrainer : IDisposable, IStepStage
         _eval = eval ?? [];
         _step = new DpoStep(policy, reference, options.Batch, options.SeqLen, options.Loss, options.Beta, options.LabelSmoothing)
         {
-            OrpoLambda = options.OrpoLambda, SimpoGamma = options.SimpoGamma,
+            OrpoLambda = options.OrpoLambda, SimpoGamma = options.SimpoGamma, Kto = options.Kto,
         };
+        if (options.Loss == DpoLossKind.Kto)
+        {
+            if (train.Any(e => e.Desirable == null)) throw new ArgumentException("--loss Kto trains on approvals ({\"prompt\",\"completion\",\"label\"}), not preference pairs");
+            KtoLoss.CheckData(train.Count(e => e.Desirable == true), train.Count(e => e.Desirable == false), options.Kto, train[0].FilePath);
+        }
+        _klPaired = new List<DpoExample>(options.Batch);
         _batch = new DpoBatch(options.Batch, options.SeqLen);
         _picked = new List<DpoExample>(options.Batch);
         _sampler = new ShuffleSampler(train.Count, options.Seed);
@@ -103,7 +110,7 @@ public sealed class DpoTrainer : IDisposable, IStepStage
         double scale = 1.0 / ((double)_o.Batch * microBatches);
         _picked.Clear();
         for (int i = 0; i < _o.Batch; i++) _picked.Add(_train[_sampler.Next()]);
-        _batch.Fill(_picked);
+        Fill();
         return _step.Run(_batch, backward: true, scale, _metrics) * scale;
     }
 
@@ -120,10 +127,26 @@ public sealed class DpoTrainer : IDisposable, IStepStage
         {
             _picked.Clear();
             for (int i = start; i < Math.Min(limit, start + _o.Batch); i++) _picked.Add(pairs[i]);
-            _batch.Fill(_picked);
+            Fill();
             _step.Run(_batch, backward: false, 0, sum);
         }
         return sum.Mean();
+    }
+
+    /// <summary>
+    /// Fills the batch with the picked examples; for KTO each is paired with the next one's completion (the last with the
+    /// first's, TRL's shifted KL batch), whose log-probs give the reference point. A single example is its own KL pair.
+    /// </summary>
+    private void Fill()
+    {
+        if (_o.Loss != DpoLossKind.Kto)
+        {
+            _batch.Fill(_picked);
+            return;
+        }
+        _klPaired.Clear();
+        for (int i = 0; i < _picked.Count; i++) _klPaired.Add(_picked[i].WithKlCompletion(_picked[(i + 1) % _picked.Count], _o.SeqLen));
+        _batch.Fill(_klPaired);
     }
 
     /// <inheritdoc/>
