@@ -2,7 +2,6 @@ using System.Globalization;
 using RlhfCore.Data;
 using RlhfCore.Data.Tasks;
 using RlhfCore.Feedback;
-using RlhfCore.Rl.Preference;
 using RlhfCore.Training.Core;
 
 namespace RlhfCore.Training.Dpo;
