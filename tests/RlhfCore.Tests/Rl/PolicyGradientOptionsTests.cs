@@ -175,6 +175,51 @@ public class PolicyGradientOptionsTests
         Assert.That(r.ErrorLines[0], Does.StartWith("error: dynamic sampling:").And.Contain("--dynamic-sampling-tries"));
     }
 
+    [Test]
+    public void EveryVariantTogether_ResumesBitForBit()
+    {
+        var o = Options(PolicyGradientMethod.Grpo) with
+        {
+            Steps = 4, Epochs = 2, SamplesPerPrompt = 4, MiniBatch = 4, MaxNewTokens = 3, StopAtEos = true, ClipLow = 0.2f, ClipHigh = 0.28f, DualClip = 2f,
+            LossAggregation = "seq-mean-token-sum-norm", ScaleRewards = "batch", DynamicSampling = true, DynamicSamplingTries = 3, OverlongBuffer = 2,
+        };
+        string[] prompts = ["a", "bc"];
+        GptModel Policy(CpuBackend be)
+        {
+            var m = new GptModel(be, Config);
+            m.InitializeWeights(5);
+            return m;
+        }
+        float[] straight;
+        using (var be = new CpuBackend(1))
+        using (var policy = Policy(be))
+        using (var reference = Policy(be))
+        using (var t = new PpoTrainer(policy, reference, Bandit, new LetterTokenizer(13), prompts, o))
+        {
+            t.Run(CancellationToken.None, _ => { }, _ => { });
+            straight = RlTestKit.Parameters(policy);
+        }
+        using var dir = new TempDir();
+        var store = new RlhfCore.Training.CheckpointStore(dir.Path);
+        using (var be = new CpuBackend(1))
+        using (var policy = Policy(be))
+        using (var reference = Policy(be))
+        using (var t = new PpoTrainer(policy, reference, Bandit, new LetterTokenizer(13), prompts, o))
+        {
+            t.Step(); t.Step();
+            PpoCheckpoint.Save(store, policy, t);
+        }
+        using (var be = new CpuBackend(1))
+        using (var policy = new GptModel(be, Config))
+        using (var reference = Policy(be))
+        using (var t = new PpoTrainer(policy, reference, Bandit, new LetterTokenizer(13), prompts, o))
+        {
+            PpoCheckpoint.Load(store, policy, t);
+            t.Run(CancellationToken.None, _ => { }, _ => { });
+            Assert.That(RlTestKit.Parameters(policy), Is.EqualTo(straight));
+        }
+    }
+
     [TestCase("--clip-low 0.3 --clip-high 0.2", "--clip-high 0.2 is below --clip-low 0.3")]
     [TestCase("--dual-clip 0.5", "--dual-clip: 0.5 must be above 1")]
     [TestCase("--loss-aggregation mean", "--loss-aggregation: 'mean' is not one of token-mean")]
