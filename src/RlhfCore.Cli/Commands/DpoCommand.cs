@@ -10,16 +10,16 @@ using Spectre.Console;
 namespace RlhfCore.Cli.Commands;
 
 /// <summary>
-/// <c>rlhf dpo</c>: direct preference optimization (DPO or IPO) from an SFT checkpoint. Every flag is a field of
-/// <see cref="DpoOptions"/>. The frozen reference is copied to OUT/reference.safetensors at the start, so a
-/// resumed run uses exactly the same one. Writes config.json, metrics.jsonl/.csv (TRL's names), loss.svg,
+/// <c>rlhf dpo</c>: direct preference optimization (DPO or IPO, or the reference-free ORPO and SimPO) from an SFT
+/// checkpoint. Every flag is a field of <see cref="DpoOptions"/>. The frozen reference (DPO, IPO) is copied to
+/// OUT/reference.safetensors at the start, so a resumed run uses exactly the same one; ORPO and SimPO load and write none. Writes config.json, metrics.jsonl/.csv (TRL's names), loss.svg,
 /// rewards.svg, model.safetensors and resumable checkpoints; Ctrl-C or SIGTERM saves a checkpoint; --resume continues exactly.
 /// </summary>
 internal static class DpoCommand
 {
     public static Command Create()
     {
-        return OptionsCommand.Create<DpoOptions>(new Command("dpo", "Direct preference optimization (DPO / IPO) on {\"prompt\",\"chosen\",\"rejected\"} pairs, from an SFT checkpoint"), o => o.Validate(), Run);
+        return OptionsCommand.Create<DpoOptions>(new Command("dpo", "Direct preference optimization (DPO / IPO / ORPO / SimPO) on {\"prompt\",\"chosen\",\"rejected\"} pairs, from an SFT checkpoint"), o => o.Validate(), Run);
     }
 
     private static int Run(DpoOptions o)
@@ -29,9 +29,12 @@ internal static class DpoCommand
         string referenceCopy = Path.Combine(o.OutDir, "reference.safetensors");
         string? resumeDir = run.ResumeDirectory;
         if (resumeDir == null && o.InitFrom == null) throw new ArgumentException("--init-from is required: DPO starts from an SFT checkpoint");
-        if (resumeDir != null && !File.Exists(referenceCopy)) throw new FileNotFoundException($"--resume: the run's reference model {referenceCopy} is missing", referenceCopy);
+        if (!o.NeedsReference && o.Reference != null) throw new ArgumentException($"--reference: the {o.Loss} loss has no reference model");
+        if (o.NeedsReference && resumeDir != null && !File.Exists(referenceCopy)) throw new FileNotFoundException($"--resume: the run's reference model {referenceCopy} is missing", referenceCopy);
 
-        using var reference = ModelFiles.Load(resumeDir != null ? referenceCopy : o.Reference ?? o.InitFrom!, run.Backend);
+        // TR-DPO moves the reference: each checkpoint holds the reference of its step, and a resume continues from that one.
+        string? movedReference = resumeDir != null && o.RefSyncEvery > 0 ? Path.Combine(resumeDir, "reference.safetensors") : null;
+        using var reference = o.NeedsReference ? ModelFiles.Load(movedReference ?? (resumeDir != null ? referenceCopy : o.Reference ?? o.InitFrom!), run.Backend) : null;
         using var policy = run.LoadModel(fresh: null);
         run.RequireVocabulary(tokenizer, policy, preset: null);
         var data = DpoData.Build(o, tokenizer, policy.Config.VocabSize);
@@ -49,9 +52,11 @@ internal static class DpoCommand
         }, $"[bold]dpo[/] ({o.Loss}, β {o.Beta}) {policy.ParameterCount:N0} parameters, {data.Train.Count:N0} training pairs, {data.Eval.Count:N0} held out, {run.Backend.DeviceDescription}",
             () => trainer.StepsDone);
         // The frozen reference is copied into the run, so a resumed run uses exactly the same one.
-        if (resumeDir == null) Gpt2Checkpoint.Save(referenceCopy, reference.Config, reference.Heads, reference.Parameters);
+        if (resumeDir == null && reference != null) Gpt2Checkpoint.Save(referenceCopy, reference.Config, reference.Heads, reference.Parameters);
 
-        string Checkpoint() => run.Folder.Checkpoints.Save(policy, trainer.Optimizer, trainer.CaptureState());
+        string Checkpoint() => run.Folder.Checkpoints.Save(policy, trainer.Optimizer, trainer.CaptureState(), o.RefSyncEvery > 0
+            ? dir => Gpt2Checkpoint.Save(Path.Combine(dir, "reference.safetensors"), reference!.Config, reference.Heads, reference.Parameters)
+            : null);
         if (run.Train(() => trainer.StepsDone, (cancel, metrics, report) => trainer.Run(cancel, step =>
         {
             var row = step.Train.ToDictionary();
@@ -79,13 +84,13 @@ internal static class DpoCommand
             keys.Where(k => metrics.Columns.Contains(k.Key)).Select(k => new ChartSeries(k.Label, metrics.Series(k.Key)));
         SvgChart.Write(Path.Combine(outDir, "loss.svg"), "DPO loss", "step", "loss",
             Series(("train", "loss"), ("held out", "eval_loss")).ToList());
-        SvgChart.Write(Path.Combine(outDir, "rewards.svg"), "Implicit rewards", "step", "β·log(π/π_ref)",
+        SvgChart.Write(Path.Combine(outDir, "rewards.svg"), "Implicit rewards", "step", "reward",
             Series(("chosen", "rewards/chosen"), ("rejected", "rewards/rejected"), ("margin", "rewards/margins"),
                 ("held-out margin", "eval_rewards/margins")).ToList());
     }
 
     /// <summary>Greedy exact-answer accuracy of the reference (SFT) and the DPO policy on the same fresh problems.</summary>
-    private static void CompareGreedyAccuracy(GptModel reference, GptModel policy, ITokenizer tokenizer, ulong seed)
+    private static void CompareGreedyAccuracy(GptModel? reference, GptModel policy, ITokenizer tokenizer, ulong seed)
     {
         const int count = 200, batch = 50;
         var rng = new Rng(seed ^ 0x5EED);
@@ -105,7 +110,8 @@ internal static class DpoCommand
             return correct / count;
         }
         var table = new Table().AddColumns("model", $"greedy accuracy on {count} fresh problems");
-        table.AddRow("reference (SFT)", $"{Accuracy(reference):P1}");
+        // ORPO and SimPO load no reference, so there is no SFT row to compare with.
+        if (reference != null) table.AddRow("reference (SFT)", $"{Accuracy(reference):P1}");
         table.AddRow("DPO policy", $"{Accuracy(policy):P1}");
         AnsiConsole.Write(table);
     }

@@ -15,7 +15,7 @@ namespace RlhfCore.Cli.Commands;
 
 /// <summary>
 /// <c>rlhf ppo</c>: RL fine-tuning against a reward model or the built-in gold reward, with PPO, A2C,
-/// REINFORCE, RLOO or GRPO (<c>--method</c>). Every flag is a field of <see cref="PpoOptions"/>. Writes
+/// REINFORCE, RLOO, GRPO or REINFORCE++ (<c>--method</c>). Every flag is a field of <see cref="PpoOptions"/>. Writes
 /// config.json, metrics.jsonl/.csv (TRL's metric names), reward.svg, kl.svg, model.safetensors (policy with
 /// value head) and resumable checkpoints to --out-dir; Ctrl-C or SIGTERM finishes the current rollout step, saves a
 /// checkpoint and exits; --resume continues exactly. --reward-model takes one model or an ensemble folder
@@ -27,7 +27,7 @@ internal static class PpoCommand
 {
     public static Command Create()
     {
-        return OptionsCommand.Create<PpoOptions>(new Command("ppo", "RL fine-tuning with a KL penalty to a reference: PPO, A2C, REINFORCE, RLOO or GRPO"), o => o.Validate(), Run);
+        return OptionsCommand.Create<PpoOptions>(new Command("ppo", "RL fine-tuning with a KL penalty to a reference: PPO, A2C, REINFORCE, RLOO, GRPO or REINFORCE++"), o => o.Validate(), Run);
     }
 
     private static int Run(PpoOptions o)

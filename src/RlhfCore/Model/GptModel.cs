@@ -7,7 +7,11 @@ namespace RlhfCore.Model;
 /// <param name="Logits">dlogits, in place in <see cref="GptActivations.Logits"/>.</param>
 /// <param name="Values">dvalues in <see cref="GptActivations.DValues"/>.</param>
 /// <param name="Rewards">drewards in <see cref="GptActivations.DRewards"/>.</param>
-public readonly record struct BackwardSources(bool Logits, bool Values = false, bool Rewards = false);
+/// <param name="Hidden">
+/// An extra gradient [B·T, C] with respect to the final LayerNorm's output <see cref="GptActivations.Lnf"/>, added to the
+/// heads' (for heads that live outside the model and read the trunk's hidden states: ILQL's Q and V heads); None for none.
+/// </param>
+public readonly record struct BackwardSources(bool Logits, bool Values = false, bool Rewards = false, Tensor Hidden = default);
 
 /// <summary>
 /// The GPT-2 architecture exactly: learned token and position embeddings; pre-LayerNorm blocks of
@@ -129,7 +133,7 @@ public sealed class GptModel : IDisposable
     public void Backward(GptActivations a, int B, int T, BackwardSources sources)
     {
         CheckShape(a, B, T);
-        if (!sources.Logits && !sources.Values && !sources.Rewards) throw new ArgumentException("backward needs at least one head gradient");
+        if (!sources.Logits && !sources.Values && !sources.Rewards && sources.Hidden.IsNone) throw new ArgumentException("backward needs at least one head gradient");
         if (sources.Values && (Heads & ModelHeads.Value) == 0) throw new InvalidOperationException("the model has no value head");
         if (sources.Rewards && (Heads & ModelHeads.Reward) == 0) throw new InvalidOperationException("the model has no reward head");
         var be = Backend;
@@ -146,6 +150,14 @@ public sealed class GptModel : IDisposable
         {
             be.MatmulBackward(a.DLn, Gradients[GptParameters.ValueWeight], Gradients[GptParameters.ValueBias], Rows(a.DValues, N, 1),
                 a.Lnf, Parameters[GptParameters.ValueWeight], N, C, 1, accumulateDinp: dlnWritten);
+            dlnWritten = true;
+        }
+        if (!sources.Hidden.IsNone)
+        {
+            if (sources.Hidden.Length != (long)N * C)
+                throw new ArgumentException($"the hidden-state gradient has {sources.Hidden.Length} values; the trunk's output has {N}×{C}");
+            if (dlnWritten) be.LinearCombination(a.DLn, a.DLn, sources.Hidden, 1f, 1f, (long)N * C);
+            else be.Copy(Rows(a.DLn, N, C), Rows(sources.Hidden, N, C));
             dlnWritten = true;
         }
         if (sources.Rewards)

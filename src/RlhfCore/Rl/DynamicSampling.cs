@@ -34,9 +34,10 @@ public static class DynamicSampling
     /// Calls <paramref name="draw"/>(0), (1), … — each returns a round of freshly sampled and scored prompt groups — and
     /// keeps the groups whose <paramref name="rewardsOf"/> are not all equal, until <paramref name="wanted"/> are kept
     /// (extra ones from the last round are not used) or <paramref name="maxDraws"/> rounds were drawn.
+    /// <paramref name="remedy"/> replaces the error's generic advice (a caller names its own flags there).
     /// </summary>
     public static DynamicSamplingResult<TGroup> Fill<TGroup>(int wanted, int maxDraws, Func<int, IReadOnlyList<TGroup>> draw,
-        Func<TGroup, IReadOnlyList<double>> rewardsOf)
+        Func<TGroup, IReadOnlyList<double>> rewardsOf, string remedy = "allow more draws or turn dynamic sampling off")
     {
         if (wanted <= 0) throw new ArgumentOutOfRangeException(nameof(wanted), wanted, "dynamic sampling: the batch must want at least one group");
         if (maxDraws <= 0) throw new ArgumentOutOfRangeException(nameof(maxDraws), maxDraws, "dynamic sampling: the draw limit must be at least 1");
@@ -56,7 +57,7 @@ public static class DynamicSampling
         if (kept.Count == 0)
             throw new InvalidOperationException(
                 $"dynamic sampling: none of the {seen} prompt groups drawn in {draws} draws had rewards that differ (every group's samples scored alike, " +
-                "all solved or all failed): the prompts are too easy or too hard for the policy, or the reward is constant; allow more draws or turn dynamic sampling off");
+                $"all solved or all failed): the prompts are too easy or too hard for the policy, or the reward is constant; {remedy}");
         return new DynamicSamplingResult<TGroup>(kept, draws, dropped);
     }
 }

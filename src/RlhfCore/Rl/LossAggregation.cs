@@ -48,15 +48,24 @@ public static class LossAggregationWeights
     /// </summary>
     public static float[] Compute(float[] mask, int rows, LossAggregation mode, int maxLength)
     {
+        var w = new float[mask.Length];
+        Fill(mask, rows, mode, maxLength, w);
+        return w;
+    }
+
+    /// <summary><see cref="Compute"/> into <paramref name="w"/> (mask.Length entries, all overwritten): nothing is allocated, so a minibatch can call it.</summary>
+    public static void Fill(ReadOnlySpan<float> mask, int rows, LossAggregation mode, int maxLength, Span<float> w)
+    {
+        if (w.Length != mask.Length) throw new ArgumentException($"loss aggregation: {w.Length} weights for {mask.Length} mask entries");
         if (rows <= 0 || mask.Length % rows != 0)
             throw new ArgumentException($"loss aggregation: {mask.Length} mask entries do not form {rows} sequences of equal length");
         if (mode == LossAggregation.SeqMeanTokenSumNorm && maxLength <= 0)
             throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "loss aggregation seq-mean-token-sum-norm: the max generation length must be positive");
         int T = mask.Length / rows;
-        var w = new float[mask.Length];
+        w.Clear();
         double total = 0;
         foreach (float m in mask) total += m;
-        if (total == 0) return w;
+        if (total == 0) return;
         for (int b = 0; b < rows; b++)
         {
             double len = 0;
@@ -71,6 +80,5 @@ public static class LossAggregationWeights
             };
             for (int t = 0; t < T; t++) w[b * T + t] = (float)(mask[b * T + t] * scale);
         }
-        return w;
     }
 }

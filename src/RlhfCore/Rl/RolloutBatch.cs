@@ -79,6 +79,41 @@ public sealed class RolloutBatch
         }
     }
 
+    private RolloutBatch(int B, int T)
+    {
+        this.B = B;
+        this.T = T;
+        PromptTexts = new string[B]; ResponseTexts = new string[B];
+        PromptLengths = new int[B]; ResponseLengths = new int[B]; StoppedAtEos = new bool[B];
+        int N = B * T;
+        Tokens = new int[N]; Positions = new int[N]; KeyMask = new int[N]; Actions = new int[N];
+        Mask = new float[N]; Logp = new float[N]; RefLogp = new float[N]; Values = new float[N];
+    }
+
+    /// <summary>
+    /// A batch of the given sequences of other batches of the same <see cref="T"/>, in that order, with all their
+    /// per-token values (dynamic sampling assembles its kept groups this way).
+    /// </summary>
+    public static RolloutBatch Select(IReadOnlyList<(RolloutBatch Batch, int Sequence)> sequences)
+    {
+        if (sequences.Count == 0) throw new ArgumentException("a rollout needs at least one sequence");
+        int T = sequences[0].Batch.T;
+        var r = new RolloutBatch(sequences.Count, T);
+        for (int i = 0; i < sequences.Count; i++)
+        {
+            var (src, b) = sequences[i];
+            if (src.T != T) throw new ArgumentException($"sequence {i} comes from a rollout of length {src.T}, not {T}");
+            r.PromptTexts[i] = src.PromptTexts[b]; r.ResponseTexts[i] = src.ResponseTexts[b];
+            r.PromptLengths[i] = src.PromptLengths[b]; r.ResponseLengths[i] = src.ResponseLengths[b]; r.StoppedAtEos[i] = src.StoppedAtEos[b];
+            int from = b * T, to = i * T;
+            Array.Copy(src.Tokens, from, r.Tokens, to, T); Array.Copy(src.Positions, from, r.Positions, to, T);
+            Array.Copy(src.KeyMask, from, r.KeyMask, to, T); Array.Copy(src.Actions, from, r.Actions, to, T);
+            Array.Copy(src.Mask, from, r.Mask, to, T); Array.Copy(src.Logp, from, r.Logp, to, T);
+            Array.Copy(src.RefLogp, from, r.RefLogp, to, T); Array.Copy(src.Values, from, r.Values, to, T);
+        }
+        return r;
+    }
+
     /// <summary>Row index of sequence b's last action (its last response token).</summary>
     public int LastActionRow(int b) => b * T + PromptLengths[b] + ResponseLengths[b] - 2;
 

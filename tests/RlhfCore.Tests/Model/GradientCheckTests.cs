@@ -42,18 +42,27 @@ public class GradientCheckTests
     public void AllHeadsTogether() =>
         Check(ModelHeads.Value | ModelHeads.Reward, seed: 14, lm: true, values: Coefficients(B * T, 5), rewards: Coefficients(B, 6));
 
+    [Test]
+    public void HiddenStateGradientAlone() => Check(ModelHeads.None, seed: 15, lm: false, values: null, rewards: null, hidden: Coefficients(B * T * TinyModels.Config.Channels, 7));
+
+    [Test]
+    public void HiddenStateGradientWithTheHeads() =>
+        Check(ModelHeads.Value | ModelHeads.Reward, seed: 16, lm: true, values: Coefficients(B * T, 8), rewards: Coefficients(B, 9), hidden: Coefficients(B * T * TinyModels.Config.Channels, 10));
+
     private static float[] Coefficients(int n, int seed)
     {
         var r = new Random(seed);
         return Enumerable.Range(0, n).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
     }
 
-    /// <summary>loss = LM cross-entropy (weighted mean) + Σ c·values + Σ d·rewards.</summary>
-    private static void Check(ModelHeads heads, int seed, bool lm, float[]? values, float[]? rewards)
+    /// <summary>loss = LM cross-entropy (weighted mean) + Σ c·values + Σ d·rewards + Σ e·lnf (the hidden-state hook of <see cref="BackwardSources.Hidden"/>).</summary>
+    private static void Check(ModelHeads heads, int seed, bool lm, float[]? values, float[]? rewards, float[]? hidden = null)
     {
         var (be, model, acts) = Setup(heads, seed);
         using var _b = be; using var _m = model; using var _a = acts;
-        int N = B * T, V = model.Config.VocabSize;
+        int N = B * T, V = model.Config.VocabSize, C = model.Config.Channels;
+        using var extra = new TensorArena(be, [new("dhidden", DType.F32, [N, C])]);
+        if (hidden != null) be.Upload<float>(extra["dhidden"], hidden);
 
         double Loss(bool backward)
         {
@@ -80,7 +89,13 @@ public class GradientCheckTests
                 for (int i = 0; i < B; i++) total += (double)r[i] * rewards[i];
                 if (backward) be.Upload<float>(acts.DRewards.Slice(0, B, [B, 1]), rewards);
             }
-            if (backward) model.Backward(acts, B, T, new BackwardSources(lm, values != null, rewards != null));
+            if (hidden != null)
+            {
+                var h = new float[N * C];
+                be.Download<float>(acts.Lnf.Slice(0, (long)N * C), h);
+                for (int i = 0; i < h.Length; i++) total += (double)h[i] * hidden[i];
+            }
+            if (backward) model.Backward(acts, B, T, new BackwardSources(lm, values != null, rewards != null, hidden != null ? extra["dhidden"] : Tensor.None));
             return total;
         }
 

@@ -29,6 +29,21 @@ public class PolicyLossGradientTests
     public void WithTheK2LossTermAndNoValueHead() =>
         Check(new PolicyLossSettings(0.2f, 0.2f, VfCoef: 0f, EntropyCoef: 0f, KlInLoss: true, KlEstimator.K2, Temperature: 1f), seed: 23);
 
+    [Test]
+    public void WithClipHigherDualClipAndDrGrpoAggregation() =>
+        Check(new PolicyLossSettings(0.2f, 0.2f, VfCoef: 0.5f, EntropyCoef: 0.01f, KlInLoss: true, KlEstimator.K3, Temperature: 1f,
+            Clip: new PolicyClip(0.15f, 0.28f, 1.5f), Aggregation: LossAggregation.SeqMeanTokenSumNorm, MaxLength: 9), seed: 24);
+
+    [Test]
+    public void WithSeqMeanTokenMeanAggregation() =>
+        Check(new PolicyLossSettings(0.2f, 0.2f, VfCoef: 0.3f, EntropyCoef: 0.02f, KlInLoss: false, KlEstimator.K1, Temperature: 0.7f,
+            Aggregation: LossAggregation.SeqMeanTokenMean), seed: 22);
+
+    [Test]
+    public void AtTheSequenceLevel() =>
+        Check(new PolicyLossSettings(0.2f, 0.2f, VfCoef: 0.3f, EntropyCoef: 0f, KlInLoss: true, KlEstimator.K3, Temperature: 1f,
+            Clip: new PolicyClip(0.2f, 0.28f, 0f), SequenceLevel: true), seed: 26);
+
     private static void Check(PolicyLossSettings settings, int seed)
     {
         using var be = new CpuBackend(2);
@@ -63,7 +78,7 @@ public class PolicyLossGradientTests
 
         model.ZeroGradients();
         var stats = loss.Run(inputs, beta, backward: true);
-        Assert.That(stats.ClipFrac, Is.GreaterThan(0).And.LessThan(1), "some tokens on each side of the policy clip");
+        if (!settings.SequenceLevel) Assert.That(stats.ClipFrac, Is.GreaterThan(0).And.LessThan(1), "some tokens on each side of the policy clip");
         if (settings.VfCoef > 0) Assert.That(stats.ValueClipFrac, Is.GreaterThan(0).And.LessThan(1), "some tokens on each side of the value clip");
 
         var probe = new Random(seed + 100);

@@ -66,6 +66,7 @@ public class PpoTrainerTests
     [TestCase(PolicyGradientMethod.Reinforce)]
     [TestCase(PolicyGradientMethod.Rloo)]
     [TestCase(PolicyGradientMethod.Grpo)]
+    [TestCase(PolicyGradientMethod.ReinforcePlusPlus)]
     public void BanditConvergesToTheBestToken(PolicyGradientMethod method)
     {
         var o = Bandit(method);
@@ -91,6 +92,7 @@ public class PpoTrainerTests
     [TestCase(PolicyGradientMethod.Ppo)]
     [TestCase(PolicyGradientMethod.Reinforce)]
     [TestCase(PolicyGradientMethod.Grpo)]
+    [TestCase(PolicyGradientMethod.ReinforcePlusPlus)]
     public void ResumedRunEqualsUninterruptedBitForBit(PolicyGradientMethod method)
     {
         // Longer responses with EOS, an adaptive KL controller and two minibatches exercise every piece of state.

@@ -28,6 +28,8 @@ public sealed class DpoBatch
     public int[] Targets { get; }
     /// <summary>[rows] completion tokens scored in each row.</summary>
     public int[] CompletionTokens { get; }
+    /// <summary>[pairs] KTO's label of each example (true for preference pairs).</summary>
+    public bool[] Desirable { get; }
     /// <summary>[rows] flat index <c>row·T + t</c> of each row's last real input (for models with a reward head).</summary>
     public int[] LastRows { get; }
 
@@ -44,6 +46,7 @@ public sealed class DpoBatch
         KeyMask = new int[n];
         Targets = new int[n];
         CompletionTokens = new int[2 * pairs];
+        Desirable = new bool[pairs];
         LastRows = new int[2 * pairs];
     }
 
@@ -56,6 +59,7 @@ public sealed class DpoBatch
         for (int i = 0; i < Pairs; i++)
         {
             WriteRow(i, examples[i], examples[i].Chosen);
+            Desirable[i] = examples[i].Desirable ?? true;
             WriteRow(Pairs + i, examples[i], examples[i].Rejected);
         }
     }

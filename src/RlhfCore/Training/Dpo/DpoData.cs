@@ -18,6 +18,7 @@ public sealed record DpoData(IReadOnlyList<DpoExample> Train, IReadOnlyList<DpoE
     /// <exception cref="DataFormatException">A pair is malformed or too long; the message names the file, line and field.</exception>
     public static DpoData Build(DpoOptions o, ITokenizer tokenizer, int vocabSize)
     {
+        if (o.Loss == DpoLossKind.Kto) return BuildApprovals(o, tokenizer, vocabSize);
         var pairs = LoadPairs(o.Data, o.Seed, o.MaxLineBytes);
         List<PreferencePair> train, eval;
         if (o.EvalData is { Length: > 0 })
@@ -31,6 +32,44 @@ public sealed record DpoData(IReadOnlyList<DpoExample> Train, IReadOnlyList<DpoE
         }
         if (train.Count == 0) throw new ArgumentException($"{o.Data}: no training pairs");
         return new DpoData(Tokenize(train, tokenizer, o.SeqLen, vocabSize), Tokenize(eval, tokenizer, o.SeqLen, vocabSize));
+    }
+
+    /// <summary>
+    /// KTO's data: approvals <c>{"prompt","completion","label"}</c> read by the feedback reader, or the built-in arithmetic
+    /// pairs split into a desirable and an undesirable example each (the trainer checks that both kinds are there
+    /// when their weights are above 0).
+    /// </summary>
+    private static DpoData BuildApprovals(DpoOptions o, ITokenizer tokenizer, int vocabSize)
+    {
+        var examples = LoadApprovals(o.Data, o.Seed, o.MaxLineBytes);
+        List<LabeledCompletion> train, eval;
+        if (o.EvalData is { Length: > 0 })
+        {
+            train = examples;
+            eval = LoadApprovals(o.EvalData, o.Seed + 1, o.MaxLineBytes);
+        }
+        else
+        {
+            (train, eval) = HeldOutSplit.Tail(examples, o.EvalFraction);
+        }
+        if (train.Count == 0) throw new ArgumentException($"{o.Data}: no training examples");
+        List<DpoExample> Tokenize(List<LabeledCompletion> list) => list.Select(e => DpoExample.FromLabeled(e, tokenizer, o.SeqLen, vocabSize)).ToList();
+        return new DpoData(Tokenize(train), Tokenize(eval));
+    }
+
+    private static List<LabeledCompletion> LoadApprovals(string data, ulong seed, int maxLineBytes)
+    {
+        if (data == "builtin:arithmetic")
+            return ArithmeticPreferences(ArithmeticPairs, seed)
+                .SelectMany(p => new[]
+                {
+                    new LabeledCompletion(p.Prompt, p.Chosen, true) { FilePath = p.FilePath, Line = p.Line },
+                    new LabeledCompletion(p.Prompt, p.Rejected, false) { FilePath = p.FilePath, Line = p.Line },
+                }).ToList();
+        if (data.StartsWith("builtin:", StringComparison.Ordinal))
+            throw new ArgumentException($"unknown built-in data '{data}' (builtin:arithmetic)");
+        if (!File.Exists(data)) throw new FileNotFoundException($"approvals data not found: {data}", data);
+        return FeedbackReader.Read(data, FeedbackKind.Approvals, maxLineBytes: maxLineBytes).Records.Cast<LabeledCompletion>().ToList();
     }
 
     /// <summary>Tokenizes in-memory pairs (the pipeline's path).</summary>

@@ -20,6 +20,11 @@ public sealed class DpoExample
     public string FilePath { get; }
     /// <summary>Source line (1-based), for error messages.</summary>
     public int Line { get; }
+    /// <summary>
+    /// KTO's label of an unpaired example (null for a preference pair): <see cref="Chosen"/> holds its completion, and
+    /// <see cref="Rejected"/> repeats it until a batch pairs the prompt with another example's completion (<see cref="WithKlCompletion"/>).
+    /// </summary>
+    public bool? Desirable { get; init; }
 
     /// <summary>A pair from token ids (completions must already end with end-of-text if they should).</summary>
     public DpoExample(int[] prompt, int[] chosen, int[] rejected, string filePath = "<memory>", int line = 1)
@@ -60,6 +65,45 @@ public sealed class DpoExample
                     $"makes prompt + completion + end-of-text {inputs + 1} tokens, longer than the row length of {seqLen} inputs allows ({seqLen + 1}); raise --seq-len (up to the model's context) or shorten the example");
         }
         return example;
+    }
+
+    /// <summary>
+    /// Tokenizes an approval (KTO's unpaired example) for rows of <paramref name="seqLen"/> inputs; the message of a bad one
+    /// names its file, line and field.
+    /// </summary>
+    public static DpoExample FromLabeled(LabeledCompletion c, ITokenizer tokenizer, int seqLen, int vocabSize)
+    {
+        string source = c.FilePath ?? "in-memory approvals";
+        if (c.Completion.Length == 0) throw new DataFormatException(source, c.Line, "completion", "is empty; KTO scores a non-empty completion");
+        if ((uint)tokenizer.EndOfText >= (uint)vocabSize)
+            throw new ArgumentException($"the {tokenizer.Name} tokenizer's end-of-text id {tokenizer.EndOfText} is outside the model vocabulary [0, {vocabSize})");
+        int[] Ids(string field, string text, bool eos)
+        {
+            var ids = new List<int>(text.Length + 1);
+            tokenizer.Encode(text, ids);
+            if (eos) ids.Add(tokenizer.EndOfText);
+            foreach (int id in ids)
+                if ((uint)id >= (uint)vocabSize) throw new DataFormatException(source, c.Line, field, $"has token id {id}, outside the model vocabulary [0, {vocabSize})");
+            return ids.ToArray();
+        }
+        int[] prompt = c.Prompt.Length == 0 ? [tokenizer.EndOfText] : Ids("prompt", c.Prompt, eos: false);
+        int[] completion = Ids("completion", c.Completion, eos: true);
+        var e = new DpoExample(prompt, completion, completion, source, c.Line) { Desirable = c.Approved };
+        if (e.InputLength(completion) > seqLen)
+            throw new DataFormatException(source, c.Line, "completion",
+                $"makes prompt + completion + end-of-text {e.InputLength(completion) + 1} tokens, longer than the row length of {seqLen} inputs allows ({seqLen + 1}); raise --seq-len or shorten the example");
+        return e;
+    }
+
+    /// <summary>
+    /// KTO's KL pair: this example's prompt with <paramref name="other"/>'s completion in <see cref="Rejected"/>, cut to fit a row of
+    /// <paramref name="seqLen"/> inputs (TRL truncates it too); the estimate needs no end-of-text.
+    /// </summary>
+    public DpoExample WithKlCompletion(DpoExample other, int seqLen)
+    {
+        int room = seqLen - Prompt.Length + 1;
+        var completion = other.Chosen.Length <= room ? other.Chosen : other.Chosen[..room];
+        return new DpoExample(Prompt, Chosen, completion, FilePath, Line) { Desirable = Desirable };
     }
 
     /// <summary>Returns <paramref name="pair"/>, or throws naming the line and field when it cannot teach DPO a preference.</summary>

@@ -7,6 +7,12 @@ public enum DpoLossKind
     Sigmoid,
     /// <summary>IPO (Azar et al.): (h − 1/(2β))², on per-token mean log-probs as TRL computes it.</summary>
     Ipo,
+    /// <summary>ORPO (Hong et al. 2024, TRL's ORPOTrainer): the SFT loss plus λ times the odds-ratio loss; no reference model.</summary>
+    Orpo,
+    /// <summary>SimPO (Meng et al. 2024, TRL's CPOTrainer loss_type "simpo"): length-normalized log-likelihood with β and margin γ; no reference model.</summary>
+    Simpo,
+    /// <summary>KTO (Ethayarajh et al. 2024, TRL's KTOTrainer): unpaired approvals, desirable and undesirable weights, a batch-KL reference point.</summary>
+    Kto,
 }
 
 /// <summary>One pair's loss, its derivative with respect to the margin h, and the implicit rewards.</summary>

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using RlhfCore.Data;
 using RlhfCore.Optim;
+using RlhfCore.Rl.Preference;
 using RlhfCore.Training.Core;
 
 namespace RlhfCore.Training.Dpo;
@@ -10,7 +11,7 @@ namespace RlhfCore.Training.Dpo;
 /// and DPO's own. CLI flags map onto these one to one, and the resolved record is written as
 /// <c>config.json</c> beside the run's outputs.
 /// </summary>
-[OptionDescription(nameof(Data), "Preference pairs: a JSONL file of {\"prompt\",\"chosen\",\"rejected\"}, or builtin:arithmetic (correct vs off-by-1..3 sums).")]
+[OptionDescription(nameof(Data), "Preference pairs: a JSONL file of {\"prompt\",\"chosen\",\"rejected\"} (for --loss Kto approvals {\"prompt\",\"completion\",\"label\"}), or builtin:arithmetic (correct vs off-by-1..3 sums).")]
 [OptionDescription(nameof(EvalData), "Held-out pairs; when empty, a fraction of the training pairs is held out.")]
 [OptionDescription(nameof(EvalFraction), "Fraction of pairs held out for evaluation when EvalData is empty.")]
 [OptionDescription(nameof(InitFrom), "The SFT checkpoint the policy starts from (required).")]
@@ -28,17 +29,41 @@ public sealed record DpoOptions : DatasetTrainerOptions
     /// <summary>The frozen reference model; when empty, InitFrom (the usual choice).</summary>
     [Description("The frozen reference model; when empty, InitFrom (the usual choice).")]
     public string? Reference { get; init; }
-    /// <summary>Loss: Sigmoid (DPO) or Ipo.</summary>
-    [Description("Loss: Sigmoid (DPO) or Ipo.")]
+    /// <summary>Loss: Sigmoid (DPO), Ipo, Orpo or Simpo (the last two need no reference model).</summary>
+    [Description("Loss: Sigmoid (DPO), Ipo, Orpo or Simpo (the last two need no reference model).")]
     public DpoLossKind Loss { get; init; } = DpoLossKind.Sigmoid;
     /// <summary>β: how strongly the policy is tied to the reference (TRL's beta).</summary>
     [Description("β: how strongly the policy is tied to the reference (TRL's beta).")]
     [Bounds(0, Limits.MaxCoefficient, MinExclusive = true)]
     public double Beta { get; init; } = 0.1;
-    /// <summary>Label smoothing ε for conservative DPO (sigmoid loss only): the assumed rate of flipped labels.</summary>
-    [Description("Label smoothing ε for conservative DPO (sigmoid loss only): the assumed rate of flipped labels.")]
+    /// <summary>ORPO's λ: the weight of the odds-ratio loss beside the SFT loss (TRL's ORPOConfig beta).</summary>
+    [Description("ORPO's λ: the weight of the odds-ratio loss beside the SFT loss (TRL's ORPOConfig beta).")]
+    [Bounds(0, Limits.MaxCoefficient)]
+    public double OrpoLambda { get; init; } = 0.1;
+    /// <summary>KTO's λ_D, the weight of desirable examples (TRL's desirable_weight).</summary>
+    [Description("KTO's λ_D, the weight of desirable examples (TRL's desirable_weight).")]
+    [Bounds(0, Limits.MaxCoefficient)]
+    public double DesirableWeight { get; init; } = 1.0;
+    /// <summary>KTO's λ_U, the weight of undesirable examples (TRL's undesirable_weight).</summary>
+    [Description("KTO's λ_U, the weight of undesirable examples (TRL's undesirable_weight).")]
+    [Bounds(0, Limits.MaxCoefficient)]
+    public double UndesirableWeight { get; init; } = 1.0;
+    /// <summary>SimPO's target reward margin γ (TRL's simpo_gamma); β is --beta.</summary>
+    [Description("SimPO's target reward margin γ (TRL's simpo_gamma); β is --beta.")]
+    [Bounds(0, Limits.MaxThreshold)]
+    public double SimpoGamma { get; init; } = 0.5;
+    /// <summary>Label smoothing ε for conservative DPO and SimPO: the assumed rate of flipped labels.</summary>
+    [Description("Label smoothing ε for conservative DPO and SimPO: the assumed rate of flipped labels.")]
     [Bounds(0, 0.5, MaxExclusive = true)]
     public double LabelSmoothing { get; init; }
+    /// <summary>TR-DPO: every this many steps the reference becomes α·π + (1 − α)·π_ref (TRL's ref_model_sync_steps; 0 = frozen).</summary>
+    [Description("TR-DPO: every this many steps the reference becomes α·π + (1 − α)·π_ref (TRL's ref_model_sync_steps; 0 = frozen).")]
+    [Bounds(0, Limits.MaxCount)]
+    public int RefSyncEvery { get; init; }
+    /// <summary>TR-DPO's α, the policy's share in each reference update (TRL's ref_model_mixup_alpha).</summary>
+    [Description("TR-DPO's α, the policy's share in each reference update (TRL's ref_model_mixup_alpha).")]
+    [Bounds(0, 1)]
+    public double RefMix { get; init; } = 0.6;
     /// <summary>Inputs per row: prompt + completion + end-of-text must be at most this plus one tokens.</summary>
     [Description("Inputs per row: prompt + completion + end-of-text must be at most this plus one tokens.")]
     [Bounds(1, Limits.MaxSeqLen)]
@@ -52,7 +77,17 @@ public sealed record DpoOptions : DatasetTrainerOptions
     public DpoOptions Validate()
     {
         OptionBounds.Check(this);
-        if (LabelSmoothing > 0 && Loss != DpoLossKind.Sigmoid) throw new ArgumentException("--label-smoothing applies to the sigmoid (DPO) loss only");
+        if (LabelSmoothing > 0 && Loss is not (DpoLossKind.Sigmoid or DpoLossKind.Simpo))
+            throw new ArgumentException("--label-smoothing applies to the sigmoid (DPO) and Simpo losses only");
+        if (RefSyncEvery > 0 && !NeedsReference) throw new ArgumentException($"--ref-sync-every: the {Loss} loss has no reference model to update");
         return this;
     }
+
+    /// <summary>Whether the loss compares the policy with a reference model (DPO, IPO); ORPO and SimPO need none.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool NeedsReference => Loss is DpoLossKind.Sigmoid or DpoLossKind.Ipo or DpoLossKind.Kto;
+
+    /// <summary>KTO's settings from the flags.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public KtoSettings Kto => new(Beta, DesirableWeight, UndesirableWeight);
 }

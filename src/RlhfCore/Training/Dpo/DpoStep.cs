@@ -1,3 +1,4 @@
+using RlhfCore.Rl.Preference;
 using RlhfCore.Model;
 
 namespace RlhfCore.Training.Dpo;
@@ -6,11 +7,13 @@ namespace RlhfCore.Training.Dpo;
 /// One DPO micro-batch: the frozen reference and then the policy score the same uploaded rows (they share
 /// one activation arena, since the reference's log-probs are read before the policy runs), the loss and its
 /// gradient with respect to each row's log-prob are computed per pair on the host in float64, and the policy
-/// backward runs from them. The reference never receives gradients.
+/// backward runs from them. The reference never receives gradients. ORPO and SimPO have no reference: their batch
+/// losses (<see cref="OrpoLoss"/>, <see cref="SimpoLoss"/>) run on the policy's summed log-probs alone.
 /// </summary>
 public sealed class DpoStep : IDisposable
 {
-    private readonly GptModel _policy, _reference;
+    private readonly GptModel _policy;
+    private readonly GptModel? _reference;
     private readonly SequenceLogProbs _logProbs;
     private readonly double[] _policyLogp, _refLogp, _dlogp;
 
@@ -18,21 +21,39 @@ public sealed class DpoStep : IDisposable
     public DpoLossKind Kind { get; }
     /// <summary>β: the strength of the implicit KL tie to the reference.</summary>
     public double Beta { get; }
-    /// <summary>cDPO label smoothing ε (sigmoid loss only).</summary>
+    /// <summary>cDPO label smoothing ε (sigmoid and SimPO losses).</summary>
     public double LabelSmoothing { get; }
+    /// <summary>ORPO's λ.</summary>
+    public double OrpoLambda { get; init; } = 0.1;
+    /// <summary>SimPO's target margin γ.</summary>
+    public double SimpoGamma { get; init; } = 0.5;
 
-    /// <summary>A step for up to <paramref name="pairs"/> pairs of rows of <paramref name="seqLen"/> inputs.</summary>
-    public DpoStep(GptModel policy, GptModel reference, int pairs, int seqLen, DpoLossKind kind, double beta, double labelSmoothing)
+    /// <summary>Whether <paramref name="kind"/> compares the policy with a reference model.</summary>
+    public static bool UsesReference(DpoLossKind kind) => kind is DpoLossKind.Sigmoid or DpoLossKind.Ipo or DpoLossKind.Kto;
+    /// <summary>KTO's β and weights (β is replaced by <see cref="Beta"/>).</summary>
+    public KtoSettings Kto { get; init; } = new();
+
+    /// <summary>
+    /// A step for up to <paramref name="pairs"/> pairs of rows of <paramref name="seqLen"/> inputs; <paramref name="reference"/>
+    /// is required by DPO and IPO and must be null for ORPO and SimPO.
+    /// </summary>
+    public DpoStep(GptModel policy, GptModel? reference, int pairs, int seqLen, DpoLossKind kind, double beta, double labelSmoothing)
     {
-        if (policy == reference) throw new ArgumentException("the reference must be a separate, frozen copy of the policy");
-        if (policy.Config != reference.Config)
-            throw new ArgumentException($"the reference model ({reference.Config}) must have the policy's architecture ({policy.Config})");
-        if (policy.Backend != reference.Backend) throw new ArgumentException("the policy and the reference must live on the same backend");
+        if (UsesReference(kind))
+        {
+            if (reference == null) throw new ArgumentException($"the {kind} loss needs a reference model");
+            if (policy == reference) throw new ArgumentException("the reference must be a separate, frozen copy of the policy");
+            if (policy.Config != reference.Config)
+                throw new ArgumentException($"the reference model ({reference.Config}) must have the policy's architecture ({policy.Config})");
+            if (policy.Backend != reference.Backend) throw new ArgumentException("the policy and the reference must live on the same backend");
+        }
+        else if (reference != null) throw new ArgumentException($"the {kind} loss has no reference model: none should be loaded");
         if (seqLen > policy.Config.MaxSeqLen)
             throw new ArgumentException($"--seq-len {seqLen} is longer than the model's context of {policy.Config.MaxSeqLen} tokens");
         if (!(beta > 0) || double.IsInfinity(beta)) throw new ArgumentException($"--beta must be positive, got {beta}");
         if (labelSmoothing is < 0 or >= 0.5) throw new ArgumentException($"--label-smoothing must be in [0, 0.5), got {labelSmoothing}");
-        if (labelSmoothing > 0 && kind != DpoLossKind.Sigmoid) throw new ArgumentException("--label-smoothing applies to the sigmoid (DPO) loss only");
+        if (labelSmoothing > 0 && kind is not (DpoLossKind.Sigmoid or DpoLossKind.Simpo))
+            throw new ArgumentException("--label-smoothing applies to the sigmoid (DPO) and Simpo losses only");
         _policy = policy;
         _reference = reference;
         Kind = kind;
@@ -53,8 +74,10 @@ public sealed class DpoStep : IDisposable
     {
         int P = batch.Pairs;
         _logProbs.Upload(batch);
+        if (_reference == null) return RunReferenceFree(batch, backward, lossScale, metrics);
         _logProbs.Forward(_reference, _refLogp);
         _logProbs.Forward(_policy, _policyLogp);
+        if (Kind == DpoLossKind.Kto) return RunKto(batch, backward, lossScale, metrics);
         double total = 0;
         for (int i = 0; i < P; i++)
         {
@@ -71,6 +94,48 @@ public sealed class DpoStep : IDisposable
         }
         if (backward) _logProbs.Backward(_policy, _dlogp.AsSpan(0, 2 * P));
         return total;
+    }
+
+    /// <summary>
+    /// ORPO or SimPO on the uploaded batch: a batch loss (a mean over pairs, ORPO's SFT term a token mean), so the
+    /// summed loss returned is P·loss and the row gradients are lossScale·P·∂loss/∂S, as for the per-pair losses.
+    /// </summary>
+    private double RunReferenceFree(DpoBatch batch, bool backward, double lossScale, DpoMetricsSum metrics)
+    {
+        int P = batch.Pairs;
+        _logProbs.Forward(_policy, _policyLogp);
+        ReadOnlySpan<double> chosen = _policyLogp.AsSpan(0, P), rejected = _policyLogp.AsSpan(P, P);
+        ReadOnlySpan<int> chosenLengths = batch.CompletionTokens.AsSpan(0, P), rejectedLengths = batch.CompletionTokens.AsSpan(P, P);
+        var result = Kind == DpoLossKind.Orpo
+            ? OrpoLoss.Batch(chosen, rejected, chosenLengths, rejectedLengths, OrpoLambda)
+            : SimpoLoss.Batch(chosen, rejected, chosenLengths, rejectedLengths, Beta, SimpoGamma, LabelSmoothing);
+        metrics.Add(result, P);
+        for (int i = 0; i < P; i++)
+        {
+            _dlogp[i] = lossScale * P * result.DChosen[i];
+            _dlogp[P + i] = lossScale * P * result.DRejected[i];
+        }
+        if (backward) _logProbs.Backward(_policy, _dlogp.AsSpan(0, 2 * P));
+        return result.Loss * P;
+    }
+
+    /// <summary>
+    /// KTO on the scored batch: rows [0, P) are the examples, rows [P, 2P) their KL pairs (each prompt with another
+    /// example's completion), which set the detached reference point and get no gradient. A batch loss, as ORPO's.
+    /// </summary>
+    private double RunKto(DpoBatch batch, bool backward, double lossScale, DpoMetricsSum metrics)
+    {
+        int P = batch.Pairs;
+        var result = KtoLoss.Batch(_policyLogp.AsSpan(0, P), _refLogp.AsSpan(0, P), batch.Desirable.AsSpan(0, P),
+            _policyLogp.AsSpan(P, P), _refLogp.AsSpan(P, P), Kto with { Beta = Beta });
+        metrics.Add(result, P);
+        for (int i = 0; i < P; i++)
+        {
+            _dlogp[i] = lossScale * P * result.DPolicy[i];
+            _dlogp[P + i] = 0;
+        }
+        if (backward) _logProbs.Backward(_policy, _dlogp.AsSpan(0, 2 * P));
+        return result.Loss * P;
     }
 
     /// <inheritdoc/>

@@ -1,6 +1,8 @@
 using RlhfCore.Data;
 using RlhfCore.Model;
 using RlhfCore.Optim;
+using RlhfCore.Rl;
+using RlhfCore.Rl.Preference;
 using RlhfCore.Training.Core;
 
 namespace RlhfCore.Training.Dpo;
@@ -26,11 +28,13 @@ public sealed record DpoStepReport(int Step, DpoMetrics Train, float Lr, float G
 public sealed class DpoTrainer : IDisposable, IStepStage
 {
     private readonly GptModel _policy;
+    private readonly GptModel? _reference;
+    private readonly ReferenceSync _sync;
     private readonly IReadOnlyList<DpoExample> _train, _eval;
     private readonly DpoOptions _o;
     private readonly DpoStep _step;
     private readonly DpoBatch _batch;
-    private readonly List<DpoExample> _picked;
+    private readonly List<DpoExample> _picked, _klPaired;
     private readonly ShuffleSampler _sampler;
     private readonly OptimizerLoop _loop;
     private readonly DpoMetricsSum _metrics = new();
@@ -42,15 +46,29 @@ public sealed class DpoTrainer : IDisposable, IStepStage
     /// <summary>Steps skipped because the loss or gradient was not finite.</summary>
     public int StepsSkipped => _loop.Progress.StepsSkipped;
 
-    /// <summary>Prepares a run of <paramref name="options"/>: <paramref name="policy"/> is trained, <paramref name="reference"/> only read.</summary>
-    public DpoTrainer(GptModel policy, GptModel reference, IReadOnlyList<DpoExample> train, IReadOnlyList<DpoExample>? eval, DpoOptions options)
+    /// <summary>
+    /// Prepares a run of <paramref name="options"/>: <paramref name="policy"/> is trained, <paramref name="reference"/> only read
+    /// (null for the reference-free losses, ORPO and SimPO).
+    /// </summary>
+    public DpoTrainer(GptModel policy, GptModel? reference, IReadOnlyList<DpoExample> train, IReadOnlyList<DpoExample>? eval, DpoOptions options)
     {
         _o = options.Validate();
         if (train.Count == 0) throw new ArgumentException("no training pairs");
         _policy = policy;
+        _reference = reference;
+        _sync = new ReferenceSync(options.RefSyncEvery, options.RefMix);
         _train = train;
         _eval = eval ?? [];
-        _step = new DpoStep(policy, reference, options.Batch, options.SeqLen, options.Loss, options.Beta, options.LabelSmoothing);
+        _step = new DpoStep(policy, reference, options.Batch, options.SeqLen, options.Loss, options.Beta, options.LabelSmoothing)
+        {
+            OrpoLambda = options.OrpoLambda, SimpoGamma = options.SimpoGamma, Kto = options.Kto,
+        };
+        if (options.Loss == DpoLossKind.Kto)
+        {
+            if (train.Any(e => e.Desirable == null)) throw new ArgumentException("--loss Kto trains on approvals ({\"prompt\",\"completion\",\"label\"}), not preference pairs");
+            KtoLoss.CheckData(train.Count(e => e.Desirable == true), train.Count(e => e.Desirable == false), options.Kto, train[0].FilePath);
+        }
+        _klPaired = new List<DpoExample>(options.Batch);
         _batch = new DpoBatch(options.Batch, options.SeqLen);
         _picked = new List<DpoExample>(options.Batch);
         _sampler = new ShuffleSampler(train.Count, options.Seed);
@@ -70,12 +88,19 @@ public sealed class DpoTrainer : IDisposable, IStepStage
     /// </summary>
     public void Run(CancellationToken cancel, Action<DpoStepReport> onStep, Action<DpoTrainer> onCheckpoint) =>
         _loop.Run(cancel, this, _o.GradAccum, _o.EvalEvery,
-            (r, evaluate) => onStep(new DpoStepReport(r.Step, _metrics.Mean(), r.Lr, r.GradNorm, r.Skipped, _o.Batch * _o.GradAccum / r.Seconds,
+            (r, evaluate) => onStep(new DpoStepReport(SyncReference(r).Step, _metrics.Mean(), r.Lr, r.GradNorm, r.Skipped, _o.Batch * _o.GradAccum / r.Seconds,
                 evaluate && _eval.Count > 0 ? Evaluate() : null)),
             () => onCheckpoint(this));
 
     /// <summary>One optimizer step, without reporting (what <see cref="Run"/> does per step).</summary>
-    public StepResult Step() => _loop.Step(this, _o.GradAccum);
+    public StepResult Step() => SyncReference(_loop.Step(this, _o.GradAccum));
+
+    /// <summary>TR-DPO: mixes the policy into the reference when the step just completed is due (--ref-sync-every).</summary>
+    private StepResult SyncReference(StepResult r)
+    {
+        if (_reference != null && _sync.DueAfter(StepsDone)) _sync.Mix(_policy, _reference);
+        return r;
+    }
 
     void IStepStage.BeginStep() => _metrics.Clear();
 
@@ -85,7 +110,7 @@ public sealed class DpoTrainer : IDisposable, IStepStage
         double scale = 1.0 / ((double)_o.Batch * microBatches);
         _picked.Clear();
         for (int i = 0; i < _o.Batch; i++) _picked.Add(_train[_sampler.Next()]);
-        _batch.Fill(_picked);
+        Fill();
         return _step.Run(_batch, backward: true, scale, _metrics) * scale;
     }
 
@@ -102,10 +127,26 @@ public sealed class DpoTrainer : IDisposable, IStepStage
         {
             _picked.Clear();
             for (int i = start; i < Math.Min(limit, start + _o.Batch); i++) _picked.Add(pairs[i]);
-            _batch.Fill(_picked);
+            Fill();
             _step.Run(_batch, backward: false, 0, sum);
         }
         return sum.Mean();
+    }
+
+    /// <summary>
+    /// Fills the batch with the picked examples; for KTO each is paired with the next one's completion (the last with the
+    /// first's, TRL's shifted KL batch), whose log-probs give the reference point. A single example is its own KL pair.
+    /// </summary>
+    private void Fill()
+    {
+        if (_o.Loss != DpoLossKind.Kto)
+        {
+            _batch.Fill(_picked);
+            return;
+        }
+        _klPaired.Clear();
+        for (int i = 0; i < _picked.Count; i++) _klPaired.Add(_picked[i].WithKlCompletion(_picked[(i + 1) % _picked.Count], _o.SeqLen));
+        _batch.Fill(_klPaired);
     }
 
     /// <inheritdoc/>

@@ -19,6 +19,17 @@ public enum PolicyGradientMethod
     Rloo,
     /// <summary>GRPO: k samples per prompt, advantages normalized within the group, KL as a loss term (k3).</summary>
     Grpo,
+    /// <summary>REINFORCE++ (Hu et al. 2025): no critic, KL in the reward, returns-to-go whitened over the whole rollout.</summary>
+    ReinforcePlusPlus,
+}
+
+/// <summary>Where the importance ratio is taken (TRL's importance_sampling_level).</summary>
+public enum ImportanceLevel
+{
+    /// <summary>One ratio per token (PPO).</summary>
+    Token,
+    /// <summary>One ratio per sequence, exp of the mean token log-ratio (GSPO, Zheng et al. 2025).</summary>
+    Sequence,
 }
 
 /// <summary>Where the KL penalty to the reference enters.</summary>
@@ -74,8 +85,8 @@ public sealed record PpoOptions : TrainerOptions
         : base(outDir: "runs/ppo", steps: 100, lr: 1e-4f, warmup: 0, weightDecay: 0f, checkpointEvery: 20) =>
         Schedule = ScheduleKind.Constant;
 
-    /// <summary>Method: Ppo, A2c, Reinforce, Rloo or Grpo.</summary>
-    [Description("Method: Ppo, A2c, Reinforce, Rloo or Grpo.")]
+    /// <summary>Method: Ppo, A2c, Reinforce, Rloo, Grpo or ReinforcePlusPlus.</summary>
+    [Description("Method: Ppo, A2c, Reinforce, Rloo, Grpo or ReinforcePlusPlus.")]
     public PolicyGradientMethod Method { get; init; } = PolicyGradientMethod.Ppo;
     /// <summary>Prompts: a JSONL file of {"prompt"}, or builtin:arithmetic.</summary>
     [Description("Prompts: a JSONL file of {\"prompt\"}, or builtin:arithmetic.")]
@@ -187,6 +198,50 @@ public sealed record PpoOptions : TrainerOptions
     [Description("Policy ratio clip ε.")]
     [Bounds(0, Limits.MaxThreshold, MinExclusive = true)]
     public float ClipRange { get; init; } = 0.2f;
+    /// <summary>ε_low of the ratio clip, 1 − ε_low below (DAPO's clip-higher); empty means --clip-range.</summary>
+    [Description("ε_low of the ratio clip, 1 − ε_low below (DAPO's clip-higher); empty means --clip-range.")]
+    [Bounds(0, 1, MaxExclusive = true)]
+    public float? ClipLow { get; init; }
+    /// <summary>ε_high of the ratio clip, 1 + ε_high above (DAPO uses 0.28 with clip-low 0.2); empty means --clip-range.</summary>
+    [Description("ε_high of the ratio clip, 1 + ε_high above (DAPO uses 0.28 with clip-low 0.2); empty means --clip-range.")]
+    [Bounds(0, Limits.MaxThreshold)]
+    public float? ClipHigh { get; init; }
+    /// <summary>Dual-clip PPO's c (Ye et al. 2020; verl's clip_ratio_c): for A &lt; 0 the loss is at most −A·c; above 1, 0 = off.</summary>
+    [Description("Dual-clip PPO's c (Ye et al. 2020; verl's clip_ratio_c): for A < 0 the loss is at most −A·c; above 1, 0 = off.")]
+    [Bounds(0, Limits.MaxThreshold)]
+    public float DualClip { get; init; }
+    /// <summary>How per-token losses become one: token-mean, seq-mean-token-sum, seq-mean-token-mean or seq-mean-token-sum-norm (Dr. GRPO).</summary>
+    [Description("How per-token losses become one: token-mean, seq-mean-token-sum, seq-mean-token-mean or seq-mean-token-sum-norm (Dr. GRPO).")]
+    public string LossAggregation { get; init; } = "token-mean";
+    /// <summary>GRPO's advantage scaling: group (its std), batch (the rollout's std) or none (Dr. GRPO).</summary>
+    [Description("GRPO's advantage scaling: group (its std), batch (the rollout's std) or none (Dr. GRPO).")]
+    public string ScaleRewards { get; init; } = "group";
+    /// <summary>Importance ratio per Token (PPO) or per Sequence (GSPO; Rloo and Grpo only).</summary>
+    [Description("Importance ratio per Token (PPO) or per Sequence (GSPO; Rloo and Grpo only).")]
+    public ImportanceLevel ImportanceLevel { get; init; } = ImportanceLevel.Token;
+    /// <summary>DAPO's dynamic sampling (Rloo, Grpo): drop prompt groups whose rewards are all equal and draw again to refill.</summary>
+    [Description("DAPO's dynamic sampling (Rloo, Grpo): drop prompt groups whose rewards are all equal and draw again to refill.")]
+    public bool DynamicSampling { get; init; }
+    /// <summary>Rollout draws per step allowed to fill the batch under dynamic sampling (a short batch repeats its kept groups).</summary>
+    [Description("Rollout draws per step allowed to fill the batch under dynamic sampling (a short batch repeats its kept groups).")]
+    [Bounds(1, 1000)]
+    public int DynamicSamplingTries { get; init; } = 3;
+    /// <summary>DAPO's overlong buffer L_cache: responses longer than max-new-tokens − L_cache lose score linearly (0 = off).</summary>
+    [Description("DAPO's overlong buffer L_cache: responses longer than max-new-tokens − L_cache lose score linearly (0 = off).")]
+    [Bounds(0, Limits.MaxSeqLen)]
+    public int OverlongBuffer { get; init; }
+    /// <summary>The overlong penalty at max-new-tokens (DAPO: 1).</summary>
+    [Description("The overlong penalty at max-new-tokens (DAPO: 1).")]
+    [Bounds(0, Limits.MaxCoefficient)]
+    public double OverlongPenaltyFactor { get; init; } = 1.0;
+    /// <summary>TR-DPO-style reference updates: every this many rollout steps the reference becomes α·π + (1 − α)·π_ref (0 = frozen).</summary>
+    [Description("TR-DPO-style reference updates: every this many rollout steps the reference becomes α·π + (1 − α)·π_ref (0 = frozen).")]
+    [Bounds(0, Limits.MaxCount)]
+    public int RefSyncEvery { get; init; }
+    /// <summary>α of the reference updates, the policy's share (TRL's ref_model_mixup_alpha).</summary>
+    [Description("α of the reference updates, the policy's share (TRL's ref_model_mixup_alpha).")]
+    [Bounds(0, 1)]
+    public double RefMix { get; init; } = 0.6;
     /// <summary>Value clip range around the rollout's values.</summary>
     [Description("Value clip range around the rollout's values.")]
     [Bounds(0, Limits.MaxThreshold, MinExclusive = true)]
@@ -219,6 +274,7 @@ public sealed record PpoOptions : TrainerOptions
     {
         bool grpo = Method == PolicyGradientMethod.Grpo;
         bool group = grpo || Method == PolicyGradientMethod.Rloo;
+        bool clipFlags = ClipLow != null || ClipHigh != null || DualClip != 0;
         bool onePass = Method is PolicyGradientMethod.A2c or PolicyGradientMethod.Reinforce;
         // A2C: a clip range so large the clamp never binds leaves the plain policy gradient.
         const float never = 1e30f;
@@ -235,16 +291,40 @@ public sealed record PpoOptions : TrainerOptions
                 KlEstimatorChoice.K3 => Rl.KlEstimator.K3,
                 _ => grpo ? Rl.KlEstimator.K3 : Rl.KlEstimator.K1,
             },
-            UsesValueHead: Method is PolicyGradientMethod.Ppo or PolicyGradientMethod.A2c);
+            UsesValueHead: Method is PolicyGradientMethod.Ppo or PolicyGradientMethod.A2c,
+            // Without the clip flags the loss keeps ±ClipRange (and A2C's never-binding clip) exactly as before they existed.
+            Clip: clipFlags && Method != PolicyGradientMethod.A2c ? new PolicyClip(ClipLow ?? ClipRange, ClipHigh ?? ClipRange, DualClip) : null,
+            Aggregation: LossAggregationWeights.Parse(LossAggregation),
+            Scaling: GroupAdvantages.Parse(ScaleRewards),
+            SequenceLevel: ImportanceLevel == ImportanceLevel.Sequence);
     }
 
     /// <summary>Throws naming the flag when a value is out of range.</summary>
     public PpoOptions Validate()
     {
+        // The named choices first: the bounds check reads RolloutSize, which resolves them.
+        LossAggregationWeights.Parse(LossAggregation);
+        GroupAdvantages.Parse(ScaleRewards);
         OptionBounds.Check(this);
         var r = Resolve();
         if (Method is PolicyGradientMethod.Rloo or PolicyGradientMethod.Grpo && r.SamplesPerPrompt < 2)
             throw new ArgumentException($"--method {Method} compares samples of the same prompt: --samples-per-prompt must be at least 2, got {r.SamplesPerPrompt}");
+        r.Clip?.Validate();
+        if (r.Scaling != RewardScaling.Group && Method != PolicyGradientMethod.Grpo)
+            throw new ArgumentException($"--scale-rewards {ScaleRewards} scales GRPO's group advantages: it needs --method Grpo, got {Method}");
+        if (r.SequenceLevel)
+        {
+            if (Method is not (PolicyGradientMethod.Rloo or PolicyGradientMethod.Grpo))
+                throw new ArgumentException($"--importance-level sequence (GSPO) needs one advantage per sequence: --method Rloo or Grpo, got {Method}");
+            if (DualClip != 0) throw new ArgumentException("--dual-clip is token-level: use --dual-clip 0 with --importance-level sequence");
+            if (EntropyCoef != 0) throw new ArgumentException("--importance-level sequence has no entropy bonus: use --entropy-coef 0");
+        }
+        if (Method == PolicyGradientMethod.ReinforcePlusPlus && KlPenalty == KlPlacement.Loss)
+            throw new ArgumentException("--method ReinforcePlusPlus puts the KL penalty in the reward: use --kl-penalty Auto or Reward");
+        if (DynamicSampling && Method is not (PolicyGradientMethod.Rloo or PolicyGradientMethod.Grpo))
+            throw new ArgumentException($"--dynamic-sampling drops prompt groups whose samples scored alike: it needs --method Rloo or Grpo, got {Method}");
+        if (OverlongBuffer > MaxNewTokens)
+            throw new ArgumentException($"--overlong-buffer {OverlongBuffer} is longer than --max-new-tokens {MaxNewTokens}: the soft band lies inside the generation limit");
         if (RolloutSize % MiniBatch != 0)
             throw new ArgumentException($"--mini-batch ({MiniBatch}) must divide the rollout of {RolloutSize} sequences (prompts-per-step × samples-per-prompt)");
         Aggregation.Validate();
@@ -261,5 +341,9 @@ public sealed record PpoOptions : TrainerOptions
 /// <param name="KlInLoss">KL as a loss term rather than in the reward.</param>
 /// <param name="Estimator">KL estimator.</param>
 /// <param name="UsesValueHead">Whether a value head is trained (PPO, A2C).</param>
+/// <param name="Clip">The clips of --clip-low, --clip-high and --dual-clip; null when none is set (±ClipRange).</param>
+/// <param name="Aggregation">The loss aggregation.</param>
+/// <param name="Scaling">GRPO's advantage scaling.</param>
+/// <param name="SequenceLevel">GSPO's sequence-level ratio.</param>
 public sealed record ResolvedMethod(int SamplesPerPrompt, int Epochs, float ClipRange, float ClipRangeValue, bool KlInLoss,
-    KlEstimator Estimator, bool UsesValueHead);
+    KlEstimator Estimator, bool UsesValueHead, PolicyClip? Clip, LossAggregation Aggregation, RewardScaling Scaling, bool SequenceLevel);

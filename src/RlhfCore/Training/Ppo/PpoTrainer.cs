@@ -34,9 +34,12 @@ public sealed class PpoTrainer : IDisposable
     private readonly GaeAdvantages _gae;
     private readonly OptimizerLoop _loop;
     private readonly ShuffleSampler _sampler;
-    private readonly string _referenceHash;
+    private string _referenceHash;
+    private readonly GptModel _reference;
+    private readonly ReferenceSync _sync;
     private readonly Rng _rng;
     private double? _baseline;
+    private readonly OverlongPenalty? _overlong;
     // Host staging for one minibatch, allocated once: the optimization phase runs epochs × rollout / minibatch
     // times per step and must not allocate per minibatch.
     private readonly int[] _order;
@@ -57,6 +60,18 @@ public sealed class PpoTrainer : IDisposable
     public bool StoppedForHacking { get; private set; }
     /// <summary>The options with the method's defaults.</summary>
     public ResolvedMethod Method => _m;
+    /// <summary>The reference model (moved by --ref-sync-every, else frozen).</summary>
+    public GptModel Reference => _reference;
+    /// <summary>Whether the reference moves (--ref-sync-every), so a checkpoint must hold it.</summary>
+    public bool MovesReference => _o.RefSyncEvery > 0;
+
+    /// <summary>Overwrites the reference's parameters with <paramref name="source"/>'s (a checkpoint's moved reference).</summary>
+    public void ReplaceReference(GptModel source)
+    {
+        if (source.Config != _reference.Config) throw new ArgumentException($"the checkpoint's reference ({source.Config}) does not have the reference's architecture ({_reference.Config})");
+        foreach (var spec in _reference.Table) _reference.Backend.Copy(_reference.Parameters[spec.Name], source.Parameters[spec.Name]);
+        _referenceHash = ParameterHash(_reference);
+    }
 
     /// <summary>
     /// Prepares a run. <paramref name="policy"/> is trained in place (it needs a value head for PPO and
@@ -89,12 +104,15 @@ public sealed class PpoTrainer : IDisposable
         _gold = gold;
         _hacking = new HackingMonitor(options.HackingWindow);
         _prompts = prompts;
+        _reference = reference;
+        _sync = new ReferenceSync(options.RefSyncEvery, options.RefMix);
         _referenceHash = ParameterHash(reference);
         int rollout = options.RolloutSize, T = maxPrompt + options.MaxNewTokens;
         _acts = new GptActivations(policy.Backend, policy.Config, options.MiniBatch, T);
         _collector = new RolloutCollector(policy, reference, tokenizer, _acts, rollout, maxPrompt, options.MaxNewTokens, options.Temperature, options.StopAtEos);
         _loss = new PolicyLoss(policy, _acts, new PolicyLossSettings(_m.ClipRange, _m.ClipRangeValue, _m.UsesValueHead ? options.VfCoef : 0f,
-            options.EntropyCoef, _m.KlInLoss, _m.Estimator, options.Temperature));
+            options.EntropyCoef, _m.KlInLoss, _m.Estimator, options.Temperature, _m.Clip, _m.Aggregation, options.MaxNewTokens, _m.SequenceLevel));
+        _overlong = options.OverlongBuffer > 0 ? new OverlongPenalty(options.MaxNewTokens, options.OverlongBuffer, options.OverlongPenaltyFactor) : null;
         _gae = new GaeAdvantages(policy.Backend, rollout, T);
         _sampler = new ShuffleSampler(prompts.Count, options.Seed);
         _rng = new Rng(options.Seed ^ 0x9905EEDUL);
@@ -143,37 +161,24 @@ public sealed class PpoTrainer : IDisposable
     /// <summary>One rollout and its optimization.</summary>
     public PpoStepReport Step()
     {
-        int step = StepsDone, k = _m.SamplesPerPrompt;
-        var prompts = new string[_o.RolloutSize];
-        for (int p = 0; p < _o.PromptsPerStep; p++)
-        {
-            string prompt = _prompts[_sampler.Next()];
-            for (int j = 0; j < k; j++) prompts[p * k + j] = prompt;
-        }
-        var r = _collector.Collect(prompts, _rng);
-        double disagreement = double.NaN;
-        double[] raw;
-        if (_reward is IEnsembleReward ensemble)
-        {
-            var all = ensemble.ScoreEnsemble(r.PromptTexts, r.ResponseTexts);
-            raw = ensemble.Aggregate(all);
-            if (ensemble.Members > 1) disagreement = all.MeanDisagreement;
-        }
-        else raw = _reward.Score(r.PromptTexts, r.ResponseTexts);
-        if (raw.Length != r.B) throw new InvalidOperationException($"the reward function returned {raw.Length} scores for {r.B} responses");
-        var scores = RewardShaping.AdjustScores(raw, r.StoppedAtEos, _o.StopAtEos, _o.MissingEosPenalty, _o.ScoreClip);
+        int step = StepsDone;
+        var metrics = new Dictionary<string, double>();
+        var (r, raw, scores, disagreement) = _o.DynamicSampling ? SampleDynamically(metrics) : Sample();
         var tokenKl = RewardShaping.TokenKl(r, _m.Estimator);
         double beta = KlController.Value;
         var rewards = RewardShaping.TokenRewards(r, scores, tokenKl, beta, !_m.KlInLoss, _o.WhitenRewards);
         var (advantages, returns) = Advantages(r, rewards);
-
-        var metrics = new Dictionary<string, double>();
         var lossStats = Optimize(r, advantages, returns, beta, _loop.LearningRateAt(step), metrics, out int skipped);
 
         double meanKl = PerSequenceMean(r, tokenKl);
         KlController.Update(meanKl, r.B);
         _loop.Progress.Advance(skipped);
         Episode += r.B;
+        if (_sync.DueAfter(StepsDone))
+        {
+            _sync.Mix(_policy, _reference);
+            _referenceHash = ParameterHash(_reference);
+        }
 
         double nonScore = -beta * meanKl, meanScore = scores.Average();
         metrics["objective/kl"] = meanKl;
@@ -206,6 +211,76 @@ public sealed class PpoTrainer : IDisposable
         return new PpoStepReport(step, metrics, r, scores, skipped, warning);
     }
 
+    /// <summary>One rollout, its raw scores, the scores after the adjustments and the overlong penalty, and the ensemble's disagreement.</summary>
+    private sealed record Scored(RolloutBatch Rollout, double[] Raw, double[] Scores, double Disagreement);
+
+    /// <summary>Samples k responses for each of a step's prompts and scores them.</summary>
+    private Scored Sample()
+    {
+        int k = _m.SamplesPerPrompt;
+        var prompts = new string[_o.RolloutSize];
+        for (int p = 0; p < _o.PromptsPerStep; p++)
+        {
+            string prompt = _prompts[_sampler.Next()];
+            for (int j = 0; j < k; j++) prompts[p * k + j] = prompt;
+        }
+        var r = _collector.Collect(prompts, _rng);
+        double disagreement = double.NaN;
+        double[] raw;
+        if (_reward is IEnsembleReward ensemble)
+        {
+            var all = ensemble.ScoreEnsemble(r.PromptTexts, r.ResponseTexts);
+            raw = ensemble.Aggregate(all);
+            if (ensemble.Members > 1) disagreement = all.MeanDisagreement;
+        }
+        else raw = _reward.Score(r.PromptTexts, r.ResponseTexts);
+        if (raw.Length != r.B) throw new InvalidOperationException($"the reward function returned {raw.Length} scores for {r.B} responses");
+        var scores = RewardShaping.AdjustScores(raw, r.StoppedAtEos, _o.StopAtEos, _o.MissingEosPenalty, _o.ScoreClip);
+        if (_overlong != null) scores = _overlong.Apply(scores, r.ResponseLengths);
+        return new Scored(r, raw, scores, disagreement);
+    }
+
+    /// <summary>One prompt's k samples inside a scored rollout.</summary>
+    private sealed record Group(Scored Source, int Start, int K)
+    {
+        public IReadOnlyList<double> Scores => new ArraySegment<double>(Source.Scores, Start, K);
+    }
+
+    /// <summary>
+    /// DAPO's dynamic sampling: rollouts are drawn until the step's prompt groups all have scores that differ (or
+    /// --dynamic-sampling-tries rollouts were drawn); a batch still short repeats its kept groups in order, so the
+    /// rollout keeps its size (verl stops with an error there instead).
+    /// </summary>
+    private Scored SampleDynamically(Dictionary<string, double> metrics)
+    {
+        int k = _m.SamplesPerPrompt;
+        var result = Rl.DynamicSampling.Fill(_o.PromptsPerStep, _o.DynamicSamplingTries, _ =>
+            {
+                var s = Sample();
+                return Enumerable.Range(0, _o.PromptsPerStep).Select(p => new Group(s, p * k, k)).ToList();
+            }, g => g.Scores,
+            $"raise --dynamic-sampling-tries (now {_o.DynamicSamplingTries}) or drop --dynamic-sampling");
+        var kept = result.Groups;
+        var sequences = new List<(RolloutBatch, int)>(_o.RolloutSize);
+        var raw = new double[_o.RolloutSize];
+        var scores = new double[_o.RolloutSize];
+        for (int p = 0; p < _o.PromptsPerStep; p++)
+        {
+            var g = kept[p % kept.Count];
+            for (int j = 0; j < k; j++)
+            {
+                sequences.Add((g.Source.Rollout, g.Start + j));
+                raw[p * k + j] = g.Source.Raw[g.Start + j];
+                scores[p * k + j] = g.Source.Scores[g.Start + j];
+            }
+        }
+        var disagreements = kept.Select(g => g.Source.Disagreement).Where(double.IsFinite).ToList();
+        metrics["dynamic_sampling/draws"] = result.Draws;
+        metrics["dynamic_sampling/dropped_groups"] = result.Dropped;
+        metrics["dynamic_sampling/repeated_groups"] = _o.PromptsPerStep - kept.Count;
+        return new Scored(RolloutBatch.Select(sequences), raw, scores, disagreements.Count > 0 ? disagreements.Average() : double.NaN);
+    }
+
     /// <summary>Per-token advantages and returns for the method.</summary>
     private (float[] Advantages, float[] Returns) Advantages(RolloutBatch r, float[] rewards)
     {
@@ -233,7 +308,12 @@ public sealed class PpoTrainer : IDisposable
             case PolicyGradientMethod.Grpo:
             {
                 var R = SequenceAdvantages.Returns(r, rewards);
-                return (SequenceAdvantages.Spread(r, SequenceAdvantages.Grpo(R, _m.SamplesPerPrompt)), SequenceAdvantages.Spread(r, R));
+                return (SequenceAdvantages.Spread(r, GroupAdvantages.Compute(R, _m.SamplesPerPrompt, _m.Scaling)), SequenceAdvantages.Spread(r, R));
+            }
+            case PolicyGradientMethod.ReinforcePlusPlus:
+            {
+                var toGo = ReinforcePlusPlus.ReturnsToGo(rewards, r.Mask, r.B, _o.Gamma);
+                return (ReinforcePlusPlus.Advantages(toGo, r.Mask), toGo.Select(x => (float)x).ToArray());
             }
             default:
                 throw new InvalidOperationException($"unknown method {_o.Method}");
@@ -263,6 +343,8 @@ public sealed class PpoTrainer : IDisposable
         };
         if (_m.UsesValueHead) result.AddRange([("loss/value_avg", t.ValueLoss / n), ("val/clipfrac_avg", t.ValueClipFrac / n)]);
         if (_m.KlInLoss) result.Add(("loss/kl_avg", t.KlLoss / n));
+        // verl's pg_clipfrac_lower: tokens whose loss the dual clip bounded.
+        if (_o.DualClip != 0) result.Add(("policy/clipfrac_lower", t.DualClipFrac / n));
         if (t.Count == 0) for (int i = 0; i < result.Count; i++) result[i] = (result[i].Item1, double.NaN);
         return result;
     }
