@@ -17,7 +17,6 @@ namespace RlhfCore.Tests.Dpo;
 /// </summary>
 public class KtoTrainerTests
 {
-    private static readonly GptConfig Config = new(VocabSize: 260, MaxSeqLen: 12, NumLayers: 1, NumHeads: 2, Channels: 16);
 
     private static List<DpoExample> Approvals(int count, int seed, bool undesirable = true)
     {
@@ -27,7 +26,7 @@ public class KtoTrainerTests
             .Select(i => undesirable && i % 2 == 1
                 ? new LabeledCompletion(Pick("0123456789", 3), Pick("vwxyz", 2), false) { FilePath = "synthetic", Line = i + 1 }
                 : Desirable(Pick("0123456789", 3), i))
-            .Select(c => DpoExample.FromLabeled(c, ByteTokenizer.Instance, 8, Config.VocabSize)).ToList();
+            .Select(c => DpoExample.FromLabeled(c, ByteTokenizer.Instance, 8, DpoTestKit.Config.VocabSize)).ToList();
     }
 
     /// <summary>An approved completion that depends on the prompt (its first digit as a letter, twice), so it beats KTO's mismatched KL pairs.</summary>
@@ -40,12 +39,7 @@ public class KtoTrainerTests
         EvalEvery = 0, EvalBatches = 0, CheckpointEvery = 0, Seed = 5,
     };
 
-    private static GptModel Model(CpuBackend be, ulong seed)
-    {
-        var m = new GptModel(be, Config);
-        m.InitializeWeights(seed);
-        return m;
-    }
+    private static GptModel Model(CpuBackend be, ulong seed) => DpoTestKit.Model(be, seed);
 
     [Test]
     public void TrainsOnApprovals()
@@ -99,37 +93,8 @@ public class KtoTrainerTests
     {
         var o = Options() with { Steps = 5, GradAccum = 2 };
         var train = Approvals(20, 1);
-        float[] straight;
-        var straightLosses = new List<double>();
-        using (var be = new CpuBackend(2))
-        using (var policy = Model(be, 3))
-        using (var reference = Model(be, 4))
-        using (var t = new DpoTrainer(policy, reference, train, null, o))
-        {
-            t.Run(CancellationToken.None, r => straightLosses.Add(r.Train.Loss), _ => { });
-            straight = RlhfCore.Tests.Rl.RlTestKit.Parameters(policy);
-        }
-        using var dir = new TempDir();
-        var store = new CheckpointStore(dir.Path);
-        var losses = new List<double>();
-        using (var be = new CpuBackend(2))
-        using (var policy = Model(be, 3))
-        using (var reference = Model(be, 4))
-        using (var t = new DpoTrainer(policy, reference, train, null, o))
-        using (var cancel = new CancellationTokenSource())
-        {
-            t.Run(cancel.Token, r => { losses.Add(r.Train.Loss); if (r.Step == 1) cancel.Cancel(); }, _ => { });
-            store.Save(policy, t.Optimizer, t.CaptureState());
-        }
-        using (var be = new CpuBackend(2))
-        using (var policy = Model(be, 9))
-        using (var reference = Model(be, 4))
-        using (var t = new DpoTrainer(policy, reference, train, null, o))
-        {
-            t.RestoreState(store.Load(policy, t.Optimizer));
-            t.Run(CancellationToken.None, r => losses.Add(r.Train.Loss), _ => { });
-            Assert.That(RlhfCore.Tests.Rl.RlTestKit.Parameters(policy), Is.EqualTo(straight), "parameters after resume");
-        }
+        var (straightLosses, straight, losses, resumed) = DpoTestKit.StraightAndResumed(o, train, withReference: true);
+        Assert.That(resumed, Is.EqualTo(straight), "parameters after resume");
         Assert.That(losses, Is.EqualTo(straightLosses));
     }
 
@@ -137,12 +102,7 @@ public class KtoTrainerTests
     public void Cli_DesirableOnlyApprovals_WithUndesirableWeight_IsOneErrorNamingTheFile()
     {
         using var dir = new TempDir();
-        using (var be = new CpuBackend(1))
-        using (var sft = new GptModel(be, new GptConfig(VocabSize: 260, MaxSeqLen: 40, NumLayers: 1, NumHeads: 2, Channels: 16)))
-        {
-            sft.InitializeWeights(1);
-            Gpt2Checkpoint.Save(dir.File("sft.safetensors"), sft.Config, sft.Heads, sft.Parameters);
-        }
+        DpoTestKit.SaveTinySft(dir);
         string data = dir.File("approvals.jsonl");
         File.WriteAllLines(data, Enumerable.Range(0, 6).Select(i => $"{{\"prompt\":\"{i}+1=\",\"completion\":\"{i + 1}\",\"label\":true}}"));
         var r = CliRunner.InProcess("dpo", "--loss", "Kto", "--data", data, "--init-from", dir.File("sft.safetensors"), "--steps", "1", "--batch", "2",

@@ -16,7 +16,6 @@ namespace RlhfCore.Tests.Dpo;
 /// </summary>
 public class ReferenceFreeLossTests
 {
-    private static readonly GptConfig Config = new(VocabSize: 260, MaxSeqLen: 12, NumLayers: 1, NumHeads: 2, Channels: 16);
 
     private static List<DpoExample> Pairs(int count, int seed)
     {
@@ -25,7 +24,7 @@ public class ReferenceFreeLossTests
         // Rejected completions are one letter longer: SimPO's and ORPO's length normalization must not matter for the direction.
         var pairs = Enumerable.Range(0, count)
             .Select(i => new PreferencePair(Pick("0123456789", 3), Pick("abcde", 2), Pick("vwxyz", 3)) { FilePath = "synthetic", Line = i + 1 });
-        return DpoData.Tokenize(pairs, ByteTokenizer.Instance, seqLen: 8, Config.VocabSize);
+        return DpoData.Tokenize(pairs, ByteTokenizer.Instance, seqLen: 8, DpoTestKit.Config.VocabSize);
     }
 
     private static DpoOptions Options(DpoLossKind kind) => new()
@@ -34,12 +33,7 @@ public class ReferenceFreeLossTests
         EvalEvery = 0, EvalBatches = 0, CheckpointEvery = 0, Seed = 5,
     };
 
-    private static GptModel Model(CpuBackend be, ulong seed)
-    {
-        var m = new GptModel(be, Config);
-        m.InitializeWeights(seed);
-        return m;
-    }
+    private static GptModel Model(CpuBackend be, ulong seed) => DpoTestKit.Model(be, seed);
 
     [TestCase(DpoLossKind.Orpo)]
     [TestCase(DpoLossKind.Simpo)]
@@ -85,34 +79,8 @@ public class ReferenceFreeLossTests
     {
         var o = Options(kind) with { Steps = 5, GradAccum = 2 };
         var train = Pairs(20, 1);
-        float[] straight;
-        var straightLosses = new List<double>();
-        using (var be = new CpuBackend(2))
-        using (var policy = Model(be, 3))
-        using (var t = new DpoTrainer(policy, null, train, null, o))
-        {
-            t.Run(CancellationToken.None, r => straightLosses.Add(r.Train.Loss), _ => { });
-            straight = RlhfCore.Tests.Rl.RlTestKit.Parameters(policy);
-        }
-        using var dir = new TempDir();
-        var store = new CheckpointStore(dir.Path);
-        var losses = new List<double>();
-        using (var be = new CpuBackend(2))
-        using (var policy = Model(be, 3))
-        using (var t = new DpoTrainer(policy, null, train, null, o))
-        using (var cancel = new CancellationTokenSource())
-        {
-            t.Run(cancel.Token, r => { losses.Add(r.Train.Loss); if (r.Step == 1) cancel.Cancel(); }, _ => { });
-            store.Save(policy, t.Optimizer, t.CaptureState());
-        }
-        using (var be = new CpuBackend(2))
-        using (var policy = Model(be, 9))
-        using (var t = new DpoTrainer(policy, null, train, null, o))
-        {
-            t.RestoreState(store.Load(policy, t.Optimizer));
-            t.Run(CancellationToken.None, r => losses.Add(r.Train.Loss), _ => { });
-            Assert.That(RlhfCore.Tests.Rl.RlTestKit.Parameters(policy), Is.EqualTo(straight), "parameters after resume");
-        }
+        var (straightLosses, straight, losses, resumed) = DpoTestKit.StraightAndResumed(o, train, withReference: false);
+        Assert.That(resumed, Is.EqualTo(straight), "parameters after resume");
         Assert.That(losses, Is.EqualTo(straightLosses));
     }
 
@@ -120,12 +88,7 @@ public class ReferenceFreeLossTests
     public void Cli_Orpo_WritesNoReferenceAndLogsTrlsMetrics()
     {
         using var dir = new TempDir();
-        using (var be = new CpuBackend(1))
-        using (var sft = new GptModel(be, new GptConfig(VocabSize: 260, MaxSeqLen: 40, NumLayers: 1, NumHeads: 2, Channels: 16)))
-        {
-            sft.InitializeWeights(1);
-            Gpt2Checkpoint.Save(dir.File("sft.safetensors"), sft.Config, sft.Heads, sft.Parameters);
-        }
+        DpoTestKit.SaveTinySft(dir);
         string outDir = Path.Combine(dir.Path, "orpo");
         var r = CliRunner.InProcess("dpo", "--loss", "Orpo", "--init-from", dir.File("sft.safetensors"), "--steps", "2", "--batch", "4",
             "--eval-every", "0", "--threads", "1", "--out-dir", outDir);
