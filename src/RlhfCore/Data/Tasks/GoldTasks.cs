@@ -3,7 +3,7 @@ namespace RlhfCore.Data.Tasks;
 /// <summary>The built-in gold-reward tasks by name, so commands can take <c>builtin:NAME</c>.</summary>
 public static class GoldTasks
 {
-    /// <summary>The names <see cref="Create"/> accepts.</summary>
+    /// <summary>The names <see cref="Create(string)"/> accepts.</summary>
     public static IReadOnlyList<string> Names { get; } = ["arithmetic", "reviews"];
 
     /// <summary>The task called <paramref name="name"/> (with or without the <c>builtin:</c> prefix), default settings.</summary>
@@ -15,4 +15,12 @@ public static class GoldTasks
             "reviews" => new ReviewTask(),
             _ => throw new ArgumentException($"unknown built-in task '{name}' (known: {string.Join(", ", Names)})", nameof(name)),
         };
+
+    /// <summary>
+    /// The task called <paramref name="name"/>, with arithmetic built from <paramref name="arithmetic"/> (its operand
+    /// range and demonstration errors) instead of the defaults; other tasks as <see cref="Create(string)"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">No built-in task has that name.</exception>
+    public static IGoldTask Create(string name, ArithmeticTask arithmetic) =>
+        Create(name) switch { ArithmeticGoldTask => new ArithmeticGoldTask(arithmetic), var task => task };
 }

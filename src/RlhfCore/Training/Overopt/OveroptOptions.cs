@@ -66,7 +66,7 @@ public sealed record OveroptOptions
     public string Device { get; init; } = "cpu";
 
     /// <summary>The gold task the flags describe (arithmetic with <see cref="MaxOperand"/>).</summary>
-    public IGoldTask GoldTask() => Task == "arithmetic" ? new ArithmeticGoldTask(new ArithmeticTask(MaxOperand)) : GoldTasks.Create(Task);
+    public IGoldTask GoldTask() => GoldTasks.Create(Task, new ArithmeticTask(MaxOperand));
 
     /// <summary>The aggregation the flags describe.</summary>
     public RewardAggregation Aggregation => new(RewardAggregate, UncertaintyCoef);

@@ -46,11 +46,7 @@ public sealed partial class RlhfPipeline
         _o = options.Validate();
         _be = backend;
         _log = log;
-        _task = options.Task switch
-        {
-            "arithmetic" => new ArithmeticGoldTask(new ArithmeticTask(options.MaxOperand, options.DemoErrorRate)),
-            _ => GoldTasks.Create(options.Task),
-        };
+        _task = GoldTasks.Create(options.Task, new ArithmeticTask(options.MaxOperand, options.DemoErrorRate));
         _evalPrompts = GoldEvaluation.Prompts(_task, options.EvalPrompts, options.Seed ^ 0xE7A1);
     }
 
