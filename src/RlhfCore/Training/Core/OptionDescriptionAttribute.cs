@@ -20,13 +20,17 @@ public sealed class OptionDescriptionAttribute(string property, string descripti
 
     /// <summary>
     /// The help text of <paramref name="property"/> on <paramref name="record"/>: the record's own
-    /// <see cref="OptionDescriptionAttribute"/> for it (the most derived wins), else the property's [Description], else empty.
+    /// <see cref="OptionDescriptionAttribute"/> for it (the most derived wins), else the property's [Description], else that of the interface property it implements, else empty.
     /// </summary>
     public static string Of(Type record, PropertyInfo property)
     {
         for (var t = record; t != null; t = t.BaseType)
             foreach (var a in t.GetCustomAttributes<OptionDescriptionAttribute>(inherit: false))
                 if (a.Property == property.Name) return a.Description;
-        return property.GetCustomAttribute<DescriptionAttribute>()?.Description ?? "";
+        if (property.GetCustomAttribute<DescriptionAttribute>() is { } own) return own.Description;
+        // A setting declared once on an interface the record implements (IOptimizerSettings-style) keeps its text there.
+        foreach (var i in property.DeclaringType!.GetInterfaces())
+            if (i.GetProperty(property.Name)?.GetCustomAttribute<DescriptionAttribute>() is { } inherited) return inherited.Description;
+        return "";
     }
 }

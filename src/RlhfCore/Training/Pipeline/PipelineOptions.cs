@@ -51,15 +51,23 @@ public enum PipelineMethod
     Rloo,
     /// <summary>GRPO against the reward model.</summary>
     Grpo,
+    /// <summary>REINFORCE++ against the reward model: no critic, KL in the reward, returns whitened over the rollout.</summary>
+    ReinforcePlusPlus,
     /// <summary>DPO directly on the round's preference pairs (the reward model is still trained and reported).</summary>
     Dpo,
 }
 
 /// <summary>
 /// Every setting of <c>rlhf pipeline</c>, the iterative loop: SFT, then rounds of sampling comparisons,
-/// collecting preferences, training a reward model and optimizing the policy. CLI flags map one to one.
+/// collecting preferences, training a reward model and optimizing the policy. CLI flags map one to one; the
+/// policy-gradient variants (<see cref="IPolicyGradientVariants"/>) and TR-DPO reference updates
+/// (<see cref="IReferenceSyncSettings"/>) are PPO's own settings under PPO's flag names, passed to the RL stage.
 /// </summary>
-public sealed record PipelineOptions
+[OptionDescription(nameof(ClipLow), "ε_low of the RL stage's ratio clip, 1 − ε_low below (DAPO's clip-higher); empty means PPO's clip range, 0.2.")]
+[OptionDescription(nameof(ClipHigh), "ε_high of the RL stage's ratio clip, 1 + ε_high above (DAPO uses 0.28 with clip-low 0.2); empty means PPO's clip range, 0.2.")]
+[OptionDescription(nameof(OverlongBuffer), "DAPO's overlong buffer L_cache: responses longer than the task's response limit − L_cache lose score linearly (0 = off).")]
+[OptionDescription(nameof(OverlongPenaltyFactor), "The overlong penalty at the task's response limit (DAPO: 1).")]
+public sealed record PipelineOptions : IPolicyGradientVariants, IReferenceSyncSettings
 {
     /// <summary>Built-in task with a gold reward: arithmetic or reviews.</summary>
     [Description("Built-in task with a gold reward: arithmetic or reviews.")]
@@ -172,8 +180,8 @@ public sealed record PipelineOptions
     [Description("Fraction of pairs held out to measure the reward model's accuracy.")]
     [Bounds(0, 1, MinExclusive = true, MaxExclusive = true)]
     public double RewardEvalFraction { get; init; } = 0.15;
-    /// <summary>Policy optimizer: Ppo, A2c, Reinforce, Rloo, Grpo or Dpo.</summary>
-    [Description("Policy optimizer: Ppo, A2c, Reinforce, Rloo, Grpo or Dpo.")]
+    /// <summary>Policy optimizer: Ppo, A2c, Reinforce, Rloo, Grpo, ReinforcePlusPlus or Dpo.</summary>
+    [Description("Policy optimizer: Ppo, A2c, Reinforce, Rloo, Grpo, ReinforcePlusPlus or Dpo.")]
     public PipelineMethod Method { get; init; } = PipelineMethod.Rloo;
     /// <summary>Optimize the policy against the gold reward instead of the reward model (an oracle upper bound for research).</summary>
     [Description("Optimize the policy against the gold reward instead of the reward model (an oracle upper bound for research).")]
@@ -194,6 +202,30 @@ public sealed record PipelineOptions
     [Description("Prompts per PPO rollout.")]
     [Bounds(1, Limits.MaxBatch)]
     public int PromptsPerStep { get; init; } = 32;
+    /// <inheritdoc/>
+    public float? ClipLow { get; init; }
+    /// <inheritdoc/>
+    public float? ClipHigh { get; init; }
+    /// <inheritdoc/>
+    public float DualClip { get; init; }
+    /// <inheritdoc/>
+    public string LossAggregation { get; init; } = "token-mean";
+    /// <inheritdoc/>
+    public string ScaleRewards { get; init; } = "group";
+    /// <inheritdoc/>
+    public ImportanceLevel ImportanceLevel { get; init; } = ImportanceLevel.Token;
+    /// <inheritdoc/>
+    public bool DynamicSampling { get; init; }
+    /// <inheritdoc/>
+    public int DynamicSamplingTries { get; init; } = 3;
+    /// <inheritdoc/>
+    public int OverlongBuffer { get; init; }
+    /// <inheritdoc/>
+    public double OverlongPenaltyFactor { get; init; } = 1.0;
+    /// <inheritdoc/>
+    public int RefSyncEvery { get; init; }
+    /// <inheritdoc/>
+    public double RefMix { get; init; } = 0.6;
     /// <summary>Prompts in the fixed evaluation set.</summary>
     [Description("Prompts in the fixed evaluation set.")]
     [Bounds(1, Limits.MaxCount)]
@@ -215,6 +247,10 @@ public sealed record PipelineOptions
     [Bounds(0, 0, MaxPerCore = Limits.ThreadsPerCore, Why = Limits.ThreadsWhy)]
     public int Threads { get; init; }
 
+    /// <summary>Whether <see cref="Method"/> is one of the PPO family (trained by <see cref="PpoTrainer"/>).</summary>
+    public bool IsPolicyGradient => Method is PipelineMethod.Ppo or PipelineMethod.A2c or PipelineMethod.Reinforce or PipelineMethod.Rloo
+        or PipelineMethod.Grpo or PipelineMethod.ReinforcePlusPlus;
+
     /// <summary>The RL method for <see cref="Method"/> (not Dpo).</summary>
     public PolicyGradientMethod RlMethod() => Method switch
     {
@@ -223,8 +259,25 @@ public sealed record PipelineOptions
         PipelineMethod.Reinforce => PolicyGradientMethod.Reinforce,
         PipelineMethod.Rloo => PolicyGradientMethod.Rloo,
         PipelineMethod.Grpo => PolicyGradientMethod.Grpo,
+        PipelineMethod.ReinforcePlusPlus => PolicyGradientMethod.ReinforcePlusPlus,
         _ => throw new InvalidOperationException($"{Method} is not a policy-gradient method"),
     };
+
+    /// <summary>
+    /// The RL stage's settings from these flags, for responses of up to <paramref name="maxNewTokens"/> tokens (the task's
+    /// limit); the caller sets the round's seed and folder. Minibatches are half a rollout.
+    /// </summary>
+    public PpoOptions PolicyGradientOptions(int maxNewTokens)
+    {
+        var method = RlMethod();
+        return new PpoOptions
+        {
+            Method = method, Steps = PolicySteps, PromptsPerStep = PromptsPerStep, MaxNewTokens = maxNewTokens,
+            KlCoef = KlCoef, Lr = PolicyLr, CheckpointEvery = 0, StopOnHacking = StopOnHacking,
+            MiniBatch = Math.Max(1, PromptsPerStep / 2) * (method is PolicyGradientMethod.Rloo or PolicyGradientMethod.Grpo ? 4 : 1),
+            RefSyncEvery = RefSyncEvery, RefMix = RefMix,
+        }.CopyVariants(this);
+    }
 
     /// <summary>The ensemble aggregation the flags describe.</summary>
     public Reward.Ensemble.RewardAggregation Aggregation => new(RewardAggregate, UncertaintyCoef);
@@ -255,6 +308,27 @@ public sealed record PipelineOptions
         if (ContinuedRewardSteps > 0 && RewardInit != RewardInit.Previous)
             throw new ArgumentException("--continued-reward-steps sets the steps of a reward model that continues the previous round's: add --reward-init Previous");
         if (RewardModel.Length > 0 && RewardInit != RewardInit.Fresh) throw new ArgumentException("--reward-model names a preset for a fresh reward model: add --reward-init Fresh");
+        ValidatePolicyStage();
         return this;
+    }
+
+    /// <summary>
+    /// The RL stage's flags checked as <c>rlhf ppo</c> checks them (the same messages, before any stage runs); a
+    /// policy-gradient flag with another method is an error rather than silently unused.
+    /// </summary>
+    private void ValidatePolicyStage()
+    {
+        if (!IsPolicyGradient)
+        {
+            var defaults = new PipelineOptions();
+            foreach (var p in typeof(IPolicyGradientVariants).GetProperties())
+                if (!Equals(p.GetValue(this), p.GetValue(defaults)))
+                    throw new ArgumentException($"{OptionBounds.FlagName(p.Name)} is a setting of the policy-gradient methods; --method {Method} does not use it");
+            return;
+        }
+        int maxNewTokens = Data.Tasks.GoldTasks.Create(Task, new Data.Tasks.ArithmeticTask(MaxOperand, DemoErrorRate)).MaxCompletionChars + 1;
+        if (OverlongBuffer > maxNewTokens)
+            throw new ArgumentException($"--overlong-buffer {OverlongBuffer} is longer than the {Task} task's response limit of {maxNewTokens} tokens: the soft band lies inside that limit");
+        PolicyGradientOptions(maxNewTokens).Validate();
     }
 }

@@ -129,7 +129,6 @@ public sealed partial class RlhfPipeline
 
     private List<CurvePoint> TrainRl(int r, string rewardModelPath, string dir, CancellationToken cancel)
     {
-        var method = _o.RlMethod();
         using var policy = ModelFiles.Load(PolicyModel(r - 1), _be, ModelHeads.Value, Seed(r, 7));
         using var reference = ModelFiles.Load(SftModel, _be);
         // The oracle run never reads the reward model, so it is not loaded.
@@ -138,12 +137,8 @@ public sealed partial class RlhfPipeline
         IRewardFunction reward = scorer is null ? new FunctionReward(_task.GoldReward, $"gold:{_task.Name}") : scorer;
         var rng = new Rng(Seed(r, 8));
         var prompts = Enumerable.Range(0, 4096).Select(_ => _task.SamplePrompt(rng)).ToArray();
-        var o = new PpoOptions
-        {
-            Method = method, Steps = _o.PolicySteps, PromptsPerStep = _o.PromptsPerStep, MaxNewTokens = _task.MaxCompletionChars + 1,
-            KlCoef = _o.KlCoef, Lr = _o.PolicyLr, Seed = Seed(r, 9), OutDir = dir, CheckpointEvery = 0, StopOnHacking = _o.StopOnHacking,
-            MiniBatch = Math.Max(1, _o.PromptsPerStep / 2) * (method is PolicyGradientMethod.Rloo or PolicyGradientMethod.Grpo ? 4 : 1),
-        };
+        var o = _o.PolicyGradientOptions(_task.MaxCompletionChars + 1) with { Seed = Seed(r, 9), OutDir = dir };
+        WriteStageConfig(dir, o);
         using var trainer = new PpoTrainer(policy, reference, reward, _tok, prompts, o, gold: new FunctionReward(_task.GoldReward));
         var curve = new List<CurvePoint>();
         trainer.Run(cancel, s =>
@@ -153,11 +148,17 @@ public sealed partial class RlhfPipeline
             curve.Add(new CurvePoint(r, s.Step, kl, s.Scores.Average(), gold, s.Metrics.GetValueOrDefault("reward/disagreement", double.NaN)));
             if (s.HackingWarning != null) _log($"round {r}: warning: {s.HackingWarning}{(_o.StopOnHacking ? "; stopping this round's RL (--stop-on-hacking)" : "")}");
             if ((s.Step + 1) % Math.Max(1, o.Steps / 5) == 0)
-                _log($"round {r}: {method} step {s.Step + 1}/{o.Steps}  rm score {s.Scores.Average():F3}  gold {gold:F3}  kl {kl:F3}");
+                _log($"round {r}: {o.Method} step {s.Step + 1}/{o.Steps}  rm score {s.Scores.Average():F3}  gold {gold:F3}  kl {kl:F3}");
         }, _ => { });
         if (!cancel.IsCancellationRequested) Gpt2Checkpoint.Save(PolicyModel(r), policy.Config, policy.Heads, policy.Parameters);
         return curve;
     }
+
+    private static readonly JsonSerializerOptions ConfigJson = new() { WriteIndented = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+
+    /// <summary>The policy stage's resolved trainer options, as <c>config.json</c> in its folder: what <c>rlhf ppo</c> or <c>rlhf dpo</c> would have been given.</summary>
+    private static void WriteStageConfig(string dir, object options) =>
+        AtomicFile.Write(Path.Combine(dir, "config.json"), s => JsonSerializer.Serialize(s, options, options.GetType(), ConfigJson));
 
     private void TrainDpo(int r, IReadOnlyList<PreferencePair> pairs, string dir, CancellationToken cancel)
     {

@@ -78,7 +78,7 @@ public enum ValueHeadInit
 [OptionDescription(nameof(Schedule), "Schedule after warmup (over rollout steps).")]
 [OptionDescription(nameof(CheckpointEvery), "Save a resumable checkpoint every this many rollout steps (0 = only at the end).")]
 [OptionDescription(nameof(Seed), "Seed of everything random (sampling, shuffling, fresh heads).")]
-public sealed record PpoOptions : TrainerOptions
+public sealed record PpoOptions : TrainerOptions, IPolicyGradientVariants, IReferenceSyncSettings
 {
     /// <summary>PPO's defaults: a constant rate over rollout steps.</summary>
     public PpoOptions()
@@ -198,49 +198,30 @@ public sealed record PpoOptions : TrainerOptions
     [Description("Policy ratio clip ε.")]
     [Bounds(0, Limits.MaxThreshold, MinExclusive = true)]
     public float ClipRange { get; init; } = 0.2f;
-    /// <summary>ε_low of the ratio clip, 1 − ε_low below (DAPO's clip-higher); empty means --clip-range.</summary>
-    [Description("ε_low of the ratio clip, 1 − ε_low below (DAPO's clip-higher); empty means --clip-range.")]
-    [Bounds(0, 1, MaxExclusive = true)]
+    /// <inheritdoc/>
     public float? ClipLow { get; init; }
-    /// <summary>ε_high of the ratio clip, 1 + ε_high above (DAPO uses 0.28 with clip-low 0.2); empty means --clip-range.</summary>
-    [Description("ε_high of the ratio clip, 1 + ε_high above (DAPO uses 0.28 with clip-low 0.2); empty means --clip-range.")]
-    [Bounds(0, Limits.MaxThreshold)]
+    /// <inheritdoc/>
     public float? ClipHigh { get; init; }
-    /// <summary>Dual-clip PPO's c (Ye et al. 2020; verl's clip_ratio_c): for A &lt; 0 the loss is at most −A·c; above 1, 0 = off.</summary>
-    [Description("Dual-clip PPO's c (Ye et al. 2020; verl's clip_ratio_c): for A < 0 the loss is at most −A·c; above 1, 0 = off.")]
-    [Bounds(0, Limits.MaxThreshold)]
+    /// <inheritdoc/>
     public float DualClip { get; init; }
-    /// <summary>How per-token losses become one: token-mean, seq-mean-token-sum, seq-mean-token-mean or seq-mean-token-sum-norm (Dr. GRPO).</summary>
-    [Description("How per-token losses become one: token-mean, seq-mean-token-sum, seq-mean-token-mean or seq-mean-token-sum-norm (Dr. GRPO).")]
+    /// <inheritdoc/>
     public string LossAggregation { get; init; } = "token-mean";
-    /// <summary>GRPO's advantage scaling: group (its std), batch (the rollout's std) or none (Dr. GRPO).</summary>
-    [Description("GRPO's advantage scaling: group (its std), batch (the rollout's std) or none (Dr. GRPO).")]
+    /// <inheritdoc/>
     public string ScaleRewards { get; init; } = "group";
-    /// <summary>Importance ratio per Token (PPO) or per Sequence (GSPO; Rloo and Grpo only).</summary>
-    [Description("Importance ratio per Token (PPO) or per Sequence (GSPO; Rloo and Grpo only).")]
+    /// <inheritdoc/>
     public ImportanceLevel ImportanceLevel { get; init; } = ImportanceLevel.Token;
-    /// <summary>DAPO's dynamic sampling (Rloo, Grpo): drop prompt groups whose rewards are all equal and draw again to refill.</summary>
-    [Description("DAPO's dynamic sampling (Rloo, Grpo): drop prompt groups whose rewards are all equal and draw again to refill.")]
+    /// <inheritdoc/>
     public bool DynamicSampling { get; init; }
-    /// <summary>Rollout draws per step allowed to fill the batch under dynamic sampling (a short batch repeats its kept groups).</summary>
-    [Description("Rollout draws per step allowed to fill the batch under dynamic sampling (a short batch repeats its kept groups).")]
-    [Bounds(1, 1000)]
+    /// <inheritdoc/>
     public int DynamicSamplingTries { get; init; } = 3;
-    /// <summary>DAPO's overlong buffer L_cache: responses longer than max-new-tokens − L_cache lose score linearly (0 = off).</summary>
-    [Description("DAPO's overlong buffer L_cache: responses longer than max-new-tokens − L_cache lose score linearly (0 = off).")]
-    [Bounds(0, Limits.MaxSeqLen)]
+    /// <inheritdoc/>
     public int OverlongBuffer { get; init; }
-    /// <summary>The overlong penalty at max-new-tokens (DAPO: 1).</summary>
-    [Description("The overlong penalty at max-new-tokens (DAPO: 1).")]
-    [Bounds(0, Limits.MaxCoefficient)]
+    /// <inheritdoc/>
     public double OverlongPenaltyFactor { get; init; } = 1.0;
     /// <summary>TR-DPO-style reference updates: every this many rollout steps the reference becomes α·π + (1 − α)·π_ref (0 = frozen).</summary>
     [Description("TR-DPO-style reference updates: every this many rollout steps the reference becomes α·π + (1 − α)·π_ref (0 = frozen).")]
-    [Bounds(0, Limits.MaxCount)]
     public int RefSyncEvery { get; init; }
-    /// <summary>α of the reference updates, the policy's share (TRL's ref_model_mixup_alpha).</summary>
-    [Description("α of the reference updates, the policy's share (TRL's ref_model_mixup_alpha).")]
-    [Bounds(0, 1)]
+    /// <inheritdoc/>
     public double RefMix { get; init; } = 0.6;
     /// <summary>Value clip range around the rollout's values.</summary>
     [Description("Value clip range around the rollout's values.")]
