@@ -53,24 +53,32 @@ public sealed record DpoData(IReadOnlyList<DpoExample> Train, IReadOnlyList<DpoE
             (train, eval) = HeldOutSplit.Tail(examples, o.EvalFraction);
         }
         if (train.Count == 0) throw new ArgumentException($"{o.Data}: no training examples");
-        List<DpoExample> Tokenize(List<LabeledCompletion> list) => list.Select(e => DpoExample.FromLabeled(e, tokenizer, o.SeqLen, vocabSize)).ToList();
-        return new DpoData(Tokenize(train), Tokenize(eval));
+        return new DpoData(Tokenize(train, tokenizer, o.SeqLen, vocabSize), Tokenize(eval, tokenizer, o.SeqLen, vocabSize));
     }
 
     private static List<LabeledCompletion> LoadApprovals(string data, ulong seed, int maxLineBytes)
     {
-        if (data == "builtin:arithmetic")
-            return ArithmeticPreferences(ArithmeticPairs, seed)
-                .SelectMany(p => new[]
-                {
-                    new LabeledCompletion(p.Prompt, p.Chosen, true) { FilePath = p.FilePath, Line = p.Line },
-                    new LabeledCompletion(p.Prompt, p.Rejected, false) { FilePath = p.FilePath, Line = p.Line },
-                }).ToList();
+        if (data == "builtin:arithmetic") return Unpaired(ArithmeticPreferences(ArithmeticPairs, seed)).ToList();
         if (data.StartsWith("builtin:", StringComparison.Ordinal))
             throw new ArgumentException($"unknown built-in data '{data}' (builtin:arithmetic)");
         if (!File.Exists(data)) throw new FileNotFoundException($"approvals data not found: {data}", data);
         return FeedbackReader.Read(data, FeedbackKind.Approvals, maxLineBytes: maxLineBytes).Records.Cast<LabeledCompletion>().ToList();
     }
+
+    /// <summary>
+    /// KTO's unpaired examples from preference pairs: each pair's chosen completion is desirable and its rejected one
+    /// undesirable (the built-in arithmetic pairs and the pipeline's use this).
+    /// </summary>
+    public static IEnumerable<LabeledCompletion> Unpaired(IEnumerable<PreferencePair> pairs) =>
+        pairs.SelectMany(p => new[]
+        {
+            new LabeledCompletion(p.Prompt, p.Chosen, true) { FilePath = p.FilePath, Line = p.Line },
+            new LabeledCompletion(p.Prompt, p.Rejected, false) { FilePath = p.FilePath, Line = p.Line },
+        });
+
+    /// <summary>Tokenizes in-memory approvals (the pipeline's KTO path).</summary>
+    public static List<DpoExample> Tokenize(IEnumerable<LabeledCompletion> examples, ITokenizer tokenizer, int seqLen, int vocabSize) =>
+        examples.Select(e => DpoExample.FromLabeled(e, tokenizer, seqLen, vocabSize)).ToList();
 
     /// <summary>Tokenizes in-memory pairs (the pipeline's path).</summary>
     public static List<DpoExample> Tokenize(IEnumerable<PreferencePair> pairs, ITokenizer tokenizer, int seqLen, int vocabSize) =>

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using RlhfCore.Data;
 using RlhfCore.Optim;
+using RlhfCore.Rl;
 using RlhfCore.Rl.Preference;
 using RlhfCore.Training.Core;
 
@@ -17,7 +18,7 @@ namespace RlhfCore.Training.Dpo;
 [OptionDescription(nameof(InitFrom), "The SFT checkpoint the policy starts from (required).")]
 [OptionDescription(nameof(Batch), "Pairs per micro-batch (each pair is two rows).")]
 [OptionDescription(nameof(Seed), "Seed of everything random (built-in data, shuffling).")]
-public sealed record DpoOptions : DatasetTrainerOptions
+public sealed record DpoOptions : DatasetTrainerOptions, IPreferenceLossSettings, IReferenceSyncSettings
 {
     /// <summary>DPO's defaults.</summary>
     public DpoOptions()
@@ -29,28 +30,20 @@ public sealed record DpoOptions : DatasetTrainerOptions
     /// <summary>The frozen reference model; when empty, InitFrom (the usual choice).</summary>
     [Description("The frozen reference model; when empty, InitFrom (the usual choice).")]
     public string? Reference { get; init; }
-    /// <summary>Loss: Sigmoid (DPO), Ipo, Orpo or Simpo (the last two need no reference model).</summary>
-    [Description("Loss: Sigmoid (DPO), Ipo, Orpo or Simpo (the last two need no reference model).")]
+    /// <summary>Loss: Sigmoid (DPO), Ipo, Kto (approvals data), Orpo or Simpo (the last two need no reference model).</summary>
+    [Description("Loss: Sigmoid (DPO), Ipo, Kto (approvals data), Orpo or Simpo (the last two need no reference model).")]
     public DpoLossKind Loss { get; init; } = DpoLossKind.Sigmoid;
     /// <summary>β: how strongly the policy is tied to the reference (TRL's beta).</summary>
     [Description("β: how strongly the policy is tied to the reference (TRL's beta).")]
     [Bounds(0, Limits.MaxCoefficient, MinExclusive = true)]
     public double Beta { get; init; } = 0.1;
-    /// <summary>ORPO's λ: the weight of the odds-ratio loss beside the SFT loss (TRL's ORPOConfig beta).</summary>
-    [Description("ORPO's λ: the weight of the odds-ratio loss beside the SFT loss (TRL's ORPOConfig beta).")]
-    [Bounds(0, Limits.MaxCoefficient)]
+    /// <inheritdoc/>
     public double OrpoLambda { get; init; } = 0.1;
-    /// <summary>KTO's λ_D, the weight of desirable examples (TRL's desirable_weight).</summary>
-    [Description("KTO's λ_D, the weight of desirable examples (TRL's desirable_weight).")]
-    [Bounds(0, Limits.MaxCoefficient)]
+    /// <inheritdoc/>
     public double DesirableWeight { get; init; } = 1.0;
-    /// <summary>KTO's λ_U, the weight of undesirable examples (TRL's undesirable_weight).</summary>
-    [Description("KTO's λ_U, the weight of undesirable examples (TRL's undesirable_weight).")]
-    [Bounds(0, Limits.MaxCoefficient)]
+    /// <inheritdoc/>
     public double UndesirableWeight { get; init; } = 1.0;
-    /// <summary>SimPO's target reward margin γ (TRL's simpo_gamma); β is --beta.</summary>
-    [Description("SimPO's target reward margin γ (TRL's simpo_gamma); β is --beta.")]
-    [Bounds(0, Limits.MaxThreshold)]
+    /// <inheritdoc/>
     public double SimpoGamma { get; init; } = 0.5;
     /// <summary>Label smoothing ε for conservative DPO and SimPO: the assumed rate of flipped labels.</summary>
     [Description("Label smoothing ε for conservative DPO and SimPO: the assumed rate of flipped labels.")]
@@ -58,11 +51,8 @@ public sealed record DpoOptions : DatasetTrainerOptions
     public double LabelSmoothing { get; init; }
     /// <summary>TR-DPO: every this many steps the reference becomes α·π + (1 − α)·π_ref (TRL's ref_model_sync_steps; 0 = frozen).</summary>
     [Description("TR-DPO: every this many steps the reference becomes α·π + (1 − α)·π_ref (TRL's ref_model_sync_steps; 0 = frozen).")]
-    [Bounds(0, Limits.MaxCount)]
     public int RefSyncEvery { get; init; }
-    /// <summary>TR-DPO's α, the policy's share in each reference update (TRL's ref_model_mixup_alpha).</summary>
-    [Description("TR-DPO's α, the policy's share in each reference update (TRL's ref_model_mixup_alpha).")]
-    [Bounds(0, 1)]
+    /// <inheritdoc/>
     public double RefMix { get; init; } = 0.6;
     /// <summary>Inputs per row: prompt + completion + end-of-text must be at most this plus one tokens.</summary>
     [Description("Inputs per row: prompt + completion + end-of-text must be at most this plus one tokens.")]

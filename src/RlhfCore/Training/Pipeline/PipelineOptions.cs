@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using RlhfCore.Rl;
 using RlhfCore.Training.Core;
+using RlhfCore.Training.Dpo;
 using RlhfCore.Training.Ppo;
 
 namespace RlhfCore.Training.Pipeline;
@@ -67,7 +68,8 @@ public enum PipelineMethod
 [OptionDescription(nameof(ClipHigh), "ε_high of the RL stage's ratio clip, 1 + ε_high above (DAPO uses 0.28 with clip-low 0.2); empty means PPO's clip range, 0.2.")]
 [OptionDescription(nameof(OverlongBuffer), "DAPO's overlong buffer L_cache: responses longer than the task's response limit − L_cache lose score linearly (0 = off).")]
 [OptionDescription(nameof(OverlongPenaltyFactor), "The overlong penalty at the task's response limit (DAPO: 1).")]
-public sealed record PipelineOptions : IPolicyGradientVariants, IReferenceSyncSettings
+[OptionDescription(nameof(SimpoGamma), "SimPO's target reward margin γ (TRL's simpo_gamma); β is --kl-coef.")]
+public sealed record PipelineOptions : IPolicyGradientVariants, IReferenceSyncSettings, IPreferenceLossSettings
 {
     /// <summary>Built-in task with a gold reward: arithmetic or reviews.</summary>
     [Description("Built-in task with a gold reward: arithmetic or reviews.")]
@@ -194,8 +196,8 @@ public sealed record PipelineOptions : IPolicyGradientVariants, IReferenceSyncSe
     [Description("Policy learning rate.")]
     [Bounds(0, Limits.MaxLr, MinExclusive = true, Why = Limits.LrWhy)]
     public float PolicyLr { get; init; } = 3e-4f;
-    /// <summary>KL penalty coefficient to the SFT reference (RL methods); the DPO beta for Dpo.</summary>
-    [Description("KL penalty coefficient to the SFT reference (RL methods); the DPO beta for Dpo.")]
+    /// <summary>KL penalty coefficient to the SFT reference (RL methods); β of --method Dpo's losses (DPO, IPO, KTO, SimPO; ORPO uses --orpo-lambda).</summary>
+    [Description("KL penalty coefficient to the SFT reference (RL methods); β of --method Dpo's losses (DPO, IPO, KTO, SimPO; ORPO uses --orpo-lambda).")]
     [Bounds(0, Limits.MaxCoefficient)]
     public double KlCoef { get; init; } = 0.2;
     /// <summary>Prompts per PPO rollout.</summary>
@@ -224,6 +226,20 @@ public sealed record PipelineOptions : IPolicyGradientVariants, IReferenceSyncSe
     public double OverlongPenaltyFactor { get; init; } = 1.0;
     /// <inheritdoc/>
     public int RefSyncEvery { get; init; }
+    /// <summary>
+    /// The loss of --method Dpo: Sigmoid (DPO), Ipo, Kto, Orpo or Simpo. KTO learns from the round's pairs as unpaired
+    /// examples (each chosen completion desirable, each rejected one undesirable); ORPO and SimPO load no reference model.
+    /// </summary>
+    [Description("The loss of --method Dpo: Sigmoid (DPO), Ipo, Kto (the round's pairs as unpaired examples: chosen desirable, rejected undesirable), Orpo or Simpo (these two need no reference model).")]
+    public DpoLossKind DpoLoss { get; init; } = DpoLossKind.Sigmoid;
+    /// <inheritdoc/>
+    public double OrpoLambda { get; init; } = 0.1;
+    /// <inheritdoc/>
+    public double DesirableWeight { get; init; } = 1.0;
+    /// <inheritdoc/>
+    public double UndesirableWeight { get; init; } = 1.0;
+    /// <inheritdoc/>
+    public double SimpoGamma { get; init; } = 0.5;
     /// <inheritdoc/>
     public double RefMix { get; init; } = 0.6;
     /// <summary>Prompts in the fixed evaluation set.</summary>
@@ -279,6 +295,16 @@ public sealed record PipelineOptions : IPolicyGradientVariants, IReferenceSyncSe
         }.CopyVariants(this);
     }
 
+    /// <summary>
+    /// The preference stage's settings (--method Dpo) from these flags: β is --kl-coef, batches hold half of --batch
+    /// pairs (KTO: examples), rows are --seq-len; the caller sets the round's seed and folder.
+    /// </summary>
+    public DpoOptions PreferenceOptions() => new DpoOptions
+    {
+        Loss = DpoLoss, Beta = KlCoef, Steps = PolicySteps, Lr = PolicyLr, Batch = Math.Max(2, Batch / 2), SeqLen = SeqLen,
+        EvalEvery = 0, CheckpointEvery = 0, RefSyncEvery = RefSyncEvery, RefMix = RefMix,
+    }.CopyWeights(this);
+
     /// <summary>The ensemble aggregation the flags describe.</summary>
     public Reward.Ensemble.RewardAggregation Aggregation => new(RewardAggregate, UncertaintyCoef);
 
@@ -314,10 +340,22 @@ public sealed record PipelineOptions : IPolicyGradientVariants, IReferenceSyncSe
 
     /// <summary>
     /// The RL stage's flags checked as <c>rlhf ppo</c> checks them (the same messages, before any stage runs); a
-    /// policy-gradient flag with another method is an error rather than silently unused.
+    /// policy-gradient or preference-loss flag with another method is an error rather than silently unused.
     /// </summary>
     private void ValidatePolicyStage()
     {
+        if (Method == PipelineMethod.Dpo)
+        {
+            if (KlCoef <= 0) throw new ArgumentException($"--kl-coef is the β of --method Dpo's losses: it must be above 0, got {KlCoef}");
+            PreferenceOptions().Validate();
+        }
+        else
+        {
+            var defaults = new PipelineOptions();
+            foreach (var p in typeof(IPreferenceLossSettings).GetProperties().Append(typeof(PipelineOptions).GetProperty(nameof(DpoLoss))!))
+                if (!Equals(p.GetValue(this), p.GetValue(defaults)))
+                    throw new ArgumentException($"{OptionBounds.FlagName(p.Name)} is a setting of --method Dpo; --method {Method} does not use it");
+        }
         if (!IsPolicyGradient)
         {
             var defaults = new PipelineOptions();

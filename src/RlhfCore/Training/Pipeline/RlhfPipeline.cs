@@ -162,16 +162,16 @@ public sealed partial class RlhfPipeline
 
     private void TrainDpo(int r, IReadOnlyList<PreferencePair> pairs, string dir, CancellationToken cancel)
     {
+        var o = _o.PreferenceOptions() with { Seed = Seed(r, 10), OutDir = dir };
+        WriteStageConfig(dir, o);
         using var policy = ModelFiles.Load(PolicyModel(r - 1), _be);
-        using var reference = ModelFiles.Load(SftModel, _be);
-        var examples = DpoData.Tokenize(pairs, _tok, _o.SeqLen, policy.Config.VocabSize);
-        var o = new DpoOptions
-        {
-            Beta = _o.KlCoef, Steps = _o.PolicySteps, Lr = _o.PolicyLr, Batch = Math.Max(2, _o.Batch / 2), SeqLen = _o.SeqLen,
-            EvalEvery = 0, CheckpointEvery = 0, Seed = Seed(r, 10), OutDir = dir,
-        };
+        // ORPO and SimPO have no reference model, so none is loaded.
+        using var reference = o.NeedsReference ? ModelFiles.Load(SftModel, _be) : null;
+        var examples = o.Loss == DpoLossKind.Kto
+            ? DpoData.Tokenize(DpoData.Unpaired(pairs), _tok, _o.SeqLen, policy.Config.VocabSize)
+            : DpoData.Tokenize(pairs, _tok, _o.SeqLen, policy.Config.VocabSize);
         using var trainer = new DpoTrainer(policy, reference, examples, null, o);
-        trainer.Run(cancel, s => { if ((s.Step + 1) % Math.Max(1, o.Steps / 5) == 0) _log($"round {r}: dpo step {s.Step + 1}/{o.Steps}"); }, _ => { });
+        trainer.Run(cancel, s => { if ((s.Step + 1) % Math.Max(1, o.Steps / 5) == 0) _log($"round {r}: dpo ({o.Loss}) step {s.Step + 1}/{o.Steps}"); }, _ => { });
         if (!cancel.IsCancellationRequested) Gpt2Checkpoint.Save(PolicyModel(r), policy.Config, policy.Heads, policy.Parameters);
     }
 
