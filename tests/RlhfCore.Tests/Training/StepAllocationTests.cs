@@ -14,7 +14,7 @@ namespace RlhfCore.Tests.Training;
 
 /// <summary>
 /// A training step allocates nothing (DESIGN, principle 2): after warm-up steps, several optimizer steps of
-/// SFT, the reward model and DPO, and several PPO optimization passes over a rollout, allocate 0 bytes on the
+/// SFT, the reward model, DPO, KTO, ORPO and SimPO, and several PPO optimization passes over a rollout, allocate 0 bytes on the
 /// calling thread on the CPU backend (one thread, so no work is handed to the pool).
 /// </summary>
 public class StepAllocationTests
@@ -75,6 +75,29 @@ public class StepAllocationTests
         reference.InitializeWeights(4);
         using var trainer = new DpoTrainer(policy, reference, pairs, null, o);
         Assert.That(Allocated(() => trainer.Step()), Is.Zero, "bytes allocated by DPO steps");
+    }
+
+    [TestCase(DpoLossKind.Kto)]
+    [TestCase(DpoLossKind.Orpo)]
+    [TestCase(DpoLossKind.Simpo)]
+    public void DpoFamily(DpoLossKind loss)
+    {
+        var config = new GptConfig(VocabSize: 260, MaxSeqLen: 12, NumLayers: 1, NumHeads: 2, Channels: 16);
+        var rng = new Random(1);
+        string Pick(string letters, int n) => new(Enumerable.Range(0, n).Select(_ => letters[rng.Next(letters.Length)]).ToArray());
+        var pairs = Enumerable.Range(0, 20).Select(i => new PreferencePair(Pick("0123456789", 3), Pick("abcde", 1 + i % 3), Pick("vwxyz", 2)) { FilePath = "synthetic", Line = i + 1 }).ToList();
+        // KTO learns from the pairs as unpaired examples: each chosen completion desirable, each rejected one undesirable.
+        var examples = loss == DpoLossKind.Kto
+            ? DpoData.Tokenize(DpoData.Unpaired(pairs), ByteTokenizer.Instance, seqLen: 8, config.VocabSize)
+            : DpoData.Tokenize(pairs, ByteTokenizer.Instance, seqLen: 8, config.VocabSize);
+        var o = new DpoOptions { Loss = loss, Batch = 4, SeqLen = 8, Steps = 100, GradAccum = 2, EvalEvery = 0, CheckpointEvery = 0, Seed = 5 };
+        using var be = new CpuBackend(1);
+        using var policy = new GptModel(be, config);
+        policy.InitializeWeights(3);
+        using var reference = o.NeedsReference ? new GptModel(be, config) : null;
+        reference?.InitializeWeights(4);
+        using var trainer = new DpoTrainer(policy, reference, examples, null, o);
+        Assert.That(Allocated(() => trainer.Step()), Is.Zero, $"bytes allocated by {loss} steps");
     }
 
     [Test]

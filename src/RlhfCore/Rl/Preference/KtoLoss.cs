@@ -26,6 +26,29 @@ public sealed record KtoSettings(double Beta = 0.1, double DesirableWeight = 1.0
 /// (each only when the batch has such examples), kl, count/chosen, count/rejected.</param>
 public sealed record KtoResult(double Loss, double[] DPolicy, double[] DReference, double Kl, IReadOnlyDictionary<string, double> Metrics);
 
+/// <summary>One KTO batch's loss and TRL's metrics, as <see cref="KtoLoss.BatchInto"/> returns them without allocating.</summary>
+/// <param name="Loss">Mean over the examples of the weighted per-example losses.</param>
+/// <param name="Kl"><c>kl</c>: z₀, the detached reference point.</param>
+/// <param name="Chosen"><c>count/chosen</c>: desirable examples.</param>
+/// <param name="Rejected"><c>count/rejected</c>: undesirable examples.</param>
+/// <param name="RewardsChosen"><c>rewards/chosen</c>: mean β·(π − π_ref) of the desirable examples (NaN when none).</param>
+/// <param name="RewardsRejected"><c>rewards/rejected</c> (NaN when no undesirable example).</param>
+/// <param name="LogpsChosen"><c>logps/chosen</c>: mean policy log-prob of the desirable examples (NaN when none).</param>
+/// <param name="LogpsRejected"><c>logps/rejected</c> (NaN when no undesirable example).</param>
+public readonly record struct KtoStats(double Loss, double Kl, int Chosen, int Rejected, double RewardsChosen, double RewardsRejected,
+    double LogpsChosen, double LogpsRejected)
+{
+    /// <summary>The metrics under TRL's names, each class's only when the batch has such examples (margins when it has both).</summary>
+    public Dictionary<string, double> ToDictionary()
+    {
+        var metrics = new Dictionary<string, double> { ["kl"] = Kl, ["count/chosen"] = Chosen, ["count/rejected"] = Rejected };
+        if (Chosen > 0) { metrics["rewards/chosen"] = RewardsChosen; metrics["logps/chosen"] = LogpsChosen; }
+        if (Rejected > 0) { metrics["rewards/rejected"] = RewardsRejected; metrics["logps/rejected"] = LogpsRejected; }
+        if (Chosen > 0 && Rejected > 0) metrics["rewards/margins"] = RewardsChosen - RewardsRejected;
+        return metrics;
+    }
+}
+
 /// <summary>
 /// KTO (Ethayarajh et al. 2024, "KTO: Model Alignment as Prospect Theoretic Optimization"), as TRL's KTOTrainer with
 /// loss_type "kto": unpaired examples labelled desirable or undesirable (approvals data), summed completion log-probs,
@@ -59,42 +82,50 @@ public static class KtoLoss
     public static KtoResult Batch(ReadOnlySpan<double> policyLogp, ReadOnlySpan<double> refLogp, ReadOnlySpan<bool> desirable,
         ReadOnlySpan<double> policyKlLogp, ReadOnlySpan<double> refKlLogp, KtoSettings s)
     {
+        int n = policyLogp.Length;
+        var dPolicy = new double[n];
+        var stats = BatchInto(policyLogp, refLogp, desirable, policyKlLogp, refKlLogp, s, dPolicy);
+        var dRef = new double[n];
+        for (int i = 0; i < n; i++) dRef[i] = -dPolicy[i];
+        return new KtoResult(stats.Loss, dPolicy, dRef, stats.Kl, stats.ToDictionary());
+    }
+
+    /// <summary>
+    /// <see cref="Batch"/> without allocating (the training step's path): ∂Loss/∂(policy log-prob) goes into
+    /// <paramref name="dPolicy"/> (one per example; ∂/∂reference is its negative), the loss and metrics are returned.
+    /// </summary>
+    public static KtoStats BatchInto(ReadOnlySpan<double> policyLogp, ReadOnlySpan<double> refLogp, ReadOnlySpan<bool> desirable,
+        ReadOnlySpan<double> policyKlLogp, ReadOnlySpan<double> refKlLogp, KtoSettings s, Span<double> dPolicy)
+    {
         s.Validate();
         int n = policyLogp.Length;
         if (n == 0 || refLogp.Length != n || desirable.Length != n) throw new ArgumentException($"KTO: {n} policy log-probs, {refLogp.Length} reference, {desirable.Length} labels: one each per example, at least one");
         if (policyKlLogp.Length != refKlLogp.Length) throw new ArgumentException($"KTO: {policyKlLogp.Length} policy and {refKlLogp.Length} reference KL log-probs");
+        if (dPolicy.Length < n) throw new ArgumentException($"KTO: room for {dPolicy.Length} gradients, {n} examples");
         double z0 = 0;
         if (policyKlLogp.Length > 0)
         {
             for (int i = 0; i < policyKlLogp.Length; i++) z0 += policyKlLogp[i] - refKlLogp[i];
             z0 = Math.Max(0, z0 / policyKlLogp.Length);
         }
-        var dPolicy = new double[n];
-        var dRef = new double[n];
-        var rewards = new double[n];
-        double loss = 0;
+        double loss = 0, rewardsChosen = 0, rewardsRejected = 0, logpsChosen = 0, logpsRejected = 0;
+        int chosen = 0;
         for (int i = 0; i < n; i++)
         {
             double r = policyLogp[i] - refLogp[i];
-            rewards[i] = s.Beta * r;
+            double reward = s.Beta * r;
             double x = desirable[i] ? s.Beta * (r - z0) : s.Beta * (z0 - r);
             double w = desirable[i] ? s.DesirableWeight : s.UndesirableWeight;
             double sig = PreferenceMath.Sigmoid(x);
             loss += w * (1 - sig);
             // d(1 − σ(x))/dx = −σ(x)(1 − σ(x)); dx/dπ = ±β
-            double g = -w * sig * (1 - sig) * (desirable[i] ? s.Beta : -s.Beta) / n;
-            dPolicy[i] = g;
-            dRef[i] = -g;
+            dPolicy[i] = -w * sig * (1 - sig) * (desirable[i] ? s.Beta : -s.Beta) / n;
+            if (desirable[i]) { chosen++; rewardsChosen += reward; logpsChosen += policyLogp[i]; }
+            else { rewardsRejected += reward; logpsRejected += policyLogp[i]; }
         }
-        var metrics = new Dictionary<string, double> { ["kl"] = z0 };
-        int chosen = 0;
-        foreach (bool d in desirable) if (d) chosen++;
-        metrics["count/chosen"] = chosen;
-        metrics["count/rejected"] = n - chosen;
-        double? rc = PreferenceMath.MeanWhere(rewards, desirable, true), rr = PreferenceMath.MeanWhere(rewards, desirable, false);
-        if (rc is double c) { metrics["rewards/chosen"] = c; metrics["logps/chosen"] = PreferenceMath.MeanWhere(policyLogp, desirable, true)!.Value; }
-        if (rr is double j) { metrics["rewards/rejected"] = j; metrics["logps/rejected"] = PreferenceMath.MeanWhere(policyLogp, desirable, false)!.Value; }
-        if (rc is double c2 && rr is double j2) metrics["rewards/margins"] = c2 - j2;
-        return new KtoResult(loss / n, dPolicy, dRef, z0, metrics);
+        int rejected = n - chosen;
+        return new KtoStats(loss / n, z0, chosen, rejected,
+            chosen > 0 ? rewardsChosen / chosen : double.NaN, rejected > 0 ? rewardsRejected / rejected : double.NaN,
+            chosen > 0 ? logpsChosen / chosen : double.NaN, rejected > 0 ? logpsRejected / rejected : double.NaN);
     }
 }

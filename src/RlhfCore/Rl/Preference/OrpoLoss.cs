@@ -14,14 +14,25 @@ public static class OrpoLoss
     public static PairLossResult Batch(ReadOnlySpan<double> chosen, ReadOnlySpan<double> rejected, ReadOnlySpan<int> chosenLengths,
         ReadOnlySpan<int> rejectedLengths, double lambda)
     {
-        PairInputs.Check("ORPO", chosen, rejected, chosenLengths, rejectedLengths);
+        var dc = new double[chosen.Length];
+        var dr = new double[chosen.Length];
+        var stats = BatchInto(chosen, rejected, chosenLengths, rejectedLengths, lambda, dc, dr);
+        return new PairLossResult(stats.Loss, dc, dr, stats.ToDictionary());
+    }
+
+    /// <summary>
+    /// <see cref="Batch"/> without allocating (the training step's path): ∂Loss/∂S go into <paramref name="dChosen"/> and
+    /// <paramref name="dRejected"/> (one per pair), the loss and metrics are returned.
+    /// </summary>
+    public static PairLossStats BatchInto(ReadOnlySpan<double> chosen, ReadOnlySpan<double> rejected, ReadOnlySpan<int> chosenLengths,
+        ReadOnlySpan<int> rejectedLengths, double lambda, Span<double> dChosen, Span<double> dRejected)
+    {
+        PairInputs.Check("ORPO", chosen, rejected, chosenLengths, rejectedLengths, dChosen, dRejected);
         if (!double.IsFinite(lambda) || lambda < 0) throw new ArgumentOutOfRangeException(nameof(lambda), lambda, $"--beta (ORPO's λ): {lambda} must be finite and ≥ 0");
         int n = chosen.Length;
         double tokens = 0, sumChosen = 0;
         for (int i = 0; i < n; i++) { tokens += chosenLengths[i]; sumChosen += chosen[i]; }
         double nll = -sumChosen / tokens;
-        var dc = new double[n];
-        var dr = new double[n];
         double ratioSum = 0, logOddsSum = 0, rc = 0, rr = 0, acc = 0, lc = 0, lr = 0;
         for (int i = 0; i < n; i++)
         {
@@ -32,18 +43,14 @@ public static class OrpoLoss
             ratioSum += PreferenceMath.LogSigmoid(lo);
             logOddsSum += lo;
             double s = PreferenceMath.Sigmoid(-lo);
-            dc[i] = -1 / tokens - lambda / n * s / -double.ExpM1(ac) / chosenLengths[i];
-            dr[i] = lambda / n * s / -double.ExpM1(ar) / rejectedLengths[i];
+            dChosen[i] = -1 / tokens - lambda / n * s / -double.ExpM1(ac) / chosenLengths[i];
+            dRejected[i] = lambda / n * s / -double.ExpM1(ar) / rejectedLengths[i];
             rc += lambda * ac; rr += lambda * ar;
             acc += lambda * ac > lambda * ar ? 1 : 0;
             lc += ac; lr += ar;
         }
         double ratio = ratioSum / n;
-        var metrics = new Dictionary<string, double>
-        {
-            ["rewards/chosen"] = rc / n, ["rewards/rejected"] = rr / n, ["rewards/accuracies"] = acc / n, ["rewards/margins"] = (rc - rr) / n,
-            ["logps/chosen"] = lc / n, ["logps/rejected"] = lr / n, ["nll_loss"] = nll, ["log_odds_ratio"] = ratio, ["log_odds_chosen"] = logOddsSum / n,
-        };
-        return new PairLossResult(nll - lambda * ratio, dc, dr, metrics);
+        return new PairLossStats(nll - lambda * ratio, rc / n, rr / n, acc / n, (rc - rr) / n, lc / n, lr / n,
+            new OddsRatioStats(nll, ratio, logOddsSum / n));
     }
 }

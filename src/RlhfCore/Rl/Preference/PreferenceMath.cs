@@ -11,14 +11,4 @@ public static class PreferenceMath
 
     /// <summary>log(1 − eᵃ) for a &lt; 0 (Mächler's log1mexp: log(−expm1(a)) near 0, log1p(−eᵃ) below −ln 2).</summary>
     public static double Log1mExp(double a) => a > -Math.Log(2) ? Math.Log(-double.ExpM1(a)) : Math.Log(1 - Math.Exp(a));
-
-    /// <summary>Mean of the values where <paramref name="take"/> is true, or null when there are none.</summary>
-    internal static double? MeanWhere(ReadOnlySpan<double> x, ReadOnlySpan<bool> take, bool want)
-    {
-        double sum = 0;
-        int n = 0;
-        for (int i = 0; i < x.Length; i++)
-            if (take[i] == want) { sum += x[i]; n++; }
-        return n == 0 ? null : sum / n;
-    }
 }

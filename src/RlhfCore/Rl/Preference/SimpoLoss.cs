@@ -12,13 +12,24 @@ public static class SimpoLoss
     public static PairLossResult Batch(ReadOnlySpan<double> chosen, ReadOnlySpan<double> rejected, ReadOnlySpan<int> chosenLengths,
         ReadOnlySpan<int> rejectedLengths, double beta, double gamma, double labelSmoothing = 0)
     {
-        PairInputs.Check("SimPO", chosen, rejected, chosenLengths, rejectedLengths);
+        var dc = new double[chosen.Length];
+        var dr = new double[chosen.Length];
+        var stats = BatchInto(chosen, rejected, chosenLengths, rejectedLengths, beta, gamma, labelSmoothing, dc, dr);
+        return new PairLossResult(stats.Loss, dc, dr, stats.ToDictionary());
+    }
+
+    /// <summary>
+    /// <see cref="Batch"/> without allocating (the training step's path): ∂Loss/∂S go into <paramref name="dChosen"/> and
+    /// <paramref name="dRejected"/> (one per pair), the loss and metrics are returned.
+    /// </summary>
+    public static PairLossStats BatchInto(ReadOnlySpan<double> chosen, ReadOnlySpan<double> rejected, ReadOnlySpan<int> chosenLengths,
+        ReadOnlySpan<int> rejectedLengths, double beta, double gamma, double labelSmoothing, Span<double> dChosen, Span<double> dRejected)
+    {
+        PairInputs.Check("SimPO", chosen, rejected, chosenLengths, rejectedLengths, dChosen, dRejected);
         if (!double.IsFinite(beta) || beta <= 0) throw new ArgumentOutOfRangeException(nameof(beta), beta, $"--beta: {beta} must be a finite number above 0");
         if (!double.IsFinite(gamma) || gamma < 0) throw new ArgumentOutOfRangeException(nameof(gamma), gamma, $"--simpo-gamma: {gamma} must be finite and ≥ 0");
         if (!(labelSmoothing >= 0 && labelSmoothing <= 0.5)) throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, $"--label-smoothing: {labelSmoothing} must be in [0, 0.5]");
         int n = chosen.Length;
-        var dc = new double[n];
-        var dr = new double[n];
         double loss = 0, rc = 0, rr = 0, acc = 0;
         for (int i = 0; i < n; i++)
         {
@@ -26,16 +37,11 @@ public static class SimpoLoss
             double x = beta * (ac - ar - gamma / beta);
             loss += -(1 - labelSmoothing) * PreferenceMath.LogSigmoid(x) - labelSmoothing * PreferenceMath.LogSigmoid(-x);
             double dh = (-beta * (1 - labelSmoothing) * PreferenceMath.Sigmoid(-x) + beta * labelSmoothing * PreferenceMath.Sigmoid(x)) / n;
-            dc[i] = dh / chosenLengths[i];
-            dr[i] = -dh / rejectedLengths[i];
+            dChosen[i] = dh / chosenLengths[i];
+            dRejected[i] = -dh / rejectedLengths[i];
             rc += beta * ac; rr += beta * ar;
             acc += beta * ac > beta * ar ? 1 : 0;
         }
-        var metrics = new Dictionary<string, double>
-        {
-            ["rewards/chosen"] = rc / n, ["rewards/rejected"] = rr / n, ["rewards/accuracies"] = acc / n, ["rewards/margins"] = (rc - rr) / n,
-            ["logps/chosen"] = rc / beta / n, ["logps/rejected"] = rr / beta / n,
-        };
-        return new PairLossResult(loss / n, dc, dr, metrics);
+        return new PairLossStats(loss / n, rc / n, rr / n, acc / n, (rc - rr) / n, rc / beta / n, rr / beta / n, OddsRatio: null);
     }
 }

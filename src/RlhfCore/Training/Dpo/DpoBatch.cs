@@ -64,9 +64,30 @@ public sealed class DpoBatch
         }
     }
 
-    private void WriteRow(int row, DpoExample e, int[] completion)
+    /// <summary>
+    /// Fills the batch for KTO with <paramref name="examples"/> (at most <see cref="Capacity"/>): rows [0, n) their
+    /// completions, rows [n, 2n) their KL pairs, each prompt with the next example's completion (the last with the first's,
+    /// TRL's shifted KL batch) cut to fit the row (TRL truncates it too; the estimate needs no end-of-text). A single
+    /// example is its own KL pair. Writes in place: nothing is allocated.
+    /// </summary>
+    public void FillWithKlPairs(IReadOnlyList<DpoExample> examples)
     {
-        int T = SeqLen, inputs = e.InputLength(completion), P = e.Prompt.Length;
+        if (examples.Count < 1 || examples.Count > Capacity)
+            throw new ArgumentException($"{examples.Count} examples; this batch holds 1 to {Capacity}");
+        Pairs = examples.Count;
+        for (int i = 0; i < Pairs; i++)
+        {
+            var e = examples[i];
+            var other = examples[(i + 1) % Pairs].Chosen;
+            WriteRow(i, e, e.Chosen);
+            Desirable[i] = e.Desirable ?? true;
+            WriteRow(Pairs + i, e, other.AsSpan(0, Math.Min(other.Length, SeqLen - e.Prompt.Length + 1)));
+        }
+    }
+
+    private void WriteRow(int row, DpoExample e, ReadOnlySpan<int> completion)
+    {
+        int T = SeqLen, inputs = e.Prompt.Length + completion.Length - 1, P = e.Prompt.Length;
         if (inputs > T)
             throw new ArgumentException($"{e.FilePath} line {e.Line}: {inputs} inputs do not fit a row of {T}");
         int o = row * T;
@@ -83,5 +104,5 @@ public sealed class DpoBatch
         LastRows[row] = o + inputs - 1;
     }
 
-    private static int Token(DpoExample e, int[] completion, int i) => i < e.Prompt.Length ? e.Prompt[i] : completion[i - e.Prompt.Length];
+    private static int Token(DpoExample e, ReadOnlySpan<int> completion, int i) => i < e.Prompt.Length ? e.Prompt[i] : completion[i - e.Prompt.Length];
 }

@@ -22,7 +22,7 @@ public sealed class DpoExample
     public int Line { get; }
     /// <summary>
     /// KTO's label of an unpaired example (null for a preference pair): <see cref="Chosen"/> holds its completion, and
-    /// <see cref="Rejected"/> repeats it until a batch pairs the prompt with another example's completion (<see cref="WithKlCompletion"/>).
+    /// <see cref="Rejected"/> repeats it; a batch pairs the prompt with another example's completion (<see cref="DpoBatch.FillWithKlPairs"/>).
     /// </summary>
     public bool? Desirable { get; init; }
 
@@ -93,17 +93,6 @@ public sealed class DpoExample
             throw new DataFormatException(source, c.Line, "completion",
                 $"makes prompt + completion + end-of-text {e.InputLength(completion) + 1} tokens, longer than the row length of {seqLen} inputs allows ({seqLen + 1}); raise --seq-len or shorten the example");
         return e;
-    }
-
-    /// <summary>
-    /// KTO's KL pair: this example's prompt with <paramref name="other"/>'s completion in <see cref="Rejected"/>, cut to fit a row of
-    /// <paramref name="seqLen"/> inputs (TRL truncates it too); the estimate needs no end-of-text.
-    /// </summary>
-    public DpoExample WithKlCompletion(DpoExample other, int seqLen)
-    {
-        int room = seqLen - Prompt.Length + 1;
-        var completion = other.Chosen.Length <= room ? other.Chosen : other.Chosen[..room];
-        return new DpoExample(Prompt, Chosen, completion, FilePath, Line) { Desirable = Desirable };
     }
 
     /// <summary>Returns <paramref name="pair"/>, or throws naming the line and field when it cannot teach DPO a preference.</summary>

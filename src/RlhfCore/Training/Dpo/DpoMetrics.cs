@@ -34,56 +34,76 @@ public sealed record DpoMetrics(double Loss, double RewardsChosen, double Reward
     };
 }
 
-/// <summary>Running sums behind <see cref="DpoMetrics"/>, added pair by pair in a fixed order.</summary>
+/// <summary>
+/// Running sums behind <see cref="DpoMetrics"/>, added pair by pair (or batch by batch) in a fixed order. Every sum is a
+/// field, so adding allocates nothing (a training step's micro-batches add to it); only <see cref="Mean"/> allocates.
+/// </summary>
 public sealed class DpoMetricsSum
 {
     private double _loss, _chosen, _rejected, _correct, _logpChosen, _logpRejected;
     private int _pairs;
-    private readonly SortedDictionary<string, double> _extra = new(StringComparer.Ordinal);
-    private readonly SortedDictionary<string, (double Sum, double Weight)> _weighted = new(StringComparer.Ordinal);
-    private static readonly string[] Common = ["rewards/chosen", "rewards/rejected", "rewards/accuracies", "rewards/margins", "logps/chosen", "logps/rejected"];
+    // ORPO's own metrics: pair-weighted sums, ordinal order of their names.
+    private static readonly string[] OddsRatioNames = ["log_odds_chosen", "log_odds_ratio", "nll_loss"];
+    private readonly double[] _oddsRatio = new double[OddsRatioNames.Length];
+    private bool _hasOddsRatio;
+    // KTO's metrics: sums of value × weight and the weights, ordinal order of their names.
+    private static readonly string[] KtoNames = ["count/chosen", "count/rejected", "kl", "logps/chosen", "logps/rejected", "rewards/chosen", "rewards/margins", "rewards/rejected"];
+    private readonly double[] _ktoSum = new double[KtoNames.Length], _ktoWeight = new double[KtoNames.Length];
+    private readonly bool[] _ktoSeen = new bool[KtoNames.Length];
 
     /// <summary>Starts over.</summary>
     public void Clear()
     {
         (_loss, _chosen, _rejected, _correct, _logpChosen, _logpRejected, _pairs) = (0, 0, 0, 0, 0, 0, 0);
-        _extra.Clear();
-        _weighted.Clear();
+        Array.Clear(_oddsRatio);
+        _hasOddsRatio = false;
+        Array.Clear(_ktoSum);
+        Array.Clear(_ktoWeight);
+        Array.Clear(_ktoSeen);
     }
 
     /// <summary>
     /// Adds a KTO batch of <paramref name="examples"/>: its metrics are TRL's KTO ones (the pair metrics have no meaning
     /// for unpaired data and become NaN); the chosen ones are weighted by the batch's desirable count, the rejected ones
-    /// by its undesirable count, the rest by the examples.
+    /// by its undesirable count, the rest by the examples. A class the batch lacks adds nothing to its metrics.
     /// </summary>
-    public void Add(KtoResult batch, int examples)
+    public void Add(in KtoStats batch, int examples)
     {
         _loss += batch.Loss * examples;
         (_chosen, _rejected, _correct, _logpChosen, _logpRejected) = (double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
-        var m = batch.Metrics;
-        foreach (var (k, v) in m)
-        {
-            double w = k.StartsWith("count/", StringComparison.Ordinal) ? examples
-                : k.EndsWith("/chosen", StringComparison.Ordinal) ? m["count/chosen"]
-                : k.EndsWith("/rejected", StringComparison.Ordinal) ? m["count/rejected"] : examples;
-            var (sum, weight) = _weighted.GetValueOrDefault(k);
-            _weighted[k] = (sum + v * w, weight + w);
-        }
+        double chosen = batch.Chosen, rejected = batch.Rejected;
+        AddKto(0, chosen, examples);
+        AddKto(1, rejected, examples);
+        AddKto(2, batch.Kl, examples);
+        if (batch.Chosen > 0) { AddKto(3, batch.LogpsChosen, chosen); AddKto(5, batch.RewardsChosen, chosen); }
+        if (batch.Rejected > 0) { AddKto(4, batch.LogpsRejected, rejected); AddKto(7, batch.RewardsRejected, rejected); }
+        if (batch.Chosen > 0 && batch.Rejected > 0) AddKto(6, batch.RewardsChosen - batch.RewardsRejected, examples);
         _pairs += examples;
     }
 
-    /// <summary>Adds a batch loss's means over its <paramref name="pairs"/> pairs (ORPO, SimPO), weighted by the pairs.</summary>
-    public void Add(PairLossResult batch, int pairs)
+    private void AddKto(int k, double value, double weight)
     {
-        var m = batch.Metrics;
+        _ktoSum[k] += value * weight;
+        _ktoWeight[k] += weight;
+        _ktoSeen[k] = true;
+    }
+
+    /// <summary>Adds a batch loss's means over its <paramref name="pairs"/> pairs (ORPO, SimPO), weighted by the pairs.</summary>
+    public void Add(in PairLossStats batch, int pairs)
+    {
         _loss += batch.Loss * pairs;
-        _chosen += m["rewards/chosen"] * pairs;
-        _rejected += m["rewards/rejected"] * pairs;
-        _correct += m["rewards/accuracies"] * pairs;
-        _logpChosen += m["logps/chosen"] * pairs;
-        _logpRejected += m["logps/rejected"] * pairs;
-        foreach (var (k, v) in m)
-            if (Array.IndexOf(Common, k) < 0) _extra[k] = _extra.GetValueOrDefault(k) + v * pairs;
+        _chosen += batch.RewardsChosen * pairs;
+        _rejected += batch.RewardsRejected * pairs;
+        _correct += batch.RewardsAccuracy * pairs;
+        _logpChosen += batch.LogpsChosen * pairs;
+        _logpRejected += batch.LogpsRejected * pairs;
+        if (batch.OddsRatio is { } o)
+        {
+            _oddsRatio[0] += o.LogOddsChosen * pairs;
+            _oddsRatio[1] += o.LogOddsRatio * pairs;
+            _oddsRatio[2] += o.NllLoss * pairs;
+            _hasOddsRatio = true;
+        }
         _pairs += pairs;
     }
 
@@ -109,10 +129,13 @@ public sealed class DpoMetricsSum
 
     private Dictionary<string, double>? Extra(double n)
     {
-        if (_extra.Count == 0 && _weighted.Count == 0) return null;
-        var d = _extra.ToDictionary(e => e.Key, e => e.Value / n);
-        // A metric whose examples never occurred (no undesirable ones) stays NaN, as TRL leaves it out.
-        foreach (var (k, (sum, weight)) in _weighted) d[k] = weight > 0 ? sum / weight : double.NaN;
+        if (!_hasOddsRatio && Array.IndexOf(_ktoSeen, true) < 0) return null;
+        var d = new Dictionary<string, double>();
+        if (_hasOddsRatio)
+            for (int k = 0; k < OddsRatioNames.Length; k++) d[OddsRatioNames[k]] = _oddsRatio[k] / n;
+        // A metric whose examples never occurred (no undesirable ones) is left out, as TRL leaves it out.
+        for (int k = 0; k < KtoNames.Length; k++)
+            if (_ktoSeen[k]) d[KtoNames[k]] = _ktoSum[k] / _ktoWeight[k];
         return d;
     }
 }

@@ -15,7 +15,8 @@ public sealed class DpoStep : IDisposable
     private readonly GptModel _policy;
     private readonly GptModel? _reference;
     private readonly SequenceLogProbs _logProbs;
-    private readonly double[] _policyLogp, _refLogp, _dlogp;
+    private readonly double[] _policyLogp, _refLogp, _dlogp, _dChosen, _dRejected;
+    private KtoSettings? _ktoWithBeta;
 
     /// <summary>Loss settings.</summary>
     public DpoLossKind Kind { get; }
@@ -63,6 +64,8 @@ public sealed class DpoStep : IDisposable
         _policyLogp = new double[2 * pairs];
         _refLogp = new double[2 * pairs];
         _dlogp = new double[2 * pairs];
+        _dChosen = new double[pairs];
+        _dRejected = new double[pairs];
     }
 
     /// <summary>
@@ -106,14 +109,15 @@ public sealed class DpoStep : IDisposable
         _logProbs.Forward(_policy, _policyLogp);
         ReadOnlySpan<double> chosen = _policyLogp.AsSpan(0, P), rejected = _policyLogp.AsSpan(P, P);
         ReadOnlySpan<int> chosenLengths = batch.CompletionTokens.AsSpan(0, P), rejectedLengths = batch.CompletionTokens.AsSpan(P, P);
+        Span<double> dChosen = _dChosen.AsSpan(0, P), dRejected = _dRejected.AsSpan(0, P);
         var result = Kind == DpoLossKind.Orpo
-            ? OrpoLoss.Batch(chosen, rejected, chosenLengths, rejectedLengths, OrpoLambda)
-            : SimpoLoss.Batch(chosen, rejected, chosenLengths, rejectedLengths, Beta, SimpoGamma, LabelSmoothing);
+            ? OrpoLoss.BatchInto(chosen, rejected, chosenLengths, rejectedLengths, OrpoLambda, dChosen, dRejected)
+            : SimpoLoss.BatchInto(chosen, rejected, chosenLengths, rejectedLengths, Beta, SimpoGamma, LabelSmoothing, dChosen, dRejected);
         metrics.Add(result, P);
         for (int i = 0; i < P; i++)
         {
-            _dlogp[i] = lossScale * P * result.DChosen[i];
-            _dlogp[P + i] = lossScale * P * result.DRejected[i];
+            _dlogp[i] = lossScale * P * dChosen[i];
+            _dlogp[P + i] = lossScale * P * dRejected[i];
         }
         if (backward) _logProbs.Backward(_policy, _dlogp.AsSpan(0, 2 * P));
         return result.Loss * P;
@@ -126,12 +130,15 @@ public sealed class DpoStep : IDisposable
     private double RunKto(DpoBatch batch, bool backward, double lossScale, DpoMetricsSum metrics)
     {
         int P = batch.Pairs;
-        var result = KtoLoss.Batch(_policyLogp.AsSpan(0, P), _refLogp.AsSpan(0, P), batch.Desirable.AsSpan(0, P),
-            _policyLogp.AsSpan(P, P), _refLogp.AsSpan(P, P), Kto with { Beta = Beta });
+        // The settings with this step's β, made once (Kto is set after construction).
+        _ktoWithBeta ??= Kto with { Beta = Beta };
+        Span<double> dPolicy = _dChosen.AsSpan(0, P);
+        var result = KtoLoss.BatchInto(_policyLogp.AsSpan(0, P), _refLogp.AsSpan(0, P), batch.Desirable.AsSpan(0, P),
+            _policyLogp.AsSpan(P, P), _refLogp.AsSpan(P, P), _ktoWithBeta, dPolicy);
         metrics.Add(result, P);
         for (int i = 0; i < P; i++)
         {
-            _dlogp[i] = lossScale * P * result.DPolicy[i];
+            _dlogp[i] = lossScale * P * dPolicy[i];
             _dlogp[P + i] = 0;
         }
         if (backward) _logProbs.Backward(_policy, _dlogp.AsSpan(0, 2 * P));

@@ -34,7 +34,7 @@ public sealed class DpoTrainer : IDisposable, IStepStage
     private readonly DpoOptions _o;
     private readonly DpoStep _step;
     private readonly DpoBatch _batch;
-    private readonly List<DpoExample> _picked, _klPaired;
+    private readonly List<DpoExample> _picked;
     private readonly ShuffleSampler _sampler;
     private readonly OptimizerLoop _loop;
     private readonly DpoMetricsSum _metrics = new();
@@ -68,7 +68,6 @@ public sealed class DpoTrainer : IDisposable, IStepStage
             if (train.Any(e => e.Desirable == null)) throw new ArgumentException("--loss Kto trains on approvals ({\"prompt\",\"completion\",\"label\"}), not preference pairs");
             KtoLoss.CheckData(train.Count(e => e.Desirable == true), train.Count(e => e.Desirable == false), options.Kto, train[0].FilePath);
         }
-        _klPaired = new List<DpoExample>(options.Batch);
         _batch = new DpoBatch(options.Batch, options.SeqLen);
         _picked = new List<DpoExample>(options.Batch);
         _sampler = new ShuffleSampler(train.Count, options.Seed);
@@ -133,20 +132,11 @@ public sealed class DpoTrainer : IDisposable, IStepStage
         return sum.Mean();
     }
 
-    /// <summary>
-    /// Fills the batch with the picked examples; for KTO each is paired with the next one's completion (the last with the
-    /// first's, TRL's shifted KL batch), whose log-probs give the reference point. A single example is its own KL pair.
-    /// </summary>
+    /// <summary>Fills the batch with the picked examples; for KTO each with its KL pair (<see cref="DpoBatch.FillWithKlPairs"/>).</summary>
     private void Fill()
     {
-        if (_o.Loss != DpoLossKind.Kto)
-        {
-            _batch.Fill(_picked);
-            return;
-        }
-        _klPaired.Clear();
-        for (int i = 0; i < _picked.Count; i++) _klPaired.Add(_picked[i].WithKlCompletion(_picked[(i + 1) % _picked.Count], _o.SeqLen));
-        _batch.Fill(_klPaired);
+        if (_o.Loss == DpoLossKind.Kto) _batch.FillWithKlPairs(_picked);
+        else _batch.Fill(_picked);
     }
 
     /// <inheritdoc/>
