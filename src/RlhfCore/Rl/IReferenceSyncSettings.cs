@@ -20,10 +20,3 @@ public interface IReferenceSyncSettings
     [Bounds(0, 1)]
     double RefMix { get; }
 }
-
-/// <summary>Derived values of <see cref="IReferenceSyncSettings"/>.</summary>
-public static class ReferenceSyncSettings
-{
-    /// <summary>The reference updates <paramref name="o"/> describes.</summary>
-    public static ReferenceSync ReferenceSync(this IReferenceSyncSettings o) => new(o.RefSyncEvery, o.RefMix);
-}

@@ -264,6 +264,7 @@ public sealed record PipelineOptions : IPolicyGradientVariants, IReferenceSyncSe
     public int Threads { get; init; }
 
     /// <summary>Whether <see cref="Method"/> is one of the PPO family (trained by <see cref="PpoTrainer"/>).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool IsPolicyGradient => Method is PipelineMethod.Ppo or PipelineMethod.A2c or PipelineMethod.Reinforce or PipelineMethod.Rloo
         or PipelineMethod.Grpo or PipelineMethod.ReinforcePlusPlus;
 
