@@ -1,5 +1,7 @@
 using RlhfCore.Backends.Cpu;
+using RlhfCore.Data;
 using RlhfCore.Model;
+using RlhfCore.Rl.Ilql;
 using RlhfCore.Training.Ilql;
 
 namespace RlhfCore.Tests.Ilql;
@@ -12,6 +14,30 @@ public class IlqlTrainerTests
         var v = new float[t.Length];
         be.Download<float>(t, v);
         return v;
+    }
+
+    [Test]
+    public void BatchRowsByHand_ActionsAreTheCompletionAndTheRewardIsAtItsLastToken()
+    {
+        // "ab" → "c": tokens a b c EOS, inputs a b c; position 1 takes action c, position 2 takes EOS and gets the reward.
+        var s = IlqlSequence.From(new IlqlExample("ab", "c", 0.5, "mem line 1"), ByteTokenizer.Instance, seqLen: 5, vocabSize: 260);
+        int eos = ByteTokenizer.Instance.EndOfText;
+        Assert.That(s.Tokens, Is.EqualTo(new[] { 'a', 'b', 'c', eos }));
+        var batch = new IlqlBatch(rows: 2, seqLen: 5);
+        batch.Write(1, s);
+        Assert.That(batch.Tokens[5..], Is.EqualTo(new[] { 'a', 'b', 'c', 0, 0 }));
+        Assert.That(batch.KeyMask[5..], Is.EqualTo(new[] { 1, 1, 1, 0, 0 }));
+        Assert.That(batch.Positions[5..], Is.EqualTo(new[] { 0, 1, 2, 0, 0 }));
+        Assert.That(batch.Actions[5..], Is.EqualTo(new[] { 0, 'c', eos, 0, 0 }));
+        Assert.That(batch.Mask[5..], Is.EqualTo(new[] { 0f, 1, 1, 0, 0 }));
+        Assert.That(batch.Rewards[5..], Is.EqualTo(new[] { 0f, 0, 0.5f, 0, 0 }));
+    }
+
+    [Test]
+    public void TooLongExample_IsAnErrorNamingItsLine()
+    {
+        var e = Assert.Throws<ArgumentException>(() => IlqlSequence.From(new IlqlExample("abcdef", "ghij", 1, "r.jsonl line 7"), ByteTokenizer.Instance, seqLen: 8, vocabSize: 260))!;
+        Assert.That(e.Message, Does.StartWith("r.jsonl line 7:").And.Contain("--seq-len"));
     }
 
     [Test]

@@ -51,6 +51,10 @@ public class IlqlPipelineTests
         foreach (var a in artifacts) Assert.That(File.Exists(Path.Combine(_dir, a)), $"{a} written");
         Assert.That(IlqlData.Read(Path.Combine(_dir, "round-1/policy/ilql-ratings.jsonl"), skipInvalid: true), Has.Count.GreaterThan(0), "the labelled samples read back as ratings");
         Assert.That(File.ReadAllLines(Path.Combine(_dir, "round-1/policy/ilql-ratings.jsonl")), Has.Length.EqualTo(2 * o.ComparisonsPerRound), "both completions of every comparison");
+        var ratings = IlqlData.Read(Path.Combine(_dir, "round-1/policy/ilql-ratings.jsonl"), skipInvalid: true).Select(e => e.Reward).ToArray();
+        double mean = ratings.Average(), sd = Math.Sqrt(ratings.Average(x => (x - mean) * (x - mean)));
+        Assert.That((mean, sd), Is.EqualTo((0.0, 1.0)).Using<(double, double)>((a, b) => Math.Abs(a.Item1 - b.Item1) < 0.35 && Math.Abs(a.Item2 - b.Item2) < 0.35),
+            "the reward-model scores are standardized over the round's samples (empty completions, which the reader skips, aside)");
 
         // The round's greedy evaluation is the policy decoded with its heads at --ilql-beta.
         var task = GoldTasks.Create(o.Task, new ArithmeticTask(o.MaxOperand, o.DemoErrorRate));

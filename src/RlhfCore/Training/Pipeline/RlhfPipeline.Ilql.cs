@@ -1,4 +1,4 @@
-using System.Text.Json;
+using RlhfCore.Data;
 using RlhfCore.IO;
 using RlhfCore.Model;
 using RlhfCore.Rl.Ilql;
@@ -12,7 +12,7 @@ namespace RlhfCore.Training.Pipeline;
 /// <summary>
 /// <c>--method Ilql</c>: each round, the completions the feedback stage already sampled from the current policy (K per prompt,
 /// for the comparisons) are labelled with the round's reward model, its score being the reward (the gold reward with
-/// --optimize-gold), and ILQL trains the previous round's policy on them offline for --policy-steps. The round's policy is
+/// --optimize-gold), standardized over the round's samples, and ILQL trains the previous round's policy on them offline for --policy-steps. The round's policy is
 /// then that trunk and LM head (policy/model.safetensors) decoded with its heads (policy/ilql_heads.safetensors): the
 /// round's evaluation, its KL to SFT and the next round's samples all use ILQL decoding with --ilql-beta.
 /// </summary>
@@ -55,7 +55,7 @@ public sealed partial class RlhfPipeline
         return [new CurvePoint(r, o.Steps - 1, kl, double.NaN, gold)];
     }
 
-    /// <summary>The round's comparison samples (every completion of every prompt) with their rewards, also written to policy/ilql-ratings.jsonl.</summary>
+    /// <summary>The round's comparison samples (every completion of every prompt) with their standardized rewards, also written to policy/ilql-ratings.jsonl.</summary>
     private List<IlqlExample> IlqlExamples(int r, string rewardModelPath, string dir)
     {
         var items = _o.CompletionsPerPrompt == 2
@@ -70,15 +70,32 @@ public sealed partial class RlhfPipeline
             using var scorer = new RewardModelScorer(rewardModel.Members, _o.Aggregation, _tok, 64, _o.SeqLen, rewardModel.SharedTrunk);
             rewards = scorer.Score(prompts, completions);
         }
+        Standardize(rewards);
         string file = Path.Combine(dir, "ilql-ratings.jsonl");
         AtomicFile.Write(file, s =>
         {
-            using var w = new StreamWriter(s, new System.Text.UTF8Encoding(false), bufferSize: 1 << 16, leaveOpen: true);
             for (int i = 0; i < prompts.Length; i++)
-                w.WriteLine(JsonSerializer.Serialize(new { prompt = prompts[i], completion = completions[i], rating = rewards[i] }));
+                s.Write(JsonLine.Build(w =>
+                {
+                    w.WriteString("prompt", prompts[i]);
+                    w.WriteString("completion", completions[i]);
+                    w.WriteNumber("rating", rewards[i]);
+                }));
         });
         _log($"round {r}: {prompts.Length} sampled completions labelled with {(_o.OptimizeGold ? "the gold reward" : "the reward model")} for ILQL ({file})");
         return [.. Enumerable.Range(0, prompts.Length).Select(i => new IlqlExample(prompts[i], completions[i], rewards[i], $"{file} line {i + 1}"))];
+    }
+
+    /// <summary>
+    /// Rewards to mean 0 and standard deviation 1 over the round's samples (only centred when they are all equal). A
+    /// Bradley–Terry reward model's scores have no meaningful offset, but ILQL's decoding does: a token the data never took
+    /// keeps a Q near its initial 0, so scores centred below 0 would shift decoding toward such tokens, above 0 away from them.
+    /// </summary>
+    private static void Standardize(double[] rewards)
+    {
+        if (rewards.Length == 0) return;
+        double mean = rewards.Average(), sd = Math.Sqrt(rewards.Sum(x => (x - mean) * (x - mean)) / rewards.Length);
+        for (int i = 0; i < rewards.Length; i++) rewards[i] = sd > 0 ? (rewards[i] - mean) / sd : rewards[i] - mean;
     }
 
     /// <summary>The ILQL decoding of round <paramref name="round"/>'s policy (null for SFT and for every other method).</summary>
