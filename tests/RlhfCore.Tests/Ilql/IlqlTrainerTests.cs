@@ -2,6 +2,7 @@ using RlhfCore.Backends.Cpu;
 using RlhfCore.Data;
 using RlhfCore.Model;
 using RlhfCore.Rl.Ilql;
+using RlhfCore.Tensors;
 using RlhfCore.Training.Ilql;
 
 namespace RlhfCore.Tests.Ilql;
@@ -63,5 +64,40 @@ public class IlqlTrainerTests
         var target = Read(be, p["target_q0.weight"]);
         for (int i = 0; i < q.Length; i++)
             Assert.That(target[i], Is.EqualTo(0.5f * q[i] + 0.5f * target0[i]).Within(1e-6), $"target[{i}] after the sync at step 2");
+    }
+}
+
+/// <summary>IlqlLoss's gradient scale (1 / micro-batches under accumulation) scales every gradient it writes, and no stat.</summary>
+public class IlqlLossScaleTests
+{
+    [Test]
+    public void GradScaleScalesEveryGradient_AndLeavesTheStats()
+    {
+        const int B = 2, T = 4, N = B * T, C = 6, V = 9;
+        var s = new IlqlSettings(Beta: 0.5);
+        (IlqlStats Stats, float[] DQ0, float[] DQ1, float[] DV, float[] DLogits) Run(double scale)
+        {
+            using var be = new CpuBackend(1);
+            using var u = new KernelTestUtil(be, seed: 7);
+            using var heads = new IlqlHeads(be, C, V, N, twoQs: true);
+            heads.InitializeWeights(2);
+            using var loss = new IlqlLoss(be, s, N);
+            var h = u.Upload(u.RandomFloats(N * C), N, C);
+            var logits = u.Upload(u.RandomFloats(N * V, -2f, 2f), N, V);
+            var actions = u.Alloc(DType.I32, N);
+            be.Upload<int>(actions, u.RandomInts(N, 0, V));
+            float[] mask = [0, 1, 1, 1, 0, 0, 1, 1], rewards = [0, 0, 0, 1, 0, 0, 0, -0.5f];
+            heads.Forward(h, N);
+            var stats = loss.Run(heads, actions, mask, rewards, B, T, logits, logits, backward: true, gradScale: scale);
+            return (stats, u.Read(heads.Q(0)), u.Read(heads.Q(1)), u.Read(heads.DValues), u.Read(logits));
+        }
+        var one = Run(1);
+        var half = Run(0.5);
+        Assert.That(half.Stats, Is.EqualTo(one.Stats), "the stats are the unscaled loss's");
+        foreach (var (a, b, what) in new[] { (half.DQ0, one.DQ0, "dQ0"), (half.DQ1, one.DQ1, "dQ1"), (half.DV, one.DV, "dV"), (half.DLogits, one.DLogits, "dlogits") })
+        {
+            Assert.That(b.Any(x => x != 0), $"{what} is not all zero");
+            for (int i = 0; i < a.Length; i++) Assert.That(a[i], Is.EqualTo(0.5f * b[i]).Within(1e-6 + 1e-5 * Math.Abs(b[i])), $"{what}[{i}]");
+        }
     }
 }
