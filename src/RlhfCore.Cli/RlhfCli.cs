@@ -20,6 +20,7 @@ internal static class RlhfCli
         root.Add(SftCommand.Create());
         root.Add(PpoCommand.Create());
         root.Add(DpoCommand.Create());
+        root.Add(IlqlCommand.Create());
         root.Add(BestOfNCommand.Create());
         root.Add(RewardCommand.Create());
         root.Add(GenerateCommand.Create());

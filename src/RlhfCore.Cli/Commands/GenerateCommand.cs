@@ -4,11 +4,15 @@ using RlhfCore.Cli.Options;
 using RlhfCore.Data;
 using RlhfCore.IO;
 using RlhfCore.Model;
+using RlhfCore.Rl.Ilql;
 using Spectre.Console;
 
 namespace RlhfCore.Cli.Commands;
 
-/// <summary><c>rlhf generate</c>: batched sampling from a model with the KV cache. Every flag is a field of <see cref="GenerateOptions"/>.</summary>
+/// <summary>
+/// <c>rlhf generate</c>: batched sampling from a model with the KV cache; with <c>--ilql-heads</c>, ILQL's advantage-shifted
+/// decoding (<see cref="IlqlLogitsShaper"/>). Every flag is a field of <see cref="GenerateOptions"/>.
+/// </summary>
 internal static class GenerateCommand
 {
     public static Command Create() => OptionsCommand.Create<GenerateOptions>(
@@ -24,7 +28,10 @@ internal static class GenerateCommand
         var encoded = texts.Select(t => t.Length == 0 ? [tokenizer.EndOfText] : tokenizer.Encode(t)).ToArray();
         var options = new SamplingOptions(o.MaxNewTokens, o.Temperature, o.TopK, o.TopP, o.IgnoreEos ? null : tokenizer.EndOfText);
         using var gen = new GptGenerator(model, encoded.Length, encoded.Max(e => e.Length));
-        var outputs = gen.Generate(encoded, options, new Rng(o.Seed));
+        using var heads = o.IlqlHeads != null ? IlqlHeadsFile.Load(o.IlqlHeads, backend, encoded.Length) : null;
+        if (heads != null && (heads.C != model.Config.Channels || heads.V != model.Config.VocabSize))
+            throw new ArgumentException($"--ilql-heads {o.IlqlHeads}: heads of width {heads.C} and vocabulary {heads.V} do not fit the model's {model.Config.Channels} and {model.Config.VocabSize}");
+        var outputs = gen.Generate(encoded, options, new Rng(o.Seed), shaper: heads != null ? new IlqlLogitsShaper(backend, heads, o.IlqlBeta) : null);
         for (int i = 0; i < texts.Length; i++)
         {
             var ids = outputs[i].Tokens.Where(t => t != tokenizer.EndOfText).ToArray();

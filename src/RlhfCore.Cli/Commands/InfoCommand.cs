@@ -1,12 +1,13 @@
 using System.CommandLine;
 using RlhfCore.IO;
 using RlhfCore.Model;
+using RlhfCore.Rl.Ilql;
 using RlhfCore.Training.Reward.Ensemble;
 using Spectre.Console;
 
 namespace RlhfCore.Cli.Commands;
 
-/// <summary><c>rlhf info</c>: a checkpoint's architecture, heads, parameter count and tensors; for a reward-model ensemble folder, its members too.</summary>
+/// <summary><c>rlhf info</c>: a checkpoint's architecture, heads, parameter count and tensors; for a reward-model ensemble folder, its members too; for an ILQL policy, its heads file (or that file itself).</summary>
 internal static class InfoCommand
 {
     public static Command Create()
@@ -19,6 +20,7 @@ internal static class InfoCommand
         cmd.SetAction(r => CommonOptions.Guard(() =>
         {
             string file = r.GetValue(path)!;
+            if (Path.GetFileName(file) == IlqlHeadsFile.FileName) return DescribeIlqlHeads(file);
             if (EnsembleManifest.IsEnsemble(file)) file = DescribeEnsemble(file);
             var (config, heads) = ModelFiles.ReadInfo(file);
             var table = GptParameters.Table(config, heads);
@@ -30,6 +32,13 @@ internal static class InfoCommand
             grid.AddRow("width", $"{config.Channels}");
             grid.AddRow("extra heads", Markup.Escape(heads.ToString()));
             grid.AddRow("parameters", $"{GptParameters.Count(table):N0}");
+            // An ILQL policy: the heads live in a second file beside the model, which decoding with --ilql-heads reads.
+            string heads2 = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, IlqlHeadsFile.FileName);
+            if (File.Exists(heads2))
+            {
+                var (C, V, q) = IlqlHeadsFile.Describe(heads2);
+                grid.AddRow("ILQL heads", Markup.Escape($"{IlqlHeadsFile.FileName} beside it: {q} Q head(s) [{V}, {C}] + targets, V head [1, {C}]"));
+            }
             AnsiConsole.Write(grid);
             if (r.GetValue(tensors))
             {
@@ -41,6 +50,21 @@ internal static class InfoCommand
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>Describes an ILQL heads file: its Q heads, their targets and the V head, and the decoding it is for.</summary>
+    private static int DescribeIlqlHeads(string file)
+    {
+        var (C, V, q) = IlqlHeadsFile.Describe(file);
+        var grid = new Table().AddColumns("field", "value");
+        grid.AddRow("kind", "ILQL heads (rlhf ilql); decode with rlhf generate --ilql-heads FILE --ilql-beta β");
+        grid.AddRow("Q heads", $"{q} (each with a Polyak target copy; decoding uses the min of the targets)");
+        grid.AddRow("vocab size", $"{V}");
+        grid.AddRow("width", $"{C}");
+        long count = 2L * q * ((long)V * C + V) + C + 1;
+        grid.AddRow("parameters", $"{count:N0}");
+        AnsiConsole.Write(grid);
+        return 0;
     }
 
     /// <summary>Prints the ensemble's members and returns the first member's file (all share one architecture).</summary>

@@ -33,6 +33,11 @@ internal sealed record GenerateOptions
     public bool IgnoreEos { get; init; }
     [Description("Random seed.")]
     public ulong Seed { get; init; } = 1;
+    [Description("ILQL heads file (ilql_heads.safetensors, written by rlhf ilql beside the policy): decode from logits + β·(min target Q − V) instead of the logits.")]
+    public string? IlqlHeads { get; init; }
+    [Description("β of ILQL decoding, the weight of the advantage min target Q − V (trlx's generation beta, 1); 0 is plain decoding. Needs --ilql-heads.")]
+    [Bounds(0, Limits.MaxCoefficient)]
+    public double IlqlBeta { get; init; } = 1;
     [Description("Backend: cpu, cuda (CUDA C kernels via NVRTC), cuda-ilgpu (ILGPU kernels on CUDA) or ilgpu-cpu (ILGPU kernels on ILGPU's CPU accelerator: tiny models only).")]
     public string Device { get; init; } = "cpu";
     [Description("CPU threads (0 = all).")]

@@ -56,10 +56,12 @@ public sealed class GptGenerator : IDisposable
     }
 
     /// <summary>
-    /// Samples continuations of <paramref name="prompts"/>. <paramref name="onLogits"/>, when given, sees
+    /// Samples continuations of <paramref name="prompts"/>. <paramref name="shaper"/>, when given, rewrites each step's logits
+    /// from the rows' last hidden states before sampling (ILQL's decoding). <paramref name="onLogits"/>, when given, sees
     /// each step's [rows, V] logits on the device before sampling (tests compare them with a full forward).
     /// </summary>
-    public GeneratedSequence[] Generate(IReadOnlyList<int[]> prompts, SamplingOptions options, Rng rng, Action<int, Tensor>? onLogits = null)
+    public GeneratedSequence[] Generate(IReadOnlyList<int[]> prompts, SamplingOptions options, Rng rng, Action<int, Tensor>? onLogits = null,
+        ILogitsShaper? shaper = null)
     {
         options.Validate();
         var cfg = _model.Config;
@@ -112,6 +114,7 @@ public sealed class GptGenerator : IDisposable
             for (int b = 0; b < B; b++) lastRows[b] = b * Tq + Tq - 1;
             _be.Upload<int>(Head(_arena["last_rows"], B), lastRows);
             Tensor logits = Forward(B, Tq, past);
+            shaper?.Shape(Head(_arena["last"], B, cfg.Channels), logits, B);
             onLogits?.Invoke(step, logits);
 
             for (int b = 0; b < B; b++) uniforms[b] = rng.NextFloat();

@@ -22,7 +22,7 @@ public sealed class TensorArena : IDisposable
     /// <summary>Alignment of every tensor, in bytes.</summary>
     public const int Alignment = 64;
 
-    private readonly DeviceBuffer _buffer;
+    private readonly DeviceBuffer? _buffer;
     private readonly Dictionary<string, int> _index;
 
     /// <summary>The layout table this arena was built from, in order.</summary>
@@ -34,7 +34,7 @@ public sealed class TensorArena : IDisposable
     /// <summary>Byte offset of each tensor from the arena's start, in table order.</summary>
     public IReadOnlyList<long> Offsets { get; }
 
-    /// <summary>The whole arena, padding included, as one F32 tensor (for the optimizer and norms).</summary>
+    /// <summary>The whole arena, padding included, as one F32 tensor (for the optimizer and norms); <see cref="Tensor.None"/> for a <see cref="View"/>.</summary>
     public Tensor All { get; }
 
     /// <summary>Backend that owns the memory.</summary>
@@ -65,6 +65,36 @@ public sealed class TensorArena : IDisposable
         Offsets = offsets;
     }
 
+    private TensorArena(IBackend backend, IReadOnlyList<TensorSpec> specs, IReadOnlyList<Tensor> tensors)
+    {
+        if (specs.Count != tensors.Count) throw new ArgumentException($"a view of {tensors.Count} tensors needs as many specs, got {specs.Count}");
+        Backend = backend;
+        Specs = specs;
+        Tensors = tensors;
+        Offsets = new long[specs.Count];
+        All = Tensor.None;
+        _index = new Dictionary<string, int>(specs.Count);
+        for (int i = 0; i < specs.Count; i++)
+        {
+            if (!_index.TryAdd(specs[i].Name, i)) throw new ArgumentException($"duplicate tensor name '{specs[i].Name}' in arena view");
+            if (tensors[i].Length != specs[i].Length) throw new ArgumentException($"tensor '{specs[i].Name}' has {tensors[i].Length} elements, its spec {specs[i].Length}");
+        }
+    }
+
+    /// <summary>
+    /// A view (owning nothing) of tensors that live elsewhere, under <paramref name="specs"/>' names: one table for an optimizer
+    /// over parameters from several arenas (a model and ILQL's heads). It is not one buffer, so its <see cref="All"/> is
+    /// <see cref="Tensor.None"/> and its <see cref="Offsets"/> are 0; disposing it frees nothing.
+    /// </summary>
+    public static TensorArena View(IBackend backend, IReadOnlyList<TensorSpec> specs, IReadOnlyList<Tensor> tensors) => new(backend, specs, tensors);
+
+    /// <summary>A <see cref="View"/> of <paramref name="first"/>'s tensors followed by <paramref name="second"/>'s, the latter named <paramref name="secondPrefix"/> + their name.</summary>
+    public static TensorArena Join(TensorArena first, TensorArena second, string secondPrefix)
+    {
+        if (first.Backend != second.Backend) throw new ArgumentException("joined arenas must live on the same backend");
+        return new TensorArena(first.Backend, [.. first.Specs, .. second.Specs.Select(s => s with { Name = secondPrefix + s.Name })], [.. first.Tensors, .. second.Tensors]);
+    }
+
     /// <summary>
     /// The buffer as F32: one dimension when its element count fits an int, else rows of 16 (every arena
     /// is a whole number of 64-byte blocks), so arenas over 8 GiB still have a whole-buffer view.
@@ -88,5 +118,5 @@ public sealed class TensorArena : IDisposable
         _index.TryGetValue(name, out int i) ? i : throw new KeyNotFoundException($"no tensor '{name}' in arena");
 
     /// <inheritdoc/>
-    public void Dispose() => _buffer.Dispose();
+    public void Dispose() => _buffer?.Dispose();
 }

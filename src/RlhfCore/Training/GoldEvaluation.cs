@@ -24,9 +24,13 @@ public static class GoldEvaluation
         return Enumerable.Range(0, count).Select(_ => task.SamplePrompt(rng)).ToArray();
     }
 
-    /// <summary>Completes every prompt (greedy when <paramref name="temperature"/> is 0) and scores it.</summary>
+    /// <summary>
+    /// Completes every prompt (greedy when <paramref name="temperature"/> is 0) and scores it. <paramref name="shaper"/>, when
+    /// given, rewrites the policy's logits before each token is picked (an ILQL policy's advantage-shifted decoding), so the
+    /// policy evaluated is the one that decodes that way; it must hold rows for <paramref name="batch"/> prompts.
+    /// </summary>
     public static GoldEvaluationResult Run(IGoldTask task, GptModel policy, ITokenizer tokenizer, IReadOnlyList<string> prompts,
-        float temperature = 0, ulong seed = 1, int batch = 50)
+        float temperature = 0, ulong seed = 1, int batch = 50, ILogitsShaper? shaper = null)
     {
         var encoded = prompts.Select(tokenizer.Encode).ToArray();
         int maxPrompt = encoded.Max(e => e.Length);
@@ -37,7 +41,7 @@ public static class GoldEvaluation
         for (int start = 0; start < prompts.Count; start += batch)
         {
             var chunk = encoded[start..Math.Min(prompts.Count, start + batch)];
-            foreach (var seq in gen.Generate(chunk, new SamplingOptions(MaxNewTokens: maxNew, Temperature: temperature, EosToken: tokenizer.EndOfText), rng))
+            foreach (var seq in gen.Generate(chunk, new SamplingOptions(MaxNewTokens: maxNew, Temperature: temperature, EosToken: tokenizer.EndOfText), rng, shaper: shaper))
                 completions.Add(tokenizer.Decode(seq.Tokens.Where(t => t != tokenizer.EndOfText).ToArray()));
         }
         var gold = prompts.Zip(completions, task.GoldReward).ToArray();

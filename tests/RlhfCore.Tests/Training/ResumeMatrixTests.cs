@@ -9,6 +9,9 @@ using RlhfCore.Tests.IO;
 using RlhfCore.Tests.Rl;
 using RlhfCore.Training;
 using RlhfCore.Training.Dpo;
+using RlhfCore.Training.Ilql;
+using RlhfCore.Tests.Ilql;
+using RlhfCore.Tensors;
 using RlhfCore.Training.Reward;
 using RlhfCore.Training.Sft;
 using RlhfCore.Training.Ppo;
@@ -27,7 +30,7 @@ public class ResumeMatrixTests
 
     /// <summary>One trainer over a fresh model: its training, its checkpoint, and its parameters.</summary>
     private sealed class Session(GptModel model, IDisposable[] owned, Action<CancellationToken, Action> train,
-        Action<CheckpointStore> save, Action<CheckpointStore> load) : IDisposable
+        Action<CheckpointStore> save, Action<CheckpointStore> load, TensorArena? alsoCompared = null) : IDisposable
     {
         public void Train(CancellationToken cancel, Action afterStep) => train(cancel, afterStep);
         public void Save(CheckpointStore store) => save(store);
@@ -37,7 +40,10 @@ public class ResumeMatrixTests
         {
             var values = new float[model.Parameters.All.Length];
             model.Backend.Download<float>(model.Parameters.All, values);
-            return values;
+            if (alsoCompared == null) return values;
+            var more = new float[alsoCompared.All.Length];
+            model.Backend.Download<float>(alsoCompared.All, more);
+            return [.. values, .. more];
         }
 
         public void Dispose()
@@ -109,8 +115,20 @@ public class ResumeMatrixTests
             s => PpoCheckpoint.Save(s, policy, t), s => PpoCheckpoint.Load(s, policy, t));
     }
 
+    /// <summary>ILQL: the policy and its heads (targets included, synced every step) are compared.</summary>
+    private static Session Ilql(CpuBackend be, OptimizerKind kind)
+    {
+        var config = new GptConfig(VocabSize: 260, MaxSeqLen: 12, NumLayers: 1, NumHeads: 2, Channels: 16);
+        var o = new IlqlOptions { Batch = 4, SeqLen = 8, Steps = Steps, GradAccum = 2, Lr = 3e-3f, Warmup = 1, EvalEvery = 0, CheckpointEvery = 0, Seed = 5, Optimizer = kind, TargetSyncEvery = 1, Alpha = 0.3 };
+        var policy = new GptModel(be, config);
+        policy.InitializeWeights(3);
+        var t = new IlqlTrainer(policy, IlqlTestKit.Sequences(20, o.SeqLen), null, o);
+        return new Session(policy, [t, policy], (c, after) => t.Run(c, _ => after(), _ => { }), s => t.SaveCheckpoint(s), s => t.LoadCheckpoint(s), t.Heads.Parameters);
+    }
+
     private static Func<CpuBackend, OptimizerKind, Session> Factory(string trainer) => trainer switch
     {
+        "ilql" => Ilql,
         "sft" => Sft,
         "reward" => Reward,
         "dpo" => Dpo,
@@ -120,7 +138,7 @@ public class ResumeMatrixTests
 
     [Test]
     public void ResumedRunEqualsUninterruptedRun(
-        [Values("sft", "reward", "dpo", "ppo")] string trainer,
+        [Values("sft", "reward", "dpo", "ppo", "ilql")] string trainer,
         [Values(OptimizerKind.AdamW, OptimizerKind.Sgd, OptimizerKind.Lion, OptimizerKind.Muon)] OptimizerKind kind)
     {
         var make = Factory(trainer);

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using RlhfCore.Rl;
 using RlhfCore.Training;
 using RlhfCore.Training.Dpo;
+using RlhfCore.Training.Ilql;
 using RlhfCore.Training.Reward;
 using RlhfCore.Training.Sft;
 using RlhfCore.Training.Ppo;
@@ -43,6 +44,12 @@ public class StageDefaultsTests
     [Test]
     public void Dpo() => AssertDefaults(new DpoOptions(), """
         {"Data":"builtin:arithmetic","EvalData":null,"MaxLineBytes":16777216,"EvalFraction":0.05,"InitFrom":null,"Reference":null,"Tokenizer":"byte","TokenizerDir":null,"Loss":"Sigmoid","Beta":0.1,"LabelSmoothing":0,"Batch":8,"SeqLen":32,"Steps":200,"GradAccum":1,"Lr":0.0001,"Warmup":10,"Schedule":"Cosine","MinLrFraction":0.1,"Beta1":0.9,"Beta2":0.95,"Eps":1e-08,"WeightDecay":0,"Optimizer":"AdamW","Momentum":0.9,"Nesterov":false,"LionBeta1":0.9,"LionBeta2":0.99,"MuonMomentum":0.95,"ParamGroup":[],"GradClip":1,"EvalEvery":25,"EvalBatches":8,"CheckpointEvery":100,"TelemetryEvery":0,"Seed":1337,"OutDir":"runs/dpo","Threads":0,"Device":"cpu","Resume":false,"Overwrite":false,"OrpoLambda":0.1,"DesirableWeight":1,"UndesirableWeight":1,"SimpoGamma":0.5,"RefSyncEvery":0,"RefMix":0.6}
+        """);
+
+    /// <summary>ILQL's stage is new (issue 10): trlx's ILQLConfig defaults, DPO's schedule, and no default data.</summary>
+    [Test]
+    public void Ilql() => AssertDefaults(new IlqlOptions(), """
+        {"Model":null,"Tau":0.7,"Gamma":0.99,"CqlScale":0.1,"AwacScale":1,"Alpha":0.001,"Beta":0,"TwoQs":true,"TargetSyncEvery":5,"SeqLen":32,"EvalBatches":8,"Data":"","EvalData":null,"EvalFraction":0.05,"Batch":8,"GradAccum":1,"EvalEvery":25,"MaxLineBytes":16777216,"InitFrom":null,"Tokenizer":"byte","TokenizerDir":null,"Steps":200,"Lr":0.0001,"Warmup":10,"Schedule":"Cosine","MinLrFraction":0.1,"Beta1":0.9,"Beta2":0.95,"Eps":1e-08,"WeightDecay":0,"Optimizer":"AdamW","Momentum":0.9,"Nesterov":false,"LionBeta1":0.9,"LionBeta2":0.99,"MuonMomentum":0.95,"ParamGroup":[],"GradClip":1,"CheckpointEvery":100,"TelemetryEvery":0,"Seed":1337,"OutDir":"runs/ilql","Threads":0,"Device":"cpu","Resume":false,"Overwrite":false}
         """);
 
     [Test]

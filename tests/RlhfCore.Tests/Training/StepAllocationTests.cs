@@ -6,6 +6,8 @@ using RlhfCore.Model;
 using RlhfCore.Rl;
 using RlhfCore.Tests.Rl;
 using RlhfCore.Training.Dpo;
+using RlhfCore.Training.Ilql;
+using RlhfCore.Tests.Ilql;
 using RlhfCore.Training.Ppo;
 using RlhfCore.Training.Reward;
 using RlhfCore.Training.Sft;
@@ -98,6 +100,18 @@ public class StepAllocationTests
         reference?.InitializeWeights(4);
         using var trainer = new DpoTrainer(policy, reference, examples, null, o);
         Assert.That(Allocated(() => trainer.Step()), Is.Zero, $"bytes allocated by {loss} steps");
+    }
+
+    [Test]
+    public void Ilql()
+    {
+        var config = new GptConfig(VocabSize: 260, MaxSeqLen: 12, NumLayers: 1, NumHeads: 2, Channels: 16);
+        var o = new IlqlOptions { Batch = 4, SeqLen = 8, Steps = 100, GradAccum = 2, EvalEvery = 0, CheckpointEvery = 0, Seed = 5, TargetSyncEvery = 1 };
+        using var be = new CpuBackend(1);
+        using var policy = new GptModel(be, config);
+        policy.InitializeWeights(3);
+        using var trainer = new IlqlTrainer(policy, IlqlTestKit.Sequences(20, o.SeqLen), null, o);
+        Assert.That(Allocated(() => trainer.Step()), Is.Zero, "bytes allocated by ILQL steps (target sync included)");
     }
 
     [Test]

@@ -17,6 +17,8 @@ public sealed class IlqlHeads : IDisposable
 {
     private readonly IBackend _be;
     private readonly TensorArena _params, _grads, _acts;
+    // Looked up once: a name built per call would allocate, and a training step must not.
+    private readonly Tensor[] _q, _targetQ, _qW, _qB, _targetW, _targetB, _dqW, _dqB;
 
     /// <summary>Hidden width C.</summary>
     public int C { get; }
@@ -54,6 +56,18 @@ public sealed class IlqlHeads : IDisposable
         _acts = new TensorArena(backend, a);
         _be.Zero(_params.All);
         _be.Zero(_grads.All);
+        Tensor[] Each(TensorArena arena, string format) => [.. Enumerable.Range(0, QHeads).Select(i => arena[string.Format(System.Globalization.CultureInfo.InvariantCulture, format, i)])];
+        _q = Each(_acts, "q{0}");
+        _targetQ = Each(_acts, "target_q{0}");
+        _qW = Each(_params, "q{0}.weight");
+        _qB = Each(_params, "q{0}.bias");
+        _targetW = Each(_params, "target_q{0}.weight");
+        _targetB = Each(_params, "target_q{0}.bias");
+        _dqW = Each(_grads, "q{0}.weight");
+        _dqB = Each(_grads, "q{0}.bias");
+        Values = _acts["v"];
+        DValues = _acts["dv"];
+        TrainableParameters = TensorArena.View(backend, _grads.Specs, [.. _grads.Specs.Select(sp => _params[sp.Name])]);
     }
 
     /// <summary>All parameters, targets included (for checkpoints).</summary>
@@ -62,17 +76,20 @@ public sealed class IlqlHeads : IDisposable
     /// <summary>Gradients of the trainable heads (Q heads and V), named as their parameters.</summary>
     public TensorArena Gradients => _grads;
 
+    /// <summary>The trainable parameters (Q heads and V, not the targets) as a view laid out as <see cref="Gradients"/>, for an optimizer.</summary>
+    public TensorArena TrainableParameters { get; }
+
     /// <summary>Q head i's output [rows, V] after <see cref="Forward"/>; its gradient after the loss (the loss overwrites it in place).</summary>
-    public Tensor Q(int i) => _acts[$"q{i}"];
+    public Tensor Q(int i) => _q[i];
 
     /// <summary>Target Q head i's output [rows, V] after <see cref="Forward"/>.</summary>
-    public Tensor TargetQ(int i) => _acts[$"target_q{i}"];
+    public Tensor TargetQ(int i) => _targetQ[i];
 
     /// <summary>V [rows] after <see cref="Forward"/>.</summary>
-    public Tensor Values => _acts["v"];
+    public Tensor Values { get; }
 
     /// <summary>∂loss/∂V [rows], written by the loss before <see cref="Backward"/>.</summary>
-    public Tensor DValues => _acts["dv"];
+    public Tensor DValues { get; }
 
     /// <summary>Weights ~ N(0, 0.02²) (GPT-2's initializer), zero biases, target heads equal to the Q heads.</summary>
     public void InitializeWeights(ulong seed)
@@ -100,8 +117,8 @@ public sealed class IlqlHeads : IDisposable
         CheckRows(rows);
         for (int i = 0; i < QHeads; i++)
         {
-            _be.MatmulForward(Q(i), h, _params[$"q{i}.weight"], _params[$"q{i}.bias"], rows, C, V);
-            _be.MatmulForward(TargetQ(i), h, _params[$"target_q{i}.weight"], _params[$"target_q{i}.bias"], rows, C, V);
+            _be.MatmulForward(_q[i], h, _qW[i], _qB[i], rows, C, V);
+            _be.MatmulForward(_targetQ[i], h, _targetW[i], _targetB[i], rows, C, V);
         }
         _be.MatmulForward(Values, h, _params["v.weight"], _params["v.bias"], rows, C, 1);
     }
@@ -114,7 +131,7 @@ public sealed class IlqlHeads : IDisposable
     {
         CheckRows(rows);
         for (int i = 0; i < QHeads; i++)
-            _be.MatmulBackward(dh, _grads[$"q{i}.weight"], _grads[$"q{i}.bias"], Q(i), h, _params[$"q{i}.weight"], rows, C, V, accumulateDinp: accumulateDh || i > 0);
+            _be.MatmulBackward(dh, _dqW[i], _dqB[i], _q[i], h, _qW[i], rows, C, V, accumulateDinp: accumulateDh || i > 0);
         _be.MatmulBackward(dh, _grads["v.weight"], _grads["v.bias"], DValues, h, _params["v.weight"], rows, C, 1, accumulateDinp: true);
     }
 
@@ -123,11 +140,10 @@ public sealed class IlqlHeads : IDisposable
     {
         if (!(alpha > 0 && alpha <= 1)) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, $"--alpha: {alpha} must be in (0, 1]");
         for (int i = 0; i < QHeads; i++)
-            foreach (string part in new[] { "weight", "bias" })
-            {
-                Tensor target = _params[$"target_q{i}.{part}"], q = _params[$"q{i}.{part}"];
-                _be.LinearCombination(target, q, target, (float)alpha, (float)(1 - alpha), target.Length);
-            }
+        {
+            _be.LinearCombination(_targetW[i], _qW[i], _targetW[i], (float)alpha, (float)(1 - alpha), _targetW[i].Length);
+            _be.LinearCombination(_targetB[i], _qB[i], _targetB[i], (float)alpha, (float)(1 - alpha), _targetB[i].Length);
+        }
     }
 
     private void CheckRows(int rows)

@@ -12,7 +12,7 @@ namespace RlhfCore.Rl.Ilql;
 /// <param name="MeanV">Mean V over the action rows.</param>
 /// <param name="MeanQ">Mean Q of the first head at the taken actions.</param>
 /// <param name="MeanAwacWeight">Mean AWAC weight exp(β·(min target Q − V)).</param>
-public sealed record IlqlStats(double Loss, double LossQ, double LossV, double LossCql, double LossAwac, double MeanV, double MeanQ, double MeanAwacWeight)
+public readonly record struct IlqlStats(double Loss, double LossQ, double LossV, double LossCql, double LossAwac, double MeanV, double MeanQ, double MeanAwacWeight)
 {
     /// <summary>The stats as trlx names them.</summary>
     public IReadOnlyDictionary<string, double> Named() => new Dictionary<string, double>
@@ -77,9 +77,11 @@ public sealed class IlqlLoss : IDisposable
     /// states. <paramref name="actions"/> [N] I32 on the device (valid ids on every row); <paramref name="mask"/> and
     /// <paramref name="rewards"/> [N] on the host. <paramref name="lmLogits"/> [N, V] are the policy's logits for the AWAC term
     /// (<see cref="Tensor.None"/>: no AWAC term); with <paramref name="backward"/> their gradient goes to <paramref name="lmDLogits"/>
-    /// (may alias the logits), dQ into the heads' Q buffers and ∂loss/∂V into <see cref="IlqlHeads.DValues"/>.
+    /// (may alias the logits), dQ into the heads' Q buffers and ∂loss/∂V into <see cref="IlqlHeads.DValues"/>, every gradient
+    /// multiplied by <paramref name="gradScale"/> (1 / micro-batches under accumulation; the stats stay unscaled).
     /// </summary>
-    public IlqlStats Run(IlqlHeads heads, Tensor actions, float[] mask, float[] rewards, int rows, int T, Tensor lmLogits, Tensor lmDLogits, bool backward)
+    public IlqlStats Run(IlqlHeads heads, Tensor actions, float[] mask, float[] rewards, int rows, int T, Tensor lmLogits, Tensor lmDLogits, bool backward,
+        double gradScale = 1)
     {
         int N = rows * T, V = heads.V, H = heads.QHeads;
         if (N <= 0 || N > _maxRows || N > heads.MaxRows || mask.Length < N || rewards.Length < N)
@@ -91,12 +93,12 @@ public sealed class IlqlLoss : IDisposable
 
         for (int i = 0; i < H; i++)
         {
-            _be.GatherColumnsForward(_arena["qa"].Slice(0, N), heads.Q(i), actions, N, V);
-            _be.Download<float>(_arena["qa"].Slice(0, N), _qa[i].AsSpan(0, N));
-            _be.GatherColumnsForward(_arena["qa"].Slice(0, N), heads.TargetQ(i), actions, N, V);
-            _be.Download<float>(_arena["qa"].Slice(0, N), _tqa[i].AsSpan(0, N));
+            _be.GatherColumnsForward(_arena["qa"].Head(N), heads.Q(i), actions, N, V);
+            _be.Download<float>(_arena["qa"].Head(N), _qa[i].AsSpan(0, N));
+            _be.GatherColumnsForward(_arena["qa"].Head(N), heads.TargetQ(i), actions, N, V);
+            _be.Download<float>(_arena["qa"].Head(N), _tqa[i].AsSpan(0, N));
         }
-        _be.Download<float>(heads.Values.Slice(0, N), _v.AsSpan(0, N));
+        _be.Download<float>(heads.Values.Head(N), _v.AsSpan(0, N));
 
         double lossQ = 0, lossV = 0, meanV = 0, meanQ = 0, meanW = 0;
         for (int n = 0; n < N; n++)
@@ -109,7 +111,7 @@ public sealed class IlqlLoss : IDisposable
             if (mask[n] == 0) continue;
             double d = qTarget - _v[n], weight = d >= 0 ? _s.Tau : 1 - _s.Tau;   // trlx: τ where target ≥ V
             lossV += mask[n] * weight * d * d / nnt;
-            _dv[n] = (float)(-2 * weight * d * mask[n] / nnt);
+            _dv[n] = (float)(-2 * weight * d * mask[n] / nnt * gradScale);
             meanV += _v[n] / nnt;
             meanQ += _qa[0][n] / nnt;
             meanW += _awac[n] / nnt;
@@ -122,30 +124,30 @@ public sealed class IlqlLoss : IDisposable
             {
                 double td = mask[n] == 0 ? 0 : _qa[i][n] - (rewards[n] + _s.Gamma * NextValue(mask, n, N, T));
                 lossQ += mask[n] * td * td / nnt;
-                _dqa[n] = (float)(2 * td * mask[n] / nnt);
-                _w[n] = (float)(_s.CqlScale * mask[n] / nnt);
+                _dqa[n] = (float)(2 * td * mask[n] / nnt * gradScale);
+                _w[n] = (float)(_s.CqlScale * mask[n] / nnt * gradScale);
             }
-            _be.Upload<float>(_arena["w"].Slice(0, N), _w.AsSpan(0, N));
-            _be.CrossEntropyForwardBackward(_arena["ce"].Slice(0, N), backward ? heads.Q(i) : Tensor.None, heads.Q(i), actions, _arena["w"].Slice(0, N), N, V);
-            _be.Download<float>(_arena["ce"].Slice(0, N), _ce.AsSpan(0, N));
+            _be.Upload<float>(_arena["w"].Head(N), _w.AsSpan(0, N));
+            _be.CrossEntropyForwardBackward(_arena["ce"].Head(N), backward ? heads.Q(i) : Tensor.None, heads.Q(i), actions, _arena["w"].Head(N), N, V);
+            _be.Download<float>(_arena["ce"].Head(N), _ce.AsSpan(0, N));
             for (int n = 0; n < N; n++) lossCql += mask[n] * _ce[n] / nnt;
             if (backward)
             {
-                _be.Upload<float>(_arena["dqa"].Slice(0, N), _dqa.AsSpan(0, N));
-                _be.GatherColumnsBackward(heads.Q(i), _arena["dqa"].Slice(0, N), actions, N, V);
+                _be.Upload<float>(_arena["dqa"].Head(N), _dqa.AsSpan(0, N));
+                _be.GatherColumnsBackward(heads.Q(i), _arena["dqa"].Head(N), actions, N, V);
             }
         }
 
         double lossAwac = 0;
         if (!lmLogits.IsNone)
         {
-            for (int n = 0; n < N; n++) _w[n] = (float)(_s.AwacScale * _awac[n] * mask[n] / nnt);
-            _be.Upload<float>(_arena["w"].Slice(0, N), _w.AsSpan(0, N));
-            _be.CrossEntropyForwardBackward(_arena["ce"].Slice(0, N), backward ? lmDLogits : Tensor.None, lmLogits, actions, _arena["w"].Slice(0, N), N, V);
-            _be.Download<float>(_arena["ce"].Slice(0, N), _ce.AsSpan(0, N));
+            for (int n = 0; n < N; n++) _w[n] = (float)(_s.AwacScale * _awac[n] * mask[n] / nnt * gradScale);
+            _be.Upload<float>(_arena["w"].Head(N), _w.AsSpan(0, N));
+            _be.CrossEntropyForwardBackward(_arena["ce"].Head(N), backward ? lmDLogits : Tensor.None, lmLogits, actions, _arena["w"].Head(N), N, V);
+            _be.Download<float>(_arena["ce"].Head(N), _ce.AsSpan(0, N));
             for (int n = 0; n < N; n++) lossAwac += mask[n] * _awac[n] * _ce[n] / nnt;
         }
-        if (backward) _be.Upload<float>(heads.DValues.Slice(0, N), _dv.AsSpan(0, N));
+        if (backward) _be.Upload<float>(heads.DValues.Head(N), _dv.AsSpan(0, N));
 
         double loss = lossQ + lossV + _s.CqlScale * lossCql + _s.AwacScale * lossAwac;
         return new IlqlStats(loss, lossQ, lossV, lossCql, lossAwac, meanV, meanQ, meanW);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using RlhfCore.Data;
 using RlhfCore.Model;
 using RlhfCore.Optim;
+using RlhfCore.Tensors;
 
 namespace RlhfCore.Training.Core;
 
@@ -28,6 +29,7 @@ public sealed class OptimizerLoop : IDisposable
     private readonly TrainerOptions _o;
     private readonly GradientClipper _clipper;
     private readonly LearningRateSchedule _schedule;
+    private readonly TensorArena? _extraGradients;
 
     /// <summary>The optimizer (its state and step are part of a checkpoint).</summary>
     public GroupedOptimizer Optimizer { get; }
@@ -43,13 +45,34 @@ public sealed class OptimizerLoop : IDisposable
     /// <paramref name="stream"/> (and drawing from <paramref name="rng"/>, when the trainer does while training).
     /// </summary>
     public OptimizerLoop(GptModel model, TrainerOptions options, IResumableStream stream, Rng? rng = null)
+        : this(model, options, stream, rng, extra: null)
+    {
+    }
+
+    /// <summary>
+    /// A loop that also trains parameters outside the model (ILQL's Q and V heads): <paramref name="extra"/>'s tensors join the
+    /// model's in the one optimizer (named <c>Prefix</c> + their name, in its state and parameter groups), its gradients are
+    /// zeroed with the model's each step, and the global norm and clip cover both.
+    /// </summary>
+    public OptimizerLoop(GptModel model, TrainerOptions options, IResumableStream stream, Rng? rng,
+        (string Prefix, TensorArena Parameters, TensorArena Gradients)? extra)
     {
         _model = model;
         _o = options;
         _clipper = new GradientClipper(model.Backend);
         _schedule = options.LearningRate();
-        Optimizer = new GroupedOptimizer(model.Parameters, model.Gradients, options.OptimizerConfig());
+        Optimizer = extra is { } e
+            ? new GroupedOptimizer(TensorArena.Join(model.Parameters, e.Parameters, e.Prefix), TensorArena.Join(model.Gradients, e.Gradients, e.Prefix), options.OptimizerConfig())
+            : new GroupedOptimizer(model.Parameters, model.Gradients, options.OptimizerConfig());
+        _extraGradients = extra?.Gradients;
         Progress = new TrainerProgress(Optimizer, stream, rng);
+    }
+
+    /// <summary>Zeroes the gradients of everything this loop trains (the model's and the extra tensors').</summary>
+    public void ZeroGradients()
+    {
+        _model.ZeroGradients();
+        if (_extraGradients != null) _model.Backend.Zero(_extraGradients.All);
     }
 
     /// <summary>The learning rate at <paramref name="step"/>.</summary>
@@ -82,7 +105,7 @@ public sealed class OptimizerLoop : IDisposable
     {
         long start = Stopwatch.GetTimestamp();
         int step = StepsDone;
-        _model.ZeroGradients();
+        ZeroGradients();
         stage.BeginStep();
         double loss = 0;
         for (int micro = 0; micro < microBatches; micro++) loss += stage.MicroBatch(microBatches);
@@ -100,6 +123,11 @@ public sealed class OptimizerLoop : IDisposable
     public bool TryUpdate(double loss, float lr, out float norm)
     {
         norm = _clipper.GlobalNorm(_model.Gradients.All);
+        if (_extraGradients != null)
+        {
+            float extra = _clipper.GlobalNorm(_extraGradients.All);
+            norm = MathF.Sqrt(norm * norm + extra * extra);
+        }
         if (!double.IsFinite(loss) || !float.IsFinite(norm)) return false;
         Optimizer.Update(lr, GradientClipper.ClipScale(norm, _o.GradClip));
         return true;

@@ -56,6 +56,8 @@ public enum PipelineMethod
     ReinforcePlusPlus,
     /// <summary>DPO directly on the round's preference pairs (the reward model is still trained and reported).</summary>
     Dpo,
+    /// <summary>ILQL, offline, on the round's sampled completions labelled by the reward model; evaluated with ILQL decoding (--ilql-beta).</summary>
+    Ilql,
 }
 
 /// <summary>
@@ -188,6 +190,10 @@ public sealed record PipelineOptions : IPolicyGradientVariants, IReferenceSyncSe
     /// <summary>Optimize the policy against the gold reward instead of the reward model (an oracle upper bound for research).</summary>
     [Description("Optimize the policy against the gold reward instead of the reward model (an oracle upper bound for research).")]
     public bool OptimizeGold { get; init; }
+    /// <summary>β of ILQL decoding for --method Ilql: the policy samples from logits + β·(min target Q − V).</summary>
+    [Description("β of ILQL decoding for --method Ilql: the round's policy samples (and is evaluated) from logits + β·(min target Q − V); 1 is trlx's generation default, where the advantage counts as much as the behaviour log-probability; 0 is the behaviour-cloned policy alone.")]
+    [Bounds(0, Limits.MaxCoefficient)]
+    public double IlqlBeta { get; init; } = 1;
     /// <summary>Policy-optimization steps per round (PPO rollouts, or DPO steps).</summary>
     [Description("Policy-optimization steps per round (PPO rollouts, or DPO steps).")]
     [Bounds(1, Limits.MaxSteps)]

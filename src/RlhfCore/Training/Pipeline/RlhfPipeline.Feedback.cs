@@ -16,14 +16,15 @@ public sealed partial class RlhfPipeline
             : rankings.Select(x => x.ToStrictRanking()).OfType<FeedbackRecord>().ToList();
     }
 
-    /// <summary>K samples per fresh prompt from the current policy (prompt-major), at temperature 1.</summary>
+    /// <summary>K samples per fresh prompt from the current policy (prompt-major), at temperature 1 (an ILQL policy with its decoding).</summary>
     private (string[] Prompts, IReadOnlyList<string> Completions) Sample(int r, int k)
     {
         using var policy = IO.ModelFiles.Load(PolicyModel(r - 1), _be);
+        using var ilql = IlqlDecodingOf(r - 1, policy);
         var rng = new Rng(Seed(r, 1));
         var prompts = Enumerable.Range(0, _o.ComparisonsPerRound).Select(_ => _task.SamplePrompt(rng)).ToArray();
         var repeated = prompts.SelectMany(p => Enumerable.Repeat(p, k)).ToArray();
-        var samples = GoldEvaluation.Run(_task, policy, _tok, repeated, temperature: 1f, seed: Seed(r, 2));
+        var samples = GoldEvaluation.Run(_task, policy, _tok, repeated, temperature: 1f, seed: Seed(r, 2), shaper: ilql?.Shaper);
         return (prompts, samples.Completions);
     }
 

@@ -121,6 +121,7 @@ public sealed partial class RlhfPipeline
         Directory.CreateDirectory(dir);
         var curve = new List<CurvePoint>();
         if (_o.Method == PipelineMethod.Dpo) TrainDpo(r, DpoPairs(feedback), dir, cancel);
+        else if (_o.Method == PipelineMethod.Ilql) curve = TrainIlql(r, rewardModel, dir, cancel);
         else curve = TrainRl(r, rewardModel, dir, cancel);
         if (cancel.IsCancellationRequested) return (curve, double.NaN);
         AtomicFile.Write(curveFile, s => JsonSerializer.Serialize(s, curve, Json));
@@ -181,8 +182,9 @@ public sealed partial class RlhfPipeline
         string file = Path.Combine(r == 0 ? Path.Combine(_o.OutDir, "sft") : RoundDir(r), "evaluation.json");
         if (File.Exists(file)) return JsonSerializer.Deserialize<RoundSummary>(File.ReadAllText(file), Json)!;
         using var policy = ModelFiles.Load(policyPath, _be);
-        var greedy = GoldEvaluation.Run(_task, policy, _tok, _evalPrompts);
-        var sampled = GoldEvaluation.Run(_task, policy, _tok, _evalPrompts, temperature: 1f, seed: Seed(r, 11));
+        using var ilql = IlqlDecodingOf(r, policy);
+        var greedy = GoldEvaluation.Run(_task, policy, _tok, _evalPrompts, shaper: ilql?.Shaper);
+        var sampled = GoldEvaluation.Run(_task, policy, _tok, _evalPrompts, temperature: 1f, seed: Seed(r, 11), shaper: ilql?.Shaper);
         double rmScore = double.NaN;
         if (rewardModelPath != null)
         {
