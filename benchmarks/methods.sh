@@ -12,9 +12,10 @@
 # config.json), so no check needs to be bypassed.
 #
 # Prints one markdown table (also written to $OUT/methods.md): method, flags, gold accuracy greedy and sampled on the
-# fixed evaluation prompts, KL to the SFT policy (the RL stage's last rollout KL per sequence; "-" for the preference
-# losses, whose stage measures none), and the policy stage's wall minutes: from its config.json (written as the stage
-# starts) to its curve.json (written as it ends), or from the launch when a stage writes no config.json.
+# fixed evaluation prompts, KL to the SFT policy per sequence on completions the policy samples for 200 evaluation prompts
+# (rounds.csv's sampled_kl: the same measure for every method), the RL stage's KL on its last step's rollouts ("-" for
+# the preference losses, which have no rollouts), and the policy stage's wall minutes: from its config.json (written as
+# the stage starts) to its curve.json (written as it ends), or from the launch when a stage writes no config.json.
 #
 # Usage: benchmarks/methods.sh [--quick] [FLAGS...]
 #   --quick  tiny settings (a tiny model, a few steps of every stage) that check the script end to end in about a
@@ -24,7 +25,6 @@
 # Env: RLHF, the command that runs the CLI (default: dotnet on this checkout's Release build,
 #      src/RlhfCore.Cli/bin/Release/net10.0/rlhf.dll); OUT, the output folder (default /tmp/methods). Each run's log is
 #      $OUT/<name>.log. An existing $OUT/base is resumed (reused when finished); every other method's folder is made again.
-# Ilql's row is skipped, with a message, when this build's pipeline has no --method Ilql.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 read -r -a rlhf <<< "${RLHF:-dotnet $root/src/RlhfCore.Cli/bin/Release/net10.0/rlhf.dll}"
@@ -83,28 +83,23 @@ run_method() {
   "${rlhf[@]}" pipeline "${common[@]}" "$@" --out-dir "$dir" > "$OUT/$name.log" 2>&1
   rc=$?
   if [ $rc -ne 0 ] || [ ! -f "$dir/rounds.csv" ] || [ ! -f "$dir/round-1/policy/curve.json" ]; then
-    echo "failed (exit $rc; see $OUT/$name.log)|||"
+    echo "failed (exit $rc; see $OUT/$name.log)||||"
     return
   fi
   if [ -f "$dir/round-1/policy/config.json" ]; then start=$(mtime "$dir/round-1/policy/config.json"); fi
   awk -F, -v start="$start" -v end="$(mtime "$dir/round-1/policy/curve.json")" '
     function pct(x) { return x == "NaN" || x == "" ? "-" : sprintf("%.1f%%", 100 * x) }
     function kl(x) { return x == "NaN" || x == "" ? "-" : sprintf("%.3f", x) }
-    $1 == 1 { printf "%s|%s|%s|%.2f\n", pct($2), pct($3), kl($6), (end - start) / 60 }' "$dir/rounds.csv"
+    $1 == 1 { printf "%s|%s|%s|%s|%.2f\n", pct($2), pct($3), kl($11), kl($6), (end - start) / 60 }' "$dir/rounds.csv"
 }
 
-ilql_known() { "${rlhf[@]}" pipeline --help 2>/dev/null | grep -Eq -- '--method <[^>]*\bIlql\b'; }
-
-table="| method | flags | gold greedy | gold sampled | KL to SFT | policy stage (min, wall) |
-|---|---|---|---|---|---|"
+table="| method | flags | gold greedy | gold sampled | KL to SFT (evaluation samples) | KL (last rollouts) | policy stage (min, wall) |
+|---|---|---|---|---|---|---|"
 # The base first: every other method starts from it.
 for spec in "base|Rloo|--method Rloo" "${methods[@]}"; do
   IFS='|' read -r name display flags <<< "$spec"
   if [ "$name" = base ] && [ -n "${base_row:-}" ]; then
     row=$base_row
-  elif [ "$name" = ilql ] && ! ilql_known; then
-    row="skipped: this build's pipeline has no --method Ilql|||"
-    echo "methods.sh: skipping Ilql: \`rlhf pipeline --help\` lists no Ilql method" >&2
   else
     echo "methods.sh: $display ($flags)" >&2
     # shellcheck disable=SC2086  # flags are meant to split
@@ -115,8 +110,8 @@ for spec in "base|Rloo|--method Rloo" "${methods[@]}"; do
       continue
     fi
   fi
-  IFS='|' read -r greedy sampled kl minutes <<< "$row"
+  IFS='|' read -r greedy sampled sampled_kl rollout_kl minutes <<< "$row"
   table+="
-| $display | \`$flags\` | ${greedy:--} | ${sampled:--} | ${kl:--} | ${minutes:--} |"
+| $display | \`$flags\` | ${greedy:--} | ${sampled:--} | ${sampled_kl:--} | ${rollout_kl:--} | ${minutes:--} |"
 done
 echo "$table" | tee "$OUT/methods.md"

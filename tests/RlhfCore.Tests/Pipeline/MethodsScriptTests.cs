@@ -4,8 +4,7 @@ namespace RlhfCore.Tests.Pipeline;
 
 /// <summary>
 /// <c>benchmarks/methods.sh --quick</c> end to end through bash on tiny settings: it exits 0 and prints one markdown row
-/// per method, each with measurements, except Ilql's, which is measured or skipped with a message (it is skipped when
-/// the pipeline has no --method Ilql).
+/// per method, each with its gold accuracies, its KL to SFT on evaluation samples and its policy-stage minutes.
 /// </summary>
 public class MethodsScriptTests
 {
@@ -38,14 +37,16 @@ public class MethodsScriptTests
             var rows = stdout.Split('\n').Where(l => l.StartsWith("| ", StringComparison.Ordinal)).Skip(1)
                 .Select(l => l.Split('|').Select(c => c.Trim()).ToArray()).ToList();
             Assert.That(rows.Select(r => r[1]), Is.EqualTo(Methods), "one row per method, in order");
-            foreach (var r in rows.Where(r => r[1] != "Ilql"))
+            var invariant = System.Globalization.CultureInfo.InvariantCulture;
+            foreach (var r in rows)
             {
                 Assert.That(r[3], Does.EndWith("%"), $"{r[1]}: gold greedy measured");
                 Assert.That(r[4], Does.EndWith("%"), $"{r[1]}: gold sampled measured");
-                Assert.That(double.TryParse(r[6], System.Globalization.CultureInfo.InvariantCulture, out _), $"{r[1]}: policy-stage minutes, got '{r[6]}'");
+                Assert.That(double.TryParse(r[5], invariant, out _), $"{r[1]}: KL on evaluation samples, got '{r[5]}'");
+                Assert.That(double.TryParse(r[7], invariant, out _), $"{r[1]}: policy-stage minutes, got '{r[7]}'");
             }
-            var ilql = rows.Single(r => r[1] == "Ilql");
-            Assert.That(ilql[3], Does.EndWith("%").Or.StartWith("skipped"), "Ilql is measured, or skipped with a reason");
+            Assert.That(rows.Where(r => r[1] is "Dpo" or "Kto" or "Orpo" or "Simpo" or "TR-DPO").Select(r => r[6]), Is.All.EqualTo("-"),
+                "the preference losses have no rollout KL");
             // Nothing of the base's policy stage is reused: each copy's stage and evaluation ran again, with its own flags.
             var baseEvaluation = File.GetLastWriteTimeUtc(Path.Combine(outDir, "base", "round-1", "evaluation.json"));
             foreach (var (dir, setting) in new[] { ("ppo", "\"Method\": \"Ppo\""), ("gspo", "\"ImportanceLevel\": \"Sequence\""), ("kto", "\"Loss\": \"Kto\"") })

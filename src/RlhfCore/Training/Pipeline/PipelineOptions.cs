@@ -184,8 +184,8 @@ public sealed record PipelineOptions : IPolicyGradientVariants, IReferenceSyncSe
     [Description("Fraction of pairs held out to measure the reward model's accuracy.")]
     [Bounds(0, 1, MinExclusive = true, MaxExclusive = true)]
     public double RewardEvalFraction { get; init; } = 0.15;
-    /// <summary>Policy optimizer: Ppo, A2c, Reinforce, Rloo, Grpo, ReinforcePlusPlus or Dpo.</summary>
-    [Description("Policy optimizer: Ppo, A2c, Reinforce, Rloo, Grpo, ReinforcePlusPlus or Dpo.")]
+    /// <summary>Policy optimizer: Ppo, A2c, Reinforce, Rloo, Grpo, ReinforcePlusPlus, Dpo (with --dpo-loss) or Ilql.</summary>
+    [Description("Policy optimizer: Ppo, A2c, Reinforce, Rloo, Grpo, ReinforcePlusPlus, Dpo (with --dpo-loss) or Ilql.")]
     public PipelineMethod Method { get; init; } = PipelineMethod.Rloo;
     /// <summary>Optimize the policy against the gold reward instead of the reward model (an oracle upper bound for research).</summary>
     [Description("Optimize the policy against the gold reward instead of the reward model (an oracle upper bound for research).")]

@@ -14,8 +14,10 @@ namespace RlhfCore.Training.Pipeline;
 /// <param name="ShiftAccuracy">The reward model's accuracy on fresh pairs from the round's post-RL policy (NaN where not measured).</param>
 /// <param name="RewardModelEce">Expected calibration error of the reward model on held-out feedback.</param>
 /// <param name="Disagreement">Mean standard deviation of the ensemble members' held-out scores (0 for one model).</param>
+/// <param name="SampledKl">KL to the SFT policy per sequence on completions the round's policy samples for 200 evaluation prompts, the same
+/// measure for every method (NaN for SFT).</param>
 public sealed record RoundSummary(int Round, double GoldGreedy, double GoldSampled, double RewardModelScore, double RewardModelAccuracy, double Kl, int Pairs,
-    double ShiftAccuracy = double.NaN, double RewardModelEce = double.NaN, double Disagreement = double.NaN);
+    double ShiftAccuracy = double.NaN, double RewardModelEce = double.NaN, double Disagreement = double.NaN, double SampledKl = double.NaN);
 
 /// <summary>One policy-optimization step: the over-optimization curve's raw data.</summary>
 /// <param name="Round">Round.</param>
@@ -33,9 +35,9 @@ public static class PipelineReport
     public static void Write(string outDir, IReadOnlyList<RoundSummary> rounds, IReadOnlyList<CurvePoint> curve)
     {
         AtomicFile.Write(Path.Combine(outDir, "rounds.csv"), s => WriteText(s,
-            "round,gold_greedy,gold_sampled,reward_model_score,reward_model_accuracy,kl,pairs,reward_model_shift_accuracy,reward_model_ece,reward_model_disagreement\n"
+            "round,gold_greedy,gold_sampled,reward_model_score,reward_model_accuracy,kl,pairs,reward_model_shift_accuracy,reward_model_ece,reward_model_disagreement,sampled_kl\n"
             + string.Concat(rounds.Select(r => $"{r.Round},{F(r.GoldGreedy)},{F(r.GoldSampled)},{F(r.RewardModelScore)},{F(r.RewardModelAccuracy)},{F(r.Kl)},{r.Pairs},"
-                + $"{F(r.ShiftAccuracy)},{F(r.RewardModelEce)},{F(r.Disagreement)}\n"))));
+                + $"{F(r.ShiftAccuracy)},{F(r.RewardModelEce)},{F(r.Disagreement)},{F(r.SampledKl)}\n"))));
         AtomicFile.Write(Path.Combine(outDir, "curve.csv"), s => WriteText(s,
             "round,step,kl,reward_model_score,gold_score,disagreement\n"
             + string.Concat(curve.Select(c => $"{c.Round},{c.Step},{F(c.Kl)},{F(c.RewardModelScore)},{F(c.GoldScore)},{F(c.Disagreement)}\n"))));

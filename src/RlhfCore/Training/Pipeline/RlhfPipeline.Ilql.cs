@@ -21,9 +21,6 @@ public sealed partial class RlhfPipeline
     /// <summary>Rows of the generator ILQL decoding serves (<see cref="GoldEvaluation.Run"/>'s batch).</summary>
     private const int IlqlDecodingRows = 50;
 
-    /// <summary>Evaluation prompts sampled to measure the ILQL policy's KL to SFT.</summary>
-    private const int IlqlKlPrompts = 200;
-
     private string IlqlHeadsPath(int r) => Path.Combine(RoundDir(r), "policy", IlqlHeadsFile.FileName);
 
     /// <summary>Labels the round's samples, trains ILQL from the previous policy, saves the policy and heads; returns a one-point curve holding the KL to SFT.</summary>
@@ -50,8 +47,8 @@ public sealed partial class RlhfPipeline
         IlqlHeadsFile.Save(IlqlHeadsPath(r), trainer.Heads, _be);
         Gpt2Checkpoint.Save(PolicyModel(r), policy.Config, policy.Heads, policy.Parameters);
         var shaper = new IlqlLogitsShaper(_be, trainer.Heads, _o.IlqlBeta);
-        var (kl, gold) = IlqlKl(r, policy, shaper);
-        _log(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"round {r}: ilql policy (β {_o.IlqlBeta}) KL to SFT {kl:F3} on {Math.Min(IlqlKlPrompts, _evalPrompts.Length)} sampled completions (gold {gold:F3})"));
+        var (kl, gold) = SampledKl(r, policy, shaper);
+        _log(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"round {r}: ilql policy (β {_o.IlqlBeta}) KL to SFT {kl:F3} on {Math.Min(SampledKlPrompts, _evalPrompts.Length)} sampled completions (gold {gold:F3})"));
         return [new CurvePoint(r, o.Steps - 1, kl, double.NaN, gold)];
     }
 
@@ -101,58 +98,6 @@ public sealed partial class RlhfPipeline
     /// <summary>The ILQL decoding of round <paramref name="round"/>'s policy (null for SFT and for every other method).</summary>
     private IlqlRoundDecoding? IlqlDecodingOf(int round, GptModel policy) =>
         _o.Method == PipelineMethod.Ilql && round > 0 ? new IlqlRoundDecoding(IlqlHeadsPath(round), policy, _o.IlqlBeta) : null;
-
-    /// <summary>
-    /// KL(π_ILQL ‖ π_SFT) per sequence, estimated on completions the ILQL-decoded policy samples at temperature 1 for the first
-    /// evaluation prompts: the mean over them of Σ_t log π_ILQL(a_t) − log π_SFT(a_t), π_ILQL being the softmax of the shifted
-    /// logits; also the gold reward of those samples.
-    /// </summary>
-    private (double Kl, double Gold) IlqlKl(int r, GptModel policy, IlqlLogitsShaper shaper)
-    {
-        using var sft = ModelFiles.Load(SftModel, _be);
-        var prompts = _evalPrompts.Take(IlqlKlPrompts).ToArray();
-        var encoded = prompts.Select(p => p.Length == 0 ? [_tok.EndOfText] : _tok.Encode(p)).ToArray();
-        int maxPrompt = encoded.Max(e => e.Length), V = policy.Config.VocabSize;
-        int maxNew = Math.Min(_task.MaxCompletionChars + 1, policy.Config.MaxSeqLen - maxPrompt);
-        using var gen = new GptGenerator(policy, IlqlDecodingRows, maxPrompt);
-        var rng = new Rng(Seed(r, 21));
-        double kl = 0, gold = 0;
-        for (int start = 0; start < prompts.Length; start += IlqlDecodingRows)
-        {
-            var chunk = encoded[start..Math.Min(prompts.Length, start + IlqlDecodingRows)];
-            var steps = new List<float[]>();
-            var seqs = gen.Generate(chunk, new SamplingOptions(maxNew, 1f, EosToken: _tok.EndOfText), rng, (_, t) =>
-            {
-                var host = new float[t.Length];
-                _be.Download<float>(t, host);
-                steps.Add(host);
-            }, shaper);
-            var examples = new List<DpoExample>(chunk.Length);
-            for (int b = 0; b < chunk.Length; b++)
-            {
-                for (int s = 0; s < seqs[b].Tokens.Length; s++) kl += LogSoftmaxAt(steps[s].AsSpan(b * V, V), seqs[b].Tokens[s]);
-                examples.Add(new DpoExample(chunk[b], seqs[b].Tokens, seqs[b].Tokens));
-                gold += _task.GoldReward(prompts[start + b], _tok.Decode([.. seqs[b].Tokens.Where(t => t != _tok.EndOfText)]));
-            }
-            int T = examples.Max(e => e.InputLength(e.Chosen));
-            var batch = new DpoBatch(chunk.Length, T);
-            batch.Fill(examples);
-            using var logProbs = new SequenceLogProbs(_be, sft.Config, 2 * chunk.Length, T);
-            logProbs.Upload(batch);
-            var sftLogp = new double[2 * chunk.Length];
-            logProbs.Forward(sft, sftLogp);
-            for (int b = 0; b < chunk.Length; b++) kl -= sftLogp[b];
-        }
-        return (kl / prompts.Length, gold / prompts.Length);
-    }
-
-    private static double LogSoftmaxAt(ReadOnlySpan<float> row, int token)
-    {
-        double m = double.NegativeInfinity, s = 0;
-        foreach (float x in row) m = Math.Max(m, x);
-        foreach (float x in row) s += Math.Exp(x - m);
-        return row[token] - m - Math.Log(s);
-    }
 
     /// <summary>A round's ILQL heads, loaded for decoding, and the shaper over them.</summary>
     private sealed class IlqlRoundDecoding : IDisposable

@@ -192,11 +192,12 @@ public sealed partial class RlhfPipeline
             using var scorer = new RewardModelScorer(rewardModel.Members, _o.Aggregation, _tok, 64, _o.SeqLen, rewardModel.SharedTrunk);
             rmScore = scorer.Score(sampled.Prompts, sampled.Completions).Average();
         }
+        double sampledKl = r > 0 ? SampledKl(r, policy, ilql?.Shaper).Kl : double.NaN;
         var summary = new RoundSummary(r, greedy.MeanGold, sampled.MeanGold, rmScore, heldOut.Accuracy, kl, records,
-            shift.Accuracy, heldOut.Ece, heldOut.Disagreement);
+            shift.Accuracy, heldOut.Ece, heldOut.Disagreement, sampledKl);
         AtomicFile.Write(file, s => JsonSerializer.Serialize(s, summary, Json));
         string name = r == 0 ? "sft" : $"round {r}";
-        string extra = r > 0 ? string.Create(CultureInfo.InvariantCulture, $", reward-model accuracy {heldOut.Accuracy:P1} (post-RL samples {shift.Accuracy:P1}), KL {kl:F3}") : "";
+        string extra = r > 0 ? string.Create(CultureInfo.InvariantCulture, $", reward-model accuracy {heldOut.Accuracy:P1} (post-RL samples {shift.Accuracy:P1}), KL {kl:F3} (on evaluation samples {sampledKl:F3})") : "";
         _log(string.Create(CultureInfo.InvariantCulture, $"{name}: gold greedy {greedy.MeanGold:F3}, sampled {sampled.MeanGold:F3}{extra}"));
         return summary;
     }
