@@ -13,8 +13,9 @@
 #
 # Prints one markdown table (also written to $OUT/methods.md): method, flags, gold accuracy greedy and sampled on the
 # fixed evaluation prompts, KL to the SFT policy per sequence on completions the policy samples for 200 evaluation prompts
-# (rounds.csv's sampled_kl: the same measure for every method), the RL stage's KL on its last step's rollouts ("-" for
-# the preference losses, which have no rollouts), and the policy stage's wall minutes: from its config.json (written as
+# (rounds.csv's sampled_kl: the same measure for every method), the RL stage's KL on its last step's rollouts (against
+# its reference, which --ref-sync-every moves; "-" for the preference losses and ILQL, which have no rollouts), and the
+# policy stage's wall minutes: from its config.json (written as
 # the stage starts) to its curve.json (written as it ends), or from the launch when a stage writes no config.json.
 #
 # Usage: benchmarks/methods.sh [--quick] [FLAGS...]

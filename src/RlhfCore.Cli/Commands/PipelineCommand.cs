@@ -61,10 +61,10 @@ internal static class PipelineCommand
     {
         bool accuracy = o.Task == "arithmetic";
         var table = new Table().AddColumns("policy", accuracy ? "gold accuracy (greedy)" : "gold reward (greedy)",
-            accuracy ? "gold accuracy (sampled)" : "gold reward (sampled)", "reward-model held-out accuracy", "KL to SFT (nats/seq)", "pairs");
+            accuracy ? "gold accuracy (sampled)" : "gold reward (sampled)", "reward-model held-out accuracy", "KL to SFT on eval samples (nats/seq)", "KL, last rollouts", "pairs");
         foreach (var s in rounds)
             table.AddRow(s.Round == 0 ? "SFT" : $"RLHF round {s.Round}", G(s.GoldGreedy, accuracy), G(s.GoldSampled, accuracy),
-                double.IsNaN(s.RewardModelAccuracy) ? "-" : s.RewardModelAccuracy.ToString("P1"), double.IsNaN(s.Kl) ? "-" : s.Kl.ToString("F3"), $"{s.Pairs}");
+                double.IsNaN(s.RewardModelAccuracy) ? "-" : s.RewardModelAccuracy.ToString("P1"), Kl(s.SampledKl), Kl(s.Kl), $"{s.Pairs}");
         AnsiConsole.Write(table);
         var sft = rounds[0];
         var last = rounds[^1];
@@ -82,6 +82,8 @@ internal static class PipelineCommand
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLineInterpolated($"RLHF beats SFT on both gold measures on {results.Count(r => r.Wins)} of {results.Count} seeds; table in {Path.Combine(o.OutDir, "seeds.csv")}");
     }
+
+    private static string Kl(double kl) => double.IsNaN(kl) ? "-" : kl.ToString("F3");
 
     private static string Gain(double gain, bool accuracy) =>
         (gain >= 0 ? "+" : "") + (accuracy ? $"{gain * 100:F1} points" : $"{gain:F3}");

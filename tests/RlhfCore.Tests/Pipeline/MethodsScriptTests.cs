@@ -45,8 +45,8 @@ public class MethodsScriptTests
                 Assert.That(double.TryParse(r[5], invariant, out _), $"{r[1]}: KL on evaluation samples, got '{r[5]}'");
                 Assert.That(double.TryParse(r[7], invariant, out _), $"{r[1]}: policy-stage minutes, got '{r[7]}'");
             }
-            Assert.That(rows.Where(r => r[1] is "Dpo" or "Kto" or "Orpo" or "Simpo" or "TR-DPO").Select(r => r[6]), Is.All.EqualTo("-"),
-                "the preference losses have no rollout KL");
+            Assert.That(rows.Where(r => r[1] is "Dpo" or "Kto" or "Orpo" or "Simpo" or "TR-DPO" or "Ilql").Select(r => r[6]), Is.All.EqualTo("-"),
+                "the preference losses and ILQL have no rollout KL");
             // Nothing of the base's policy stage is reused: each copy's stage and evaluation ran again, with its own flags.
             var baseEvaluation = File.GetLastWriteTimeUtc(Path.Combine(outDir, "base", "round-1", "evaluation.json"));
             foreach (var (dir, setting) in new[] { ("ppo", "\"Method\": \"Ppo\""), ("gspo", "\"ImportanceLevel\": \"Sequence\""), ("kto", "\"Loss\": \"Kto\"") })

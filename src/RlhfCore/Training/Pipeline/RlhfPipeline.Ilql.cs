@@ -2,7 +2,6 @@ using RlhfCore.Data;
 using RlhfCore.IO;
 using RlhfCore.Model;
 using RlhfCore.Rl.Ilql;
-using RlhfCore.Training.Dpo;
 using RlhfCore.Training.Ilql;
 using RlhfCore.Training.Reward;
 using RlhfCore.Training.Reward.Ensemble;
@@ -23,7 +22,7 @@ public sealed partial class RlhfPipeline
 
     private string IlqlHeadsPath(int r) => Path.Combine(RoundDir(r), "policy", IlqlHeadsFile.FileName);
 
-    /// <summary>Labels the round's samples, trains ILQL from the previous policy, saves the policy and heads; returns a one-point curve holding the KL to SFT.</summary>
+    /// <summary>Labels the round's samples, trains ILQL from the previous policy, saves the policy and heads; returns no curve (ILQL has no rollouts: the round's evaluation measures its KL to SFT on ILQL-decoded samples).</summary>
     private List<CurvePoint> TrainIlql(int r, string rewardModelPath, string dir, CancellationToken cancel)
     {
         var examples = IlqlExamples(r, rewardModelPath, dir);
@@ -46,10 +45,7 @@ public sealed partial class RlhfPipeline
         if (cancel.IsCancellationRequested) return [];
         IlqlHeadsFile.Save(IlqlHeadsPath(r), trainer.Heads, _be);
         Gpt2Checkpoint.Save(PolicyModel(r), policy.Config, policy.Heads, policy.Parameters);
-        var shaper = new IlqlLogitsShaper(_be, trainer.Heads, _o.IlqlBeta);
-        var (kl, gold) = SampledKl(r, policy, shaper);
-        _log(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"round {r}: ilql policy (β {_o.IlqlBeta}) KL to SFT {kl:F3} on {Math.Min(SampledKlPrompts, _evalPrompts.Length)} sampled completions (gold {gold:F3})"));
-        return [new CurvePoint(r, o.Steps - 1, kl, double.NaN, gold)];
+        return [];
     }
 
     /// <summary>The round's comparison samples (every completion of every prompt) with their standardized rewards, also written to policy/ilql-ratings.jsonl.</summary>
