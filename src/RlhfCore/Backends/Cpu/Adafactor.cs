@@ -19,12 +19,12 @@ namespace RlhfCore.Backends.Cpu;
 //
 // Two passes over the tensor, so the step reads the gradient twice and the parameter once (plus once more for
 // RMS(param) when scaleParameter is on), against AdamW's four reads and three writes:
-// (1) the moments, per fixed block of whole rows: each row is read from memory once to add its g² to the block's
-//     column sums and to the row sum; the row's r[i] is then final, and the row (now in L1) is read again to add
-//     g²/r[i] to the block's column sums W. Since u² = g²·mean(r)/(r[i]·c[j]), Σu² = mean(r)·Σ_j W[j]/c[j], so the
-//     clipping needs no pass of its own. Blocks add into their own column partials (float within a block); the
-//     host adds the partials in block order in double and finishes c, 1/√c and Σu² per column. Unfactored, pass 1
-//     updates v per fixed chunk, keeps 1/√v and adds Σu² in the chunk's partial.
+// (1) the moments, per fixed block of whole rows (64 Ki elements, so the block stays in L2): the block is read from
+//     memory once for its row sums (so each r[i] is final), then again from L2, four rows at a time, to add g² and
+//     g²/r[i] to the block's column sums S and W. Since u² = g²·mean(r)/(r[i]·c[j]), Σu² = mean(r)·Σ_j W[j]/c[j], so
+//     the clipping needs no pass of its own. Blocks keep their own column partials (float within a block); the host
+//     adds them in block order in double and finishes c, 1/√c and Σu² per column. Unfactored, pass 1 updates v per
+//     fixed chunk, keeps 1/√v and adds the chunk's Σu² in its partial.
 // (2) the update, per fixed chunk of ChunkElements: u is recomputed from g, 1/√c[j] and the row's √(mean(r)/r[i]).
 // Blocks, chunks and every summation order depend only on the shape, never on the thread count or on addresses,
 // so the results are bit-identical for any thread count and on resume.
@@ -169,70 +169,84 @@ public sealed unsafe partial class CpuBackend
             double s2 = (double)GradScale * GradScale, beta2 = Beta2;
             for (int i = r0; i < r1; i++)
             {
-                float* g = G + (long)i * Cols;
-                double mean = s2 * AddSquares(g, sums, Cols) / Cols + Eps1;
-                float r = (float)(beta2 * Row[i] + (1 - beta2) * mean);
-                Row[i] = r;
-                AddScaledSquares(g, weighted, 1f / r, Cols);
+                double mean = s2 * SumOfSquaresJob.SumSquares(G + (long)i * Cols, Cols) / Cols + Eps1;
+                Row[i] = (float)(beta2 * Row[i] + (1 - beta2) * mean);
             }
+            int k = r0;
+            for (; k + 4 <= r1; k += 4) AddColumnSquares4(G + (long)k * Cols, Cols, sums, weighted, 1f / Row[k], 1f / Row[k + 1], 1f / Row[k + 2], 1f / Row[k + 3]);
+            for (; k < r1; k++) AddColumnSquares(G + (long)k * Cols, sums, weighted, 1f / Row[k], Cols);
             if (ScaleParameter) Partials[2 * index + 1] = SumOfSquaresJob.SumSquares(P + (long)r0 * Cols, (long)(r1 - r0) * Cols);
         }
 
-        /// <summary>sums[j] += g[j]² for j in [0, n); returns Σ g² (float lanes, added in double).</summary>
+        /// <summary>
+        /// <see cref="AddColumnSquares"/> for four consecutive rows of length <paramref name="n"/> from <paramref name="g"/>, with
+        /// scales s0…s3: the column sums are loaded and stored once per four rows.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static double AddSquares(float* g, float* sums, int n)
+        private static void AddColumnSquares4(float* g, int n, float* sums, float* weighted, float s0, float s1, float s2, float s3)
         {
+            float* g1 = g + n, g2 = g1 + n, g3 = g2 + n;
             int j = 0;
-            double total = 0;
             if (Vector512.IsHardwareAccelerated)
-            {
-                var acc = Vector512<float>.Zero;
                 for (; j <= n - 16; j += 16)
                 {
-                    var x = Vector512.Load(g + j);
-                    Vector512.Store(Vector512.FusedMultiplyAdd(x, x, Vector512.Load(sums + j)), sums + j);
-                    acc = Vector512.FusedMultiplyAdd(x, x, acc);
+                    Vector512<float> x0 = Vector512.Load(g + j), x1 = Vector512.Load(g1 + j), x2 = Vector512.Load(g2 + j), x3 = Vector512.Load(g3 + j);
+                    Vector512<float> a = x0 * x0, b = x1 * x1, c = x2 * x2, d = x3 * x3;
+                    Vector512.Store(Vector512.Load(sums + j) + ((a + b) + (c + d)), sums + j);
+                    var w = Vector512.FusedMultiplyAdd(a, Vector512.Create(s0), Vector512.Load(weighted + j));
+                    w = Vector512.FusedMultiplyAdd(b, Vector512.Create(s1), w);
+                    w = Vector512.FusedMultiplyAdd(c, Vector512.Create(s2), w);
+                    Vector512.Store(Vector512.FusedMultiplyAdd(d, Vector512.Create(s3), w), weighted + j);
                 }
-                total = Vector512.Sum(Vector512.WidenLower(acc) + Vector512.WidenUpper(acc));
-            }
             else if (Vector256.IsHardwareAccelerated)
-            {
-                var acc = Vector256<float>.Zero;
                 for (; j <= n - 8; j += 8)
                 {
-                    var x = Vector256.Load(g + j);
-                    Vector256.Store(Vector256.FusedMultiplyAdd(x, x, Vector256.Load(sums + j)), sums + j);
-                    acc = Vector256.FusedMultiplyAdd(x, x, acc);
+                    Vector256<float> x0 = Vector256.Load(g + j), x1 = Vector256.Load(g1 + j), x2 = Vector256.Load(g2 + j), x3 = Vector256.Load(g3 + j);
+                    Vector256<float> a = x0 * x0, b = x1 * x1, c = x2 * x2, d = x3 * x3;
+                    Vector256.Store(Vector256.Load(sums + j) + ((a + b) + (c + d)), sums + j);
+                    var w = Vector256.FusedMultiplyAdd(a, Vector256.Create(s0), Vector256.Load(weighted + j));
+                    w = Vector256.FusedMultiplyAdd(b, Vector256.Create(s1), w);
+                    w = Vector256.FusedMultiplyAdd(c, Vector256.Create(s2), w);
+                    Vector256.Store(Vector256.FusedMultiplyAdd(d, Vector256.Create(s3), w), weighted + j);
                 }
-                total = Vector256.Sum(Vector256.WidenLower(acc) + Vector256.WidenUpper(acc));
-            }
             for (; j < n; j++)
             {
-                float x = g[j];
-                sums[j] = MathF.FusedMultiplyAdd(x, x, sums[j]);
-                total += (double)x * x;
+                float a = g[j] * g[j], b = g1[j] * g1[j], c = g2[j] * g2[j], d = g3[j] * g3[j];
+                sums[j] += (a + b) + (c + d);
+                float w = MathF.FusedMultiplyAdd(a, s0, weighted[j]);
+                w = MathF.FusedMultiplyAdd(b, s1, w);
+                w = MathF.FusedMultiplyAdd(c, s2, w);
+                weighted[j] = MathF.FusedMultiplyAdd(d, s3, w);
             }
-            return total;
         }
 
-        /// <summary>sums[j] += g[j]²·scale for j in [0, n).</summary>
+        /// <summary>sums[j] += g[j]² and weighted[j] += g[j]²·scale for j in [0, n).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void AddScaledSquares(float* g, float* sums, float scale, int n)
+        private static void AddColumnSquares(float* g, float* sums, float* weighted, float scale, int n)
         {
             int j = 0;
             if (Vector512.IsHardwareAccelerated)
                 for (; j <= n - 16; j += 16)
                 {
                     var x = Vector512.Load(g + j);
-                    Vector512.Store(Vector512.FusedMultiplyAdd(x * x, Vector512.Create(scale), Vector512.Load(sums + j)), sums + j);
+                    var sq = x * x;
+                    Vector512.Store(Vector512.Load(sums + j) + sq, sums + j);
+                    Vector512.Store(Vector512.FusedMultiplyAdd(sq, Vector512.Create(scale), Vector512.Load(weighted + j)), weighted + j);
                 }
             else if (Vector256.IsHardwareAccelerated)
                 for (; j <= n - 8; j += 8)
                 {
                     var x = Vector256.Load(g + j);
-                    Vector256.Store(Vector256.FusedMultiplyAdd(x * x, Vector256.Create(scale), Vector256.Load(sums + j)), sums + j);
+                    var sq = x * x;
+                    Vector256.Store(Vector256.Load(sums + j) + sq, sums + j);
+                    Vector256.Store(Vector256.FusedMultiplyAdd(sq, Vector256.Create(scale), Vector256.Load(weighted + j)), weighted + j);
                 }
-            for (; j < n; j++) sums[j] = MathF.FusedMultiplyAdd(g[j] * g[j], scale, sums[j]);
+            for (; j < n; j++)
+            {
+                float sq = g[j] * g[j];
+                sums[j] += sq;
+                weighted[j] = MathF.FusedMultiplyAdd(sq, scale, weighted[j]);
+            }
         }
 
         /// <summary>
