@@ -12,10 +12,11 @@ public class AdafactorTests(string device) : KernelFixture(device)
     // clipping is active on random gradients (RMS(u) ≈ 1 there), ε1 = 1e-3 so its place (inside the mean, before the
     // square root) shows, weight decay 0.1 and gradScale 0.5. Rows with a wrong mean (sum instead of mean, or the
     // column means' denominator) change u by factors of √cols. param, m to atol 1e-6 + rtol 1e-5 (float rsqrt and
-    // float accumulation of the column sums), the moments to rtol 1e-5.
+    // float accumulation of the column sums), the moments to rtol 1e-5. 1025 × 97 spans two of the CPU's row blocks with
+    // rows left over from its groups of four; 3 × 70 001 has rows longer than a block.
     [TestCase(1, 1, false, 0f, false), TestCase(1, 7, false, 0.9f, true), TestCase(1, 1025, false, 0f, true), TestCase(1, 100_003, false, 0.9f, false),
      TestCase(1, 7, true, 0f, false), TestCase(7, 1, true, 0.9f, false), TestCase(97, 33, true, 0f, false), TestCase(97, 33, true, 0.9f, true),
-     TestCase(33, 1025, true, 0f, true), TestCase(1025, 97, true, 0.9f, false)]
+     TestCase(33, 1025, true, 0f, true), TestCase(1025, 97, true, 0.9f, false), TestCase(3, 70_001, true, 0.9f, true)]
     public void Update_MatchesReference(int rows, int cols, bool factored, float beta1, bool scaleParameter)
     {
         const float lr = 1e-2f, beta2 = 0.7f, eps1 = 1e-3f, eps2 = 1e-3f, clip = 0.5f, weightDecay = 0.1f, gradScale = 0.5f;

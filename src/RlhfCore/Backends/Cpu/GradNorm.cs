@@ -50,7 +50,7 @@ public sealed unsafe partial class CpuBackend
         /// ulp of a positive sum), then accumulates in double: widening every element instead costs
         /// more than the memory traffic, and the float step adds no bias (all terms are positive).
         /// </summary>
-        private static double SumSquares(float* x, long n)
+        internal static double SumSquares(float* x, long n)
         {
             long i = 0;
             double sum = 0;
