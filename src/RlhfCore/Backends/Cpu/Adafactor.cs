@@ -34,6 +34,9 @@ public sealed unsafe partial class CpuBackend
     /// <summary>Elements per row block of the factored moment pass (whole rows, at least one): 64 Ki.</summary>
     private const int AdafactorBlockElements = 1 << 16;
 
+    /// <summary>Row blocks the factored moment pass makes at least (when the matrix has that many rows).</summary>
+    private const int MinAdafactorBlocks = 8;
+
     private Scratch<float> _adafactorInvSqrt;
     private Scratch<float> _adafactorColumnPartials;
     private Scratch<double> _adafactorColumnTotals;
@@ -55,7 +58,9 @@ public sealed unsafe partial class CpuBackend
         double sumU2 = 0, sumP2 = 0;
         if (factored)
         {
-            job.RowsPerTask = Math.Max(1, AdafactorBlockElements / cols);
+            // At most a block's worth of whole rows, and at least MinAdafactorBlocks blocks where there are rows enough, so a
+            // small matrix (one block) still splits across threads. Both depend on the shape only, never on the thread count.
+            job.RowsPerTask = Math.Max(1, Math.Min(AdafactorBlockElements / cols, (rows + MinAdafactorBlocks - 1) / MinAdafactorBlocks));
             tasks = (rows + job.RowsPerTask - 1) / job.RowsPerTask;
             job.InvSqrt = _adafactorInvSqrt.Get(cols);
             job.ColumnPartials = _adafactorColumnPartials.Get(2L * tasks * cols);

@@ -25,7 +25,7 @@ public sealed record RewardStageResult(string Path, double Accuracy, double Ece,
 public sealed partial class RlhfPipeline
 {
     /// <summary>Member k's variant of a stage seed: member 0 keeps it (an ensemble of one is the single model), others are mixed apart.</summary>
-    private static ulong MemberSeed(ulong seed, int k) => k == 0 ? seed : seed ^ ((ulong)k * 0x9E3779B97F4A7C15UL);
+    private static ulong MemberSeed(ulong seed, int k) => k == 0 ? seed : seed ^ ((ulong)k * SplitMix64.Increment);
 
     /// <summary>
     /// A reward model (from the SFT trunk, or fresh), or an ensemble of them, trained on every record so far
