@@ -84,23 +84,6 @@ public class DpoGradientCheckTests
         Assert.That(refGrad.All(g => g == 0), Is.True, "the frozen reference received a gradient");
 
         var rng = new Random(seed + 100);
-        for (int i = 0; i < policy.Table.Count; i++)
-        {
-            var spec = policy.Table[i];
-            var p = new float[spec.Length]; var g = new float[spec.Length];
-            be.Download<float>(policy.Parameters.Tensors[i], p);
-            be.Download<float>(policy.Gradients.Tensors[i], g);
-            int argMax = Enumerable.Range(0, g.Length).MaxBy(j => Math.Abs(g[j]));
-            foreach (int j in Enumerable.Range(0, 4).Select(_ => rng.Next(p.Length)).Append(argMax).Distinct())
-            {
-                float orig = p[j];
-                p[j] = orig + H; be.Upload<float>(policy.Parameters.Tensors[i], p); double up = Loss(false);
-                p[j] = orig - H; be.Upload<float>(policy.Parameters.Tensors[i], p); double down = Loss(false);
-                p[j] = orig; be.Upload<float>(policy.Parameters.Tensors[i], p);
-                double fd = (up - down) / (2 * H);
-                Assert.That(Math.Abs(fd - g[j]), Is.LessThanOrEqualTo(2e-3 + 3e-2 * Math.Abs(g[j])),
-                    $"{spec.Name}[{j}]: analytic {g[j]:g5}, finite difference {fd:g5}");
-            }
-        }
+        FiniteDifferenceProbe.EveryTensor(be, policy, () => Loss(false), rng, H, 4);
     }
 }

@@ -58,23 +58,6 @@ public class SequenceRatioGradientCheckTests
         Run(backward: true);
         Assert.That(loss.Ratios.ToArray(), Is.EqualTo(offsets.Select(Math.Exp).ToArray()).Within(1e-4), "the ratios are e^offset");
         var probe = new Random(162);
-        for (int i = 0; i < model.Table.Count; i++)
-        {
-            var spec = model.Table[i];
-            var p = new float[spec.Length]; var g = new float[spec.Length];
-            be.Download<float>(model.Parameters.Tensors[i], p);
-            be.Download<float>(model.Gradients.Tensors[i], g);
-            int argMax = Enumerable.Range(0, g.Length).MaxBy(j => Math.Abs(g[j]));
-            foreach (int j in Enumerable.Range(0, 4).Select(_ => probe.Next(p.Length)).Append(argMax).Distinct())
-            {
-                float orig = p[j];
-                p[j] = orig + H; be.Upload<float>(model.Parameters.Tensors[i], p); double up = Run(false);
-                p[j] = orig - H; be.Upload<float>(model.Parameters.Tensors[i], p); double down = Run(false);
-                p[j] = orig; be.Upload<float>(model.Parameters.Tensors[i], p);
-                double fd = (up - down) / (2 * H);
-                Assert.That(Math.Abs(fd - g[j]), Is.LessThanOrEqualTo(2e-3 + 3e-2 * Math.Abs(g[j])),
-                    $"{spec.Name}[{j}]: analytic {g[j]:g5}, finite difference {fd:g5}");
-            }
-        }
+        FiniteDifferenceProbe.EveryTensor(be, model, () => Run(false), probe, H, 4);
     }
 }
