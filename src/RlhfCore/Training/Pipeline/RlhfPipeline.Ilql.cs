@@ -13,7 +13,7 @@ namespace RlhfCore.Training.Pipeline;
 /// for the comparisons) are labelled with the round's reward model, its score being the reward (the gold reward with
 /// --optimize-gold), standardized over the round's samples, and ILQL trains the previous round's policy on them offline for --policy-steps. The round's policy is
 /// then that trunk and LM head (policy/model.safetensors) decoded with its heads (policy/ilql_heads.safetensors): the
-/// round's evaluation, its KL to SFT and the next round's samples all use ILQL decoding with --ilql-beta.
+/// round's evaluation, its KL to SFT, the reward model's post-RL (shift) samples and the next round's samples all use ILQL decoding with --ilql-beta.
 /// </summary>
 public sealed partial class RlhfPipeline
 {

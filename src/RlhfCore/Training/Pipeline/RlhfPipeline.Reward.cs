@@ -161,7 +161,8 @@ public sealed partial class RlhfPipeline
         using var policy = ModelFiles.Load(PolicyModel(r), _be);
         var rng = new Rng(Seed(r, 13));
         var prompts = Enumerable.Range(0, _o.ShiftEvalPrompts).Select(_ => _task.SamplePrompt(rng)).ToArray();
-        var samples = GoldEvaluation.Run(_task, policy, _tok, prompts.SelectMany(p => new[] { p, p }).ToArray(), temperature: 1f, seed: Seed(r, 14));
+        using var ilql = IlqlDecodingOf(r, policy);
+        var samples = GoldEvaluation.Run(_task, policy, _tok, prompts.SelectMany(p => new[] { p, p }).ToArray(), temperature: 1f, seed: Seed(r, 14), shaper: ilql?.Shaper);
         var items = Enumerable.Range(0, prompts.Length).Select(i => new ComparisonItem(prompts[i], samples.Completions[2 * i], samples.Completions[2 * i + 1])).ToList();
         var pairs = Annotator(Seed(r, 15)).Label(items).Pairs.ToList<FeedbackRecord>();
         var result = pairs.Count == 0 ? RewardStageResult.None with { Path = artifact }
