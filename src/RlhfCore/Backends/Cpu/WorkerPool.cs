@@ -13,7 +13,9 @@ public sealed unsafe class WorkerPool : IDisposable
 {
     private readonly Thread[] _threads;
     private readonly SemaphoreSlim _start;
-    private readonly ManualResetEventSlim _done = new(false);
+    // A semaphore, not a ManualResetEventSlim: the slim event creates its lock object the first time a caller has to block
+    // rather than spin, an allocation on the calling thread at an unpredictable step; SemaphoreSlim creates its lock up front.
+    private readonly SemaphoreSlim _done = new(0);
     private delegate*<void*, int, void> _invoke;
     private void* _job;
     private int _count;
@@ -60,7 +62,6 @@ public sealed unsafe class WorkerPool : IDisposable
             _error = null;
             int helpers = Math.Min(_threads.Length, count - 1);
             _pending = helpers;
-            _done.Reset();
             _start.Release(helpers);
             RunTasks();
             if (helpers > 0) _done.Wait();
@@ -90,7 +91,7 @@ public sealed unsafe class WorkerPool : IDisposable
             _start.Wait();
             if (_stopping) return;
             RunTasks();
-            if (Interlocked.Decrement(ref _pending) == 0) _done.Set();
+            if (Interlocked.Decrement(ref _pending) == 0) _done.Release();
         }
     }
 
