@@ -22,6 +22,44 @@ public unsafe class WorkerPoolTests
         }
     }
 
+    /// <summary>
+    /// Two tasks that make the caller wait for the worker: the worker's task sleeps, the caller's spins until the worker has
+    /// started one, so whichever task the caller claims, it finishes first and has to block until the worker is done.
+    /// </summary>
+    private struct CallerWaitsJob : IParallelJob
+    {
+        public int* WorkerStarted;
+        public void Execute(int index)
+        {
+            if (Thread.CurrentThread.Name?.StartsWith("rlhf-cpu-", StringComparison.Ordinal) == true)
+            {
+                Volatile.Write(ref *WorkerStarted, 1);
+                Thread.Sleep(30);
+            }
+            else
+                while (Volatile.Read(ref *WorkerStarted) == 0) Thread.SpinWait(64);
+        }
+    }
+
+    private static void RunCallerWaits(WorkerPool pool)
+    {
+        int started = 0;
+        var job = new CallerWaitsJob { WorkerStarted = &started };
+        pool.For(2, ref job);
+    }
+
+    // The first time the caller has to block for a worker, the pool allocates nothing (a ManualResetEventSlim created its lock
+    // object then: 24 bytes on the caller's thread at whatever step first blocked). The first pool JITs the path.
+    [Test]
+    public void FirstBlockingWait_AllocatesNothing()
+    {
+        using (var warm = new WorkerPool(2)) RunCallerWaits(warm);
+        using var pool = new WorkerPool(2);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        RunCallerWaits(pool);
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+    }
+
     private static int[] RunCounting(WorkerPool pool, int count)
     {
         int* hits = (int*)NativeMemory.AllocZeroed((nuint)Math.Max(count, 1), sizeof(int));
