@@ -24,13 +24,16 @@ public static class GoldEvaluation
         return Enumerable.Range(0, count).Select(_ => task.SamplePrompt(rng)).ToArray();
     }
 
+    /// <summary>Prompts <see cref="Run"/> completes at once unless told otherwise (a logits shaper must hold rows for this many).</summary>
+    public const int DefaultBatch = 50;
+
     /// <summary>
     /// Completes every prompt (greedy when <paramref name="temperature"/> is 0) and scores it. <paramref name="shaper"/>, when
     /// given, rewrites the policy's logits before each token is picked (an ILQL policy's advantage-shifted decoding), so the
     /// policy evaluated is the one that decodes that way; it must hold rows for <paramref name="batch"/> prompts.
     /// </summary>
     public static GoldEvaluationResult Run(IGoldTask task, GptModel policy, ITokenizer tokenizer, IReadOnlyList<string> prompts,
-        float temperature = 0, ulong seed = 1, int batch = 50, ILogitsShaper? shaper = null)
+        float temperature = 0, ulong seed = 1, int batch = DefaultBatch, ILogitsShaper? shaper = null)
     {
         var encoded = prompts.Select(tokenizer.Encode).ToArray();
         int maxPrompt = encoded.Max(e => e.Length);

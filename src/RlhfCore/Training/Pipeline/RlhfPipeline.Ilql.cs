@@ -17,9 +17,6 @@ namespace RlhfCore.Training.Pipeline;
 /// </summary>
 public sealed partial class RlhfPipeline
 {
-    /// <summary>Rows of the generator ILQL decoding serves (<see cref="GoldEvaluation.Run"/>'s batch).</summary>
-    private const int IlqlDecodingRows = 50;
-
     private string IlqlHeadsPath(int r) => Path.Combine(RoundDir(r), "policy", IlqlHeadsFile.FileName);
 
     /// <summary>Labels the round's samples, trains ILQL from the previous policy, saves the policy and heads; returns no curve (ILQL has no rollouts: the round's evaluation measures its KL to SFT on ILQL-decoded samples).</summary>
@@ -105,7 +102,7 @@ public sealed partial class RlhfPipeline
 
         public IlqlRoundDecoding(string path, GptModel policy, double beta)
         {
-            _heads = IlqlHeadsFile.Load(path, policy.Backend, IlqlDecodingRows);
+            _heads = IlqlHeadsFile.Load(path, policy.Backend, DecodingRows);
             if (_heads.C != policy.Config.Channels || _heads.V != policy.Config.VocabSize)
             {
                 _heads.Dispose();

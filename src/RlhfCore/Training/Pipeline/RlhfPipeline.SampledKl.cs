@@ -10,8 +10,11 @@ public sealed partial class RlhfPipeline
     /// <summary>Evaluation prompts sampled to measure a round's KL to SFT.</summary>
     private const int SampledKlPrompts = 200;
 
-    /// <summary>Rows the KL measurement generates at once.</summary>
-    private const int SampledKlRows = 50;
+    /// <summary>
+    /// Rows every decoding of the pipeline serves at once: <see cref="GoldEvaluation.Run"/>'s batch, this KL measurement's, and
+    /// so the rows an ILQL round's heads are loaded for.
+    /// </summary>
+    private const int DecodingRows = GoldEvaluation.DefaultBatch;
 
     /// <summary>
     /// KL(π ‖ π_SFT) per sequence, estimated on completions the round's policy samples at temperature 1 for the first
@@ -27,12 +30,12 @@ public sealed partial class RlhfPipeline
         var encoded = prompts.Select(p => p.Length == 0 ? [_tok.EndOfText] : _tok.Encode(p)).ToArray();
         int maxPrompt = encoded.Max(e => e.Length), V = policy.Config.VocabSize;
         int maxNew = Math.Min(_task.MaxCompletionChars + 1, policy.Config.MaxSeqLen - maxPrompt);
-        using var gen = new GptGenerator(policy, SampledKlRows, maxPrompt);
+        using var gen = new GptGenerator(policy, DecodingRows, maxPrompt);
         var rng = new Rng(Seed(r, 21));
         double kl = 0, gold = 0;
-        for (int start = 0; start < prompts.Length; start += SampledKlRows)
+        for (int start = 0; start < prompts.Length; start += DecodingRows)
         {
-            var chunk = encoded[start..Math.Min(prompts.Length, start + SampledKlRows)];
+            var chunk = encoded[start..Math.Min(prompts.Length, start + DecodingRows)];
             var steps = new List<float[]>();
             var seqs = gen.Generate(chunk, new SamplingOptions(maxNew, 1f, EosToken: _tok.EndOfText), rng, (_, t) =>
             {
