@@ -14,7 +14,7 @@
 # Prints one markdown table (also written to $OUT/methods.md): method, flags, gold accuracy greedy and sampled on the
 # fixed evaluation prompts, KL to the SFT policy per sequence on completions the policy samples for 200 evaluation prompts
 # (rounds.csv's sampled_kl: the same measure for every method), the RL stage's KL on its last step's rollouts (against
-# its reference, which --ref-sync-every moves; "-" for the preference losses and ILQL, which have no rollouts), and the
+# its reference, which --ref-sync-every moves; "-" for the preference losses, ILQL and rejection sampling, which have no rollouts), and the
 # policy stage's wall minutes: from its config.json (written as
 # the stage starts) to its curve.json (written as it ends), or from the launch when a stage writes no config.json.
 #
@@ -32,13 +32,22 @@ read -r -a rlhf <<< "${RLHF:-dotnet $root/src/RlhfCore.Cli/bin/Release/net10.0/r
 OUT=${OUT:-/tmp/methods}
 export NO_COLOR=1
 
-common=(--task arithmetic --rounds 1)
+# One reward model from the SFT trunk, rows of 16 tokens, and (below, unless --quick) 2000 reward-model steps: the settings
+# the README's table was measured with, the demo's defaults before rejection sampling became its method.
+common=(--task arithmetic --rounds 1 --seq-len 16 --reward-ensemble 1 --reward-init Sft)
 ref_sync=10
+# The policy stage's size: RL and preference methods take --policy-steps, rejection sampling its own flags.
+policy=()
+rejection=()
 if [ "${1:-}" = "--quick" ]; then
   shift
-  common+=(--model byte-tiny --sft-steps 30 --batch 8 --seq-len 16 --comparisons-per-round 24 --annotator-tie-margin 0
-    --reward-steps 4 --reward-batch 4 --policy-steps 2 --prompts-per-step 4 --eval-prompts 8 --shift-eval-prompts 4)
+  common+=(--model byte-tiny --sft-steps 30 --batch 8 --comparisons-per-round 24 --annotator-tie-margin 0
+    --reward-steps 4 --reward-batch 4 --eval-prompts 8 --shift-eval-prompts 4)
+  policy=(--policy-steps 2 --prompts-per-step 4)
+  rejection=(--rejection-steps 2 --rejection-prompts 8 --best-of-n 2)
   ref_sync=1
+else
+  common+=(--reward-steps 2000)
 fi
 common+=("$@")
 
@@ -63,6 +72,7 @@ methods=(
   "simpo|Simpo|--method Dpo --dpo-loss Simpo --kl-coef 2"
   "tr-dpo|TR-DPO|--method Dpo --ref-sync-every $ref_sync --ref-mix 0.6"
   "ilql|Ilql|--method Ilql"
+  "rejection-sampling|RejectionSampling|--method RejectionSampling"
 )
 
 mkdir -p "$OUT"
@@ -80,8 +90,10 @@ run_method() {
     rm -rf "$dir/round-1/policy" "$dir/round-1/evaluation.json" "$dir/round-1/shift.json" "$dir/round-1/reliability-shift.svg" \
       "$dir/rounds.csv" "$dir/curve.csv" "$dir/overoptimization.svg" "$dir/rounds.svg" "$dir/config.json"
   fi
+  local size=("${policy[@]}")
+  if [ "$name" = rejection-sampling ]; then size=("${rejection[@]}"); fi
   start=$(date +%s.%N)
-  "${rlhf[@]}" pipeline "${common[@]}" "$@" --out-dir "$dir" > "$OUT/$name.log" 2>&1
+  "${rlhf[@]}" pipeline "${common[@]}" "${size[@]}" "$@" --out-dir "$dir" > "$OUT/$name.log" 2>&1
   rc=$?
   if [ $rc -ne 0 ] || [ ! -f "$dir/rounds.csv" ] || [ ! -f "$dir/round-1/policy/curve.json" ]; then
     echo "failed (exit $rc; see $OUT/$name.log)||||"

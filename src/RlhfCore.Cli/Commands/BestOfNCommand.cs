@@ -62,8 +62,9 @@ internal static class BestOfNCommand
         }
         if (o.Output != null)
         {
-            int written = RejectionSamplingSet.Write(o.Output, result, o.MinScore);
-            AnsiConsole.MarkupLineInterpolated($"wrote {written:N0} {{prompt, completion}} lines to {o.Output} (train on them with rlhf sft --data {o.Output})");
+            var winners = RejectionSamplingSet.Winners(result, tokenizer, o.MinScore);
+            RejectionSamplingSet.Write(o.Output, winners);
+            AnsiConsole.MarkupLineInterpolated($"wrote {winners.Count:N0} {{prompt, completion}} lines to {o.Output} (train on them with rlhf sft --data {o.Output})");
         }
         return 0;
     }

@@ -95,7 +95,7 @@ public class EnsembleScoresTests
     {
         foreach (var agg in new[] { RewardAggregate.Min, RewardAggregate.MeanStd })
         {
-            var e = Assert.Throws<ArgumentException>(() => new PipelineOptions { RewardAggregate = agg }.Validate())!;
+            var e = Assert.Throws<ArgumentException>(() => new PipelineOptions { RewardAggregate = agg, RewardEnsemble = 1 }.Validate())!;
             Assert.That(e.Message, Does.Contain($"--reward-aggregate {agg}").And.Contain("--reward-ensemble has 1"));
         }
         Assert.DoesNotThrow(() => new PipelineOptions { RewardAggregate = RewardAggregate.Min, RewardEnsemble = 2 }.Validate());

@@ -28,7 +28,7 @@ public class IlqlPipelineTests
     private PipelineOptions Tiny(int rounds = 1) => new()
     {
         Model = "byte-tiny", MaxOperand = 10, SftSteps = 40, Batch = 8, SeqLen = 16, Rounds = rounds, ComparisonsPerRound = 24,
-        AnnotatorTieMargin = 0, RewardSteps = 6, RewardBatch = 4, PolicySteps = 3, PromptsPerStep = 4, EvalPrompts = 8, Method = PipelineMethod.Ilql,
+        AnnotatorTieMargin = 0, RewardSteps = 6, RewardBatch = 4, RewardEnsemble = 1, PolicySteps = 3, PromptsPerStep = 4, EvalPrompts = 8, Method = PipelineMethod.Ilql,
         IlqlBeta = 50, OutDir = _dir, Threads = 2,
     };
 

@@ -31,7 +31,7 @@ public class KwisePipelineTests
     private PipelineOptions Tiny() => new()
     {
         Model = "byte-tiny", MaxOperand = 10, SftSteps = 30, Batch = 8, SeqLen = 16, Rounds = 1, ComparisonsPerRound = 12,
-        AnnotatorTieMargin = 0, RewardSteps = 4, RewardBatch = 4, PolicySteps = 2, PromptsPerStep = 4, EvalPrompts = 6, ShiftEvalPrompts = 6,
+        AnnotatorTieMargin = 0, RewardSteps = 4, RewardBatch = 4, Method = PipelineMethod.Rloo, PolicySteps = 2, PromptsPerStep = 4, EvalPrompts = 6, ShiftEvalPrompts = 6,
         OutDir = _dir, Threads = 2,
     };
 

@@ -11,7 +11,7 @@ public class MethodsScriptTests
     private static readonly string[] Methods =
     [
         "Ppo", "A2c", "Reinforce", "Rloo", "Grpo", "ReinforcePlusPlus", "DAPO", "Dr. GRPO", "GSPO", "dual-clip PPO",
-        "RLOO + TR-DPO-style ref sync", "Dpo", "Kto", "Orpo", "Simpo", "TR-DPO", "Ilql",
+        "RLOO + TR-DPO-style ref sync", "Dpo", "Kto", "Orpo", "Simpo", "TR-DPO", "Ilql", "RejectionSampling",
     ];
 
     [Test]
@@ -45,7 +45,7 @@ public class MethodsScriptTests
                 Assert.That(double.TryParse(r[5], invariant, out _), $"{r[1]}: KL on evaluation samples, got '{r[5]}'");
                 Assert.That(double.TryParse(r[7], invariant, out _), $"{r[1]}: policy-stage minutes, got '{r[7]}'");
             }
-            Assert.That(rows.Where(r => r[1] is "Dpo" or "Kto" or "Orpo" or "Simpo" or "TR-DPO" or "Ilql").Select(r => r[6]), Is.All.EqualTo("-"),
+            Assert.That(rows.Where(r => r[1] is "Dpo" or "Kto" or "Orpo" or "Simpo" or "TR-DPO" or "Ilql" or "RejectionSampling").Select(r => r[6]), Is.All.EqualTo("-"),
                 "the preference losses and ILQL have no rollout KL");
             // Nothing of the base's policy stage is reused: each copy's stage and evaluation ran again, with its own flags.
             var baseEvaluation = File.GetLastWriteTimeUtc(Path.Combine(outDir, "base", "round-1", "evaluation.json"));

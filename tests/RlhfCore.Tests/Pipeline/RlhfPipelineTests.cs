@@ -24,7 +24,7 @@ public class RlhfPipelineTests
     private PipelineOptions Tiny(PipelineMethod method = PipelineMethod.Rloo, LabelSource labels = LabelSource.Simulated) => new()
     {
         Model = "byte-tiny", MaxOperand = 10, SftSteps = 40, Batch = 8, SeqLen = 16, Rounds = 1, ComparisonsPerRound = 24,
-        AnnotatorTieMargin = 0, RewardSteps = 6, RewardBatch = 4, PolicySteps = 3, PromptsPerStep = 4, EvalPrompts = 8, Method = method, Labels = labels,
+        AnnotatorTieMargin = 0, RewardSteps = 6, RewardBatch = 4, RewardEnsemble = 1, PolicySteps = 3, PromptsPerStep = 4, EvalPrompts = 8, Method = method, Labels = labels,
         OutDir = _dir, Threads = 2,
     };
 
@@ -72,7 +72,7 @@ public class RlhfPipelineTests
     {
         // At a learning rate too small to move anything, a round-2 reward model that continues round 1's
         // ends where round 1's ended; one from the SFT trunk gets a fresh head of its own and does not.
-        var o = Tiny() with { Rounds = 2, RewardLr = 1e-9f, RewardInit = init, ContinuedRewardSteps = init == RewardInit.Previous ? 2 : 0 };
+        var o = Tiny() with { Rounds = 2, RewardLr = 1e-9f, RewardInit = init, ContinuedRewardSteps = init == RewardInit.Previous ? 2 : new PipelineOptions().ContinuedRewardSteps };
         using var be = new CpuBackend(2);
         new RlhfPipeline(o, be, _ => { }).Run(CancellationToken.None);
         var first = Weights(Path.Combine(_dir, "round-1/reward/model.safetensors"), be);
@@ -99,7 +99,7 @@ public class RlhfPipelineTests
     [Test]
     public void ContinuedRewardSteps_WithoutPreviousInit_IsAnErrorNamingBothFlags()
     {
-        var e = Assert.Throws<ArgumentException>(() => (Tiny() with { ContinuedRewardSteps = 5 }).Validate())!;
+        var e = Assert.Throws<ArgumentException>(() => (Tiny() with { RewardInit = RewardInit.Sft, ContinuedRewardSteps = 5 }).Validate())!;
         Assert.That(e.Message, Does.Contain("--continued-reward-steps").And.Contain("--reward-init Previous"));
     }
 
@@ -176,14 +176,16 @@ public class RlhfPipelineTests
     /// </summary>
     [TestCase(PipelineMethod.Rloo, 1)]
     [TestCase(PipelineMethod.Dpo, 2)]
+    [TestCase(PipelineMethod.RejectionSampling, 2)]
     public void ARoundLeavesNoDeviceBufferBehind(PipelineMethod method, int ensemble)
     {
         var o = new PipelineOptions
         {
             Model = "byte-tiny", MaxOperand = 10, SftSteps = 4, Batch = 8, SeqLen = 16, Rounds = 1, ComparisonsPerRound = 24,
-            AnnotatorTieMargin = 0, RewardSteps = 2, RewardBatch = 4, RewardEnsemble = ensemble, PolicySteps = 2, PromptsPerStep = 4,
+            AnnotatorTieMargin = 0, RewardSteps = 2, RewardBatch = 4, RewardEnsemble = ensemble,
             EvalPrompts = 8, ShiftEvalPrompts = 8, Method = method, OutDir = _dir, Threads = 2,
         };
+        o = method == PipelineMethod.RejectionSampling ? o with { SftSteps = 40, RejectionSteps = 2, RejectionPrompts = 8, BestOfN = 2 } : o with { PolicySteps = 2, PromptsPerStep = 4 };
         using var be = new CpuBackend(2);
         long before = be.LiveBuffers;
         var (rounds, _) = new RlhfPipeline(o, be, _ => { }).Run(CancellationToken.None);

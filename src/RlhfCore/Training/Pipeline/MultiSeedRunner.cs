@@ -12,7 +12,7 @@ namespace RlhfCore.Training.Pipeline;
 /// <param name="RlhfGreedy">The last round's policy's, greedy.</param>
 /// <param name="RlhfSampled">The last round's policy's, sampled.</param>
 /// <param name="RewardModelAccuracy">The last round's reward model's held-out accuracy.</param>
-/// <param name="Kl">The last round's KL to SFT.</param>
+/// <param name="Kl">The last round's KL to SFT per sequence, measured on its samples for evaluation prompts (every method has it; rollout KL exists for the RL methods only).</param>
 /// <param name="Minutes">Wall minutes this invocation spent on the seed (less when it resumed finished stages).</param>
 /// <param name="CpuMinutes">CPU minutes the process spent on the seed, all threads together: beside the wall time, it shows
 /// whether a slow seed was slow or shared the machine.</param>
@@ -42,7 +42,7 @@ public static class MultiSeedRunner
             if (cancel.IsCancellationRequested) break;
             var sft = rounds[0];
             var last = rounds[^1];
-            results.Add(new SeedResult(seed, sft.GoldGreedy, sft.GoldSampled, last.GoldGreedy, last.GoldSampled, last.RewardModelAccuracy, last.Kl, clock.Elapsed.TotalMinutes,
+            results.Add(new SeedResult(seed, sft.GoldGreedy, sft.GoldSampled, last.GoldGreedy, last.GoldSampled, last.RewardModelAccuracy, last.SampledKl, clock.Elapsed.TotalMinutes,
                 (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMinutes));
             Write(Path.Combine(options.OutDir, "seeds.csv"), results);
         }

@@ -58,6 +58,8 @@ public enum PipelineMethod
     Dpo,
     /// <summary>ILQL, offline, on the round's sampled completions labelled by the reward model; evaluated with ILQL decoding (--ilql-beta).</summary>
     Ilql,
+    /// <summary>Rejection-sampling fine-tuning (Llama 2, RAFT): the reward model's best of --best-of-n samples per prompt, learned by SFT.</summary>
+    RejectionSampling,
 }
 
 /// <summary>
@@ -99,14 +101,19 @@ public sealed record PipelineOptions : IPolicyGradientVariants, IReferenceSyncSe
     [Description("Rows per SFT batch.")]
     [Bounds(1, Limits.MaxBatch)]
     public int Batch { get; init; } = 32;
-    /// <summary>Tokens per row for SFT and reward-model sequences.</summary>
-    [Description("Tokens per row for SFT and reward-model sequences.")]
+    /// <summary>
+    /// Tokens per row for SFT and reward-model sequences. The default fits the arithmetic task: its longest prompt (<c>9+9=</c>,
+    /// 4 bytes) and any completion the policy can sample (3 tokens, each of which a byte that is not UTF-8 turns into the 3 bytes of
+    /// U+FFFD when the text is encoded again, then end-of-text: 10), the prompt truncated from the left when both do not fit.
+    /// The reviews task needs about 112.
+    /// </summary>
+    [Description("Tokens per row for SFT and reward-model sequences (10 fits any arithmetic completion; reviews need about 112).")]
     [Bounds(2, Limits.MaxSeqLen)]
-    public int SeqLen { get; init; } = 16;
+    public int SeqLen { get; init; } = 10;
     /// <summary>Feedback-and-training rounds after SFT.</summary>
     [Description("Feedback-and-training rounds after SFT.")]
     [Bounds(1, 1000)]
-    public int Rounds { get; init; } = 3;
+    public int Rounds { get; init; } = 2;
     /// <summary>Prompts whose sampled completions (two, or --completions-per-prompt) are judged each round.</summary>
     [Description("Prompts whose sampled completions (two, or --completions-per-prompt) are judged each round.")]
     [Bounds(4, Limits.MaxCount)]
@@ -139,18 +146,18 @@ public sealed record PipelineOptions : IPolicyGradientVariants, IReferenceSyncSe
     public double AnnotatorLengthBias { get; init; }
     /// <summary>Where each round's reward model starts: Sft (the SFT trunk, InstructGPT's choice), Fresh, or Previous (round 1 from the SFT trunk, later rounds continue the previous round's reward model).</summary>
     [Description("Where each round's reward model starts: Sft (the SFT trunk, InstructGPT's choice), Fresh, or Previous (round 1 from the SFT trunk, later rounds continue the previous round's reward model).")]
-    public RewardInit RewardInit { get; init; } = RewardInit.Sft;
+    public RewardInit RewardInit { get; init; } = RewardInit.Previous;
     /// <summary>Model preset of a Fresh reward model (empty: the policy's architecture).</summary>
     [Description("Model preset of a Fresh reward model (empty: the policy's architecture).")]
     public string RewardModel { get; init; } = "";
     /// <summary>Reward-model training steps per round (on every round's pairs so far).</summary>
     [Description("Reward-model training steps per round (on every round's pairs so far).")]
     [Bounds(1, Limits.MaxSteps)]
-    public int RewardSteps { get; init; } = 2000;
+    public int RewardSteps { get; init; } = 1000;
     /// <summary>Steps of a reward model that continues the previous round's (--reward-init Previous, rounds 2 and later); 0 = --reward-steps.</summary>
     [Description("Steps of a reward model that continues the previous round's (--reward-init Previous, rounds 2 and later); 0 = --reward-steps.")]
     [Bounds(0, Limits.MaxSteps)]
-    public int ContinuedRewardSteps { get; init; }
+    public int ContinuedRewardSteps { get; init; } = 250;
     /// <summary>Reward-model peak learning rate.</summary>
     [Description("Reward-model peak learning rate.")]
     [Bounds(0, Limits.MaxLr, MinExclusive = true, Why = Limits.LrWhy)]
@@ -162,7 +169,7 @@ public sealed record PipelineOptions : IPolicyGradientVariants, IReferenceSyncSe
     /// <summary>Reward models per round: an ensemble of this many, each with its own seed and bootstrap resample of the feedback (1 = one model).</summary>
     [Description("Reward models per round: an ensemble of this many, each with its own seed and bootstrap resample of the feedback (1 = one model).")]
     [Bounds(1, 64)]
-    public int RewardEnsemble { get; init; } = 1;
+    public int RewardEnsemble { get; init; } = 4;
     /// <summary>Ensemble members' trunks: Own (full models) or Shared (member 0's trunk frozen, a fresh head per further member).</summary>
     [Description("Ensemble members' trunks: Own (full models) or Shared (member 0's trunk frozen, a fresh head per further member).")]
     public Reward.Ensemble.EnsembleTrunk RewardEnsembleTrunk { get; init; } = Reward.Ensemble.EnsembleTrunk.Own;
@@ -184,9 +191,9 @@ public sealed record PipelineOptions : IPolicyGradientVariants, IReferenceSyncSe
     [Description("Fraction of pairs held out to measure the reward model's accuracy.")]
     [Bounds(0, 1, MinExclusive = true, MaxExclusive = true)]
     public double RewardEvalFraction { get; init; } = 0.15;
-    /// <summary>Policy optimizer: Ppo, A2c, Reinforce, Rloo, Grpo, ReinforcePlusPlus, Dpo (with --dpo-loss) or Ilql.</summary>
-    [Description("Policy optimizer: Ppo, A2c, Reinforce, Rloo, Grpo, ReinforcePlusPlus, Dpo (with --dpo-loss) or Ilql.")]
-    public PipelineMethod Method { get; init; } = PipelineMethod.Rloo;
+    /// <summary>Policy optimizer: Ppo, A2c, Reinforce, Rloo, Grpo, ReinforcePlusPlus, Dpo (with --dpo-loss), Ilql or RejectionSampling.</summary>
+    [Description("Policy optimizer: Ppo, A2c, Reinforce, Rloo, Grpo, ReinforcePlusPlus, Dpo (with --dpo-loss), Ilql or RejectionSampling.")]
+    public PipelineMethod Method { get; init; } = PipelineMethod.RejectionSampling;
     /// <summary>Optimize the policy against the gold reward instead of the reward model (an oracle upper bound for research).</summary>
     [Description("Optimize the policy against the gold reward instead of the reward model (an oracle upper bound for research).")]
     public bool OptimizeGold { get; init; }
@@ -194,8 +201,24 @@ public sealed record PipelineOptions : IPolicyGradientVariants, IReferenceSyncSe
     [Description("β of ILQL decoding for --method Ilql: the round's policy samples (and is evaluated) from logits + β·(min target Q − V); 1 is trlx's generation default, where the advantage counts as much as the behaviour log-probability; 0 is the behaviour-cloned policy alone.")]
     [Bounds(0, Limits.MaxCoefficient)]
     public double IlqlBeta { get; init; } = 1;
-    /// <summary>Policy-optimization steps per round (PPO rollouts, or DPO steps).</summary>
-    [Description("Policy-optimization steps per round (PPO rollouts, or DPO steps).")]
+    /// <summary>Samples per prompt of --method RejectionSampling, of which the reward model's best is kept.</summary>
+    [Description("Samples per prompt of --method RejectionSampling, of which the reward model's best is kept.")]
+    [Bounds(1, 1024)]
+    public int BestOfN { get; init; } = 8;
+    /// <summary>Prompts sampled per round by --method RejectionSampling, each contributing its best completion to the round's SFT set.</summary>
+    [Description("Prompts sampled per round by --method RejectionSampling, each contributing its best completion to the round's SFT set.")]
+    [Bounds(1, Limits.MaxCount)]
+    public int RejectionPrompts { get; init; } = 2048;
+    /// <summary>SFT steps of --method RejectionSampling on the round's winners (batches of --batch).</summary>
+    [Description("SFT steps of --method RejectionSampling on the round's winners (batches of --batch).")]
+    [Bounds(1, Limits.MaxSteps)]
+    public int RejectionSteps { get; init; } = 200;
+    /// <summary>Peak learning rate of --method RejectionSampling's SFT stage.</summary>
+    [Description("Peak learning rate of --method RejectionSampling's SFT stage.")]
+    [Bounds(0, Limits.MaxLr, MinExclusive = true, Why = Limits.LrWhy)]
+    public float RejectionLr { get; init; } = 1e-3f;
+    /// <summary>Policy-optimization steps per round (PPO rollouts, or DPO or ILQL steps).</summary>
+    [Description("Policy-optimization steps per round (PPO rollouts, or DPO or ILQL steps).")]
     [Bounds(1, Limits.MaxSteps)]
     public int PolicySteps { get; init; } = 80;
     /// <summary>Policy learning rate.</summary>
@@ -338,11 +361,29 @@ public sealed record PipelineOptions : IPolicyGradientVariants, IReferenceSyncSe
             throw new ArgumentException($"--completions-per-prompt {CompletionsPerPrompt} ranks K completions, and rlhf label shows pairs: use --labels Simulated, or --completions-per-prompt 2");
         Aggregation.ValidateFor(RewardEnsemble, "--reward-ensemble");
         SeedList();
-        if (ContinuedRewardSteps > 0 && RewardInit != RewardInit.Previous)
+        if (ContinuedRewardSteps != new PipelineOptions().ContinuedRewardSteps && RewardInit != RewardInit.Previous)
             throw new ArgumentException("--continued-reward-steps sets the steps of a reward model that continues the previous round's: add --reward-init Previous");
         if (RewardModel.Length > 0 && RewardInit != RewardInit.Fresh) throw new ArgumentException("--reward-model names a preset for a fresh reward model: add --reward-init Fresh");
+        ValidateRejectionSampling();
         ValidatePolicyStage();
         return this;
+    }
+
+    /// <summary>Rejection sampling's own settings, for it alone; and the RL and preference stages' step, rate and KL settings, which it does not read, an error with it.</summary>
+    private void ValidateRejectionSampling()
+    {
+        var defaults = new PipelineOptions();
+        string[] own = [nameof(BestOfN), nameof(RejectionPrompts), nameof(RejectionSteps), nameof(RejectionLr)];
+        string[] others = [nameof(PolicySteps), nameof(PolicyLr), nameof(KlCoef), nameof(PromptsPerStep)];
+        bool rs = Method == PipelineMethod.RejectionSampling;
+        foreach (var name in rs ? others : own)
+        {
+            var p = typeof(PipelineOptions).GetProperty(name)!;
+            if (Equals(p.GetValue(this), p.GetValue(defaults))) continue;
+            throw new ArgumentException(rs
+                ? $"{OptionBounds.FlagName(name)} is not used by --method RejectionSampling: its SFT stage takes --rejection-steps and --rejection-lr, and it has no KL penalty"
+                : $"{OptionBounds.FlagName(name)} is a setting of --method RejectionSampling; --method {Method} does not use it");
+        }
     }
 
     /// <summary>

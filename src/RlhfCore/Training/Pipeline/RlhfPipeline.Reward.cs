@@ -1,4 +1,8 @@
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
+using RlhfCore.Backends;
+using RlhfCore.Backends.Cpu;
 using RlhfCore.Data;
 using RlhfCore.Feedback;
 using RlhfCore.Feedback.Annotation;
@@ -52,6 +56,7 @@ public sealed partial class RlhfPipeline
             throw new ArgumentException($"--reward-eval-fraction {_o.RewardEvalFraction} holds out all {feedback.Count} records of round {r}: lower it");
 
         var manifest = new List<EnsembleMember>();
+        var pending = new List<MemberJob>();
         bool shared = members > 1 && _o.RewardEnsembleTrunk == EnsembleTrunk.Shared;
         for (int k = 0; k < (shared ? 1 : members); k++)
         {
@@ -60,9 +65,10 @@ public sealed partial class RlhfPipeline
             var memberTrain = members == 1 ? train : Bootstrap.Resample(train, bootstrapSeed);
             manifest.Add(new EnsembleMember(Path.GetRelativePath(dir, model), seed, bootstrapSeed, memberTrain.Count));
             if (members > 1 && File.Exists(model)) continue;
-            TrainMember(r, k, memberDir, model, memberTrain, eval, seed, cancel);
-            if (cancel.IsCancellationRequested) return RewardStageResult.None;
+            pending.Add(new MemberJob(k, memberDir, model, memberTrain, seed));
         }
+        TrainMembers(r, shared ? 1 : members, pending, eval, cancel);
+        if (cancel.IsCancellationRequested) return RewardStageResult.None;
         if (shared) manifest.AddRange(FitSharedHeads(r, dir, Path.Combine(dir, manifest[0].File), train));
         if (members > 1) new EnsembleManifest(manifest, _o.RewardInit == RewardInit.Sft ? SftModel : "fresh", shared).Write(dir);
 
@@ -108,14 +114,54 @@ public sealed partial class RlhfPipeline
         return file;
     }
 
-    private void TrainMember(int r, int k, string memberDir, string model, IReadOnlyList<FeedbackRecord> train, IReadOnlyList<FeedbackRecord> eval, ulong seed, CancellationToken cancel)
+    /// <summary>One ensemble member still to train: its index, folder, model file, bootstrap resample and seed.</summary>
+    private sealed record MemberJob(int K, string Dir, string Model, IReadOnlyList<FeedbackRecord> Train, ulong Seed);
+
+    /// <summary>
+    /// Trains the members still missing. On the CPU backend with T threads an ensemble of K trains min(K, T) members side by
+    /// side, each on its own backend of T / min(K, T) threads: a small model's step cannot keep several threads busy, while
+    /// members are independent. The split depends on K and T only (not on how many members a resumed run has left), so a
+    /// member trained again computes the same weights; the same seed and thread count give the same ensemble.
+    /// </summary>
+    private void TrainMembers(int r, int members, IReadOnlyList<MemberJob> pending, IReadOnlyList<FeedbackRecord> eval, CancellationToken cancel)
     {
+        int lanes = _be is CpuBackend cpu ? Math.Min(members, cpu.Pool.ThreadCount) : 1;
+        if (lanes <= 1)
+        {
+            foreach (var job in pending)
+            {
+                TrainMember(r, job, eval, _be, cancel);
+                if (cancel.IsCancellationRequested) return;
+            }
+            return;
+        }
+        int threadsEach = ((CpuBackend)_be).Pool.ThreadCount / lanes;
+        try
+        {
+            // Members are handed out one at a time, so a lane that finishes takes the next one instead of waiting on a chunk.
+            var queue = Partitioner.Create(pending, EnumerablePartitionerOptions.NoBuffering);
+            Parallel.ForEach(queue, new ParallelOptions { MaxDegreeOfParallelism = lanes }, job =>
+            {
+                using var lane = new CpuBackend(threadsEach);
+                TrainMember(r, job, eval, lane, cancel);
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            // The first member's error is the one a sequential run would have shown.
+            ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+        }
+    }
+
+    private void TrainMember(int r, MemberJob job, IReadOnlyList<FeedbackRecord> eval, IBackend backend, CancellationToken cancel)
+    {
+        var (k, memberDir, model, train, seed) = (job.K, job.Dir, job.Model, job.Train, job.Seed);
         Directory.CreateDirectory(memberDir);
         ulong initSeed = MemberSeed(Seed(r, 5), k);
         bool continued = _o.RewardInit == RewardInit.Previous && r > 1;
-        using var rm = continued ? ModelFiles.Load(RewardMemberModel(r - 1, k), _be)
-            : _o.RewardInit == RewardInit.Fresh ? FreshRewardModel(initSeed)
-            : ModelFiles.Load(SftModel, _be, ModelHeads.Reward, initSeed);
+        using var rm = continued ? ModelFiles.Load(RewardMemberModel(r - 1, k), backend)
+            : _o.RewardInit == RewardInit.Fresh ? FreshRewardModel(initSeed, backend)
+            : ModelFiles.Load(SftModel, backend, ModelHeads.Reward, initSeed);
         int steps = continued && _o.ContinuedRewardSteps > 0 ? _o.ContinuedRewardSteps : _o.RewardSteps;
         var o = new RewardOptions
         {
@@ -172,10 +218,10 @@ public sealed partial class RlhfPipeline
         return result;
     }
 
-    private GptModel FreshRewardModel(ulong seed)
+    private GptModel FreshRewardModel(ulong seed, IBackend backend)
     {
         var config = _o.RewardModel.Length > 0 ? GptConfig.Preset(_o.RewardModel) : ModelFiles.ReadInfo(SftModel).Config;
-        var model = new GptModel(_be, config, ModelHeads.Reward);
+        var model = new GptModel(backend, config, ModelHeads.Reward);
         model.InitializeWeights(seed);
         return model;
     }

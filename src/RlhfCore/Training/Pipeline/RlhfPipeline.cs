@@ -122,6 +122,7 @@ public sealed partial class RlhfPipeline
         var curve = new List<CurvePoint>();
         if (_o.Method == PipelineMethod.Dpo) TrainDpo(r, DpoPairs(feedback), dir, cancel);
         else if (_o.Method == PipelineMethod.Ilql) curve = TrainIlql(r, rewardModel, dir, cancel);
+        else if (_o.Method == PipelineMethod.RejectionSampling) curve = TrainRejectionSampling(r, rewardModel, dir, cancel);
         else curve = TrainRl(r, rewardModel, dir, cancel);
         if (cancel.IsCancellationRequested) return (curve, double.NaN);
         AtomicFile.Write(curveFile, s => JsonSerializer.Serialize(s, curve, Json));
@@ -197,7 +198,9 @@ public sealed partial class RlhfPipeline
             shift.Accuracy, heldOut.Ece, heldOut.Disagreement, sampledKl);
         AtomicFile.Write(file, s => JsonSerializer.Serialize(s, summary, Json));
         string name = r == 0 ? "sft" : $"round {r}";
-        string extra = r > 0 ? string.Create(CultureInfo.InvariantCulture, $", reward-model accuracy {heldOut.Accuracy:P1} (post-RL samples {shift.Accuracy:P1}), KL {kl:F3} (on evaluation samples {sampledKl:F3})") : "";
+        string klText = double.IsNaN(kl) ? string.Create(CultureInfo.InvariantCulture, $"KL on evaluation samples {sampledKl:F3}")
+            : string.Create(CultureInfo.InvariantCulture, $"KL {kl:F3} (on evaluation samples {sampledKl:F3})");
+        string extra = r > 0 ? string.Create(CultureInfo.InvariantCulture, $", reward-model accuracy {heldOut.Accuracy:P1} (post-RL samples {shift.Accuracy:P1}), {klText}") : "";
         _log(string.Create(CultureInfo.InvariantCulture, $"{name}: gold greedy {greedy.MeanGold:F3}, sampled {sampled.MeanGold:F3}{extra}"));
         return summary;
     }
