@@ -23,7 +23,7 @@ public sealed partial class RlhfPipeline
         var best = SampleBestOfN(r, rewardModelPath);
         var winners = RejectionSamplingSet.Winners(best, _tok);
         if (winners.Count < best.Prompts.Count)
-            _log($"round {r}: {best.Prompts.Count - winners.Count} prompts left out: their best completion is not valid UTF-8 text");
+            _log($"round {r}: {best.Prompts.Count - winners.Count} of {best.Prompts.Count} prompts left out: the best completion is not valid UTF-8 text");
         if (winners.Count == 0) throw new InvalidOperationException($"round {r}: no prompt's best completion is valid text, so rejection sampling has nothing to learn");
         RejectionSamplingSet.Write(Path.Combine(dir, "best-of-n.jsonl"), winners);
         double goldSingle = best.Prompts.SelectMany(p => p.Samples).Average(c => _task.GoldReward(c.Prompt, c.Text));
