@@ -20,7 +20,9 @@ public sealed partial class RlhfPipeline
 {
     private List<CurvePoint> TrainRejectionSampling(int r, string rewardModelPath, string dir, CancellationToken cancel)
     {
-        var best = SampleBestOfN(r, rewardModelPath);
+        // One load of the previous policy: it samples the candidates, then learns the winners.
+        using var policy = ModelFiles.Load(PolicyModel(r - 1), _be);
+        var best = SampleBestOfN(r, policy, rewardModelPath);
         var winners = RejectionSamplingSet.Winners(best, _tok);
         if (winners.Count < best.Prompts.Count)
             _log($"round {r}: {best.Prompts.Count - winners.Count} of {best.Prompts.Count} prompts left out: the best completion is not valid UTF-8 text");
@@ -30,7 +32,6 @@ public sealed partial class RlhfPipeline
         double goldBest = best.Prompts.Average(p => _task.GoldReward(p.Prompt, p.Best.Text));
         _log($"round {r}: best of {_o.BestOfN} by {best.Scorer}: mean score {best.MeanSampleScore:F3} → {best.MeanBestScore:F3}, gold {goldSingle:F3} → {goldBest:F3} on {best.Prompts.Count} prompts");
 
-        using var policy = ModelFiles.Load(PolicyModel(r - 1), _be);
         var records = winners.Select((w, i) => new SftRecord(w.Prompt, w.Completion, IsPlainText: false, "best-of-n.jsonl", i + 1)).ToList();
         var o = new SftOptions
         {
@@ -48,13 +49,12 @@ public sealed partial class RlhfPipeline
         return [];
     }
 
-    /// <summary>--best-of-n samples of each of --rejection-prompts fresh task prompts from the previous round's policy, scored by the round's reward model (or the gold reward).</summary>
-    private BestOfNResult SampleBestOfN(int r, string rewardModelPath)
+    /// <summary>--best-of-n samples of each of --rejection-prompts fresh task prompts from <paramref name="policy"/>, scored by the round's reward model (or the gold reward).</summary>
+    private BestOfNResult SampleBestOfN(int r, GptModel policy, string rewardModelPath)
     {
         var rng = new Rng(Seed(r, 30));
         var prompts = Enumerable.Range(0, _o.RejectionPrompts).Select(_ => _task.SamplePrompt(rng)).ToArray();
         int maxPrompt = prompts.Max(p => _tok.Encode(p).Length);
-        using var policy = ModelFiles.Load(PolicyModel(r - 1), _be);
         using var rewardModel = _o.OptimizeGold ? null : RewardEnsemble.Load(rewardModelPath, _be);
         using var scorer = rewardModel is null ? null : new RewardModelScorer(rewardModel.Members, _o.Aggregation, _tok, 64, _o.SeqLen, rewardModel.SharedTrunk);
         IRewardFunction reward = scorer is null ? new FunctionReward(_task.GoldReward, $"gold:{_task.Name}") : scorer;

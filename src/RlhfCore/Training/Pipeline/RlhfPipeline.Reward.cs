@@ -125,7 +125,7 @@ public sealed partial class RlhfPipeline
     /// </summary>
     private void TrainMembers(int r, int members, IReadOnlyList<MemberJob> pending, IReadOnlyList<FeedbackRecord> eval, CancellationToken cancel)
     {
-        int lanes = _be is CpuBackend cpu ? Math.Min(members, cpu.Pool.ThreadCount) : 1;
+        int threads = _be is CpuBackend cpu ? cpu.Pool.ThreadCount : 1, lanes = Math.Min(members, threads);
         if (lanes <= 1)
         {
             foreach (var job in pending)
@@ -135,7 +135,7 @@ public sealed partial class RlhfPipeline
             }
             return;
         }
-        int threadsEach = ((CpuBackend)_be).Pool.ThreadCount / lanes;
+        int threadsEach = threads / lanes;
         try
         {
             // Members are handed out one at a time, so a lane that finishes takes the next one instead of waiting on a chunk.
